@@ -1,0 +1,28 @@
+"""agentmem: git for the memory of multi-agent AI systems.
+
+    from agentmem import Repo
+    repo = Repo.init("memory")
+    fact = repo.remember("Alice prefers email", scope="user:alice", agent="support")
+"""
+
+from .errors import (
+    AgentmemError,
+    Conflict,
+    CorruptObject,
+    InvalidInput,
+    NotARepository,
+    NotFound,
+    PermissionDenied,
+)  # fmt: skip
+from .fact import Fact, Scope
+from .history import CommitInfo, FactChange
+from .repo import Repo
+from .snapshot import Snapshot
+from .transaction import CommitResult, Transaction, WriteResult
+
+__all__ = [
+    "AgentmemError", "CommitInfo", "CommitResult", "Conflict", "CorruptObject", "Fact",
+    "FactChange", "InvalidInput", "NotARepository", "NotFound", "PermissionDenied", "Repo",
+    "Scope", "Snapshot", "Transaction", "WriteResult",
+]  # fmt: skip
+__version__ = "0.1.0"

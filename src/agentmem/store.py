@@ -1,0 +1,338 @@
+"""Git plumbing for memory repositories: fact paths, snapshots, tree edits, commits, refs.
+
+The only module (with history and merge) that talks to dulwich. Facts live at
+
+    facts/<scope path>/<h[0:2]>/<h[2:4]>/<id>.md      h = sha1(id) in hex
+
+so no tree holds more than a few hundred entries even with 1,000,000 facts in one scope, and a
+commit rewrites only the handful of trees on the changed paths: commit cost does not grow with
+the size of the repository. See docs/format.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from dulwich.errors import NotGitRepository
+from dulwich.object_store import commit_tree_changes, iter_tree_contents
+from dulwich.objects import Blob, Commit, ShaFile, Tree
+from dulwich.objectspec import parse_commit
+from dulwich.repo import Repo as GitRepo
+
+from .errors import Conflict, CorruptObject, InvalidInput, NotARepository, NotFound
+from .fact import SCOPE_KINDS, Fact, Scope
+
+FACTS_DIR = "facts"
+BLOB_MODE = stat.S_IFREG | 0o644
+PACK_THRESHOLD = 256  # writes of more new objects than this go into one pack file
+MAX_CAS_ATTEMPTS = 200
+MAX_REF_LENGTH = 256
+
+
+def fact_path(scope: str, fact_id: str) -> bytes:
+    """The path of a fact in a commit's tree (bytes, as dulwich wants it)."""
+    digest = hashlib.sha1(fact_id.encode()).hexdigest()
+    return f"{FACTS_DIR}/{Scope.parse(scope).path}/{digest[:2]}/{digest[2:4]}/{fact_id}.md".encode()
+
+
+def parse_fact_path(path: bytes) -> tuple[str, str] | None:
+    """(scope, id) of a fact path, or None for anything else in the tree."""
+    parts = path.decode("utf-8", "replace").split("/")
+    if len(parts) < 5 or parts[0] != FACTS_DIR or not parts[-1].endswith(".md"):
+        return None
+    scope_parts = parts[1:-3]
+    if scope_parts == ["shared"]:
+        scope = "shared"
+    elif len(scope_parts) == 2 and scope_parts[0] in SCOPE_KINDS:
+        scope = ":".join(scope_parts)
+    else:
+        return None
+    return scope, parts[-1][:-3]
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Who wrote a commit and why: git author plus agentmem provenance trailers."""
+
+    agent: str
+    message: str
+    run: str | None = None
+    trace: str | None = None
+
+    def commit_message(self) -> bytes:
+        trailers = [f"Agentmem-Agent: {self.agent}"]
+        if self.run:
+            trailers.append(f"Agentmem-Run: {self.run}")
+        if self.trace:
+            trailers.append(f"Agentmem-Trace: {self.trace}")
+        body = self.message.strip() or "update memory"
+        return (body + "\n\n" + "\n".join(trailers) + "\n").encode("utf-8")
+
+
+def parse_trailers(message: bytes) -> dict[str, str]:
+    """The ``Agentmem-*`` trailers of a commit message, keyed by lowercase name."""
+    text = message.decode("utf-8", "replace").rstrip("\n")
+    last = text.rsplit("\n\n", 1)[-1]
+    found = {}
+    for line in last.split("\n"):
+        key, sep, value = line.partition(": ")
+        if sep and key.startswith("Agentmem-"):
+            found[key[len("Agentmem-") :].lower()] = value.strip()
+    return found
+
+
+class _PendingObjects:
+    """Object store overlay that keeps new objects in memory until `flush`.
+
+    dulwich's `commit_tree_changes` writes every tree as it goes; buffering lets a bulk import
+    land as one pack file instead of 100,000 loose objects. Reads return copies because
+    `commit_tree_changes` edits the trees it reads in place.
+    """
+
+    def __init__(self, base: Any) -> None:
+        self.base = base
+        self.new: dict[bytes, ShaFile] = {}
+
+    def __getitem__(self, sha: bytes) -> ShaFile:
+        obj = self.new.get(sha)
+        return (obj if obj is not None else self.base[sha]).copy()
+
+    def __contains__(self, sha: bytes) -> bool:
+        return sha in self.new or sha in self.base
+
+    def add_object(self, obj: ShaFile) -> None:
+        self.new[obj.id] = obj
+
+    def flush(self) -> None:
+        fresh = [obj for sha, obj in self.new.items() if sha not in self.base]
+        if len(fresh) > PACK_THRESHOLD:
+            self.base.add_objects([(obj, None) for obj in fresh])
+        else:
+            for obj in fresh:
+                self.base.add_object(obj)
+        self.new.clear()
+
+
+class GitStore:
+    """A dulwich repository seen as a store of facts."""
+
+    def __init__(self, git_dir: str) -> None:
+        try:
+            self.git = GitRepo(git_dir)
+        except (NotGitRepository, OSError) as exc:
+            raise NotARepository(f"not a git repository: {git_dir} ({exc})") from None
+        self.objects = self.git.object_store
+
+    @classmethod
+    def init(cls, git_dir: str, branch: str) -> GitStore:
+        GitRepo.init_bare(git_dir, mkdir=True, default_branch=branch.encode())
+        return cls(git_dir)
+
+    # -- refs -------------------------------------------------------------------------------
+
+    def resolve(self, ref: str | None = None) -> bytes:
+        """Commit id of a branch, tag, commit id (full or short), ``HEAD~3``... or HEAD."""
+        ref = ref or "HEAD"
+        if len(ref) > MAX_REF_LENGTH or any(ord(c) < 32 for c in ref) or ".." in ref:
+            raise InvalidInput(f"invalid ref {ref[:40]!r}")
+        try:
+            return cast(bytes, parse_commit(self.git, ref.encode()).id)
+        except (KeyError, ValueError, IndexError, AssertionError):
+            raise NotFound(f"unknown ref or commit: {ref}") from None
+        except Exception as exc:  # dulwich raises assorted errors on damaged objects
+            raise CorruptObject(f"cannot read {ref}: {exc}") from None
+
+    def current_branch(self) -> bytes:
+        """Full name of the branch HEAD points at (``refs/heads/main``)."""
+        target = self.git.refs.get_symrefs().get(b"HEAD")
+        if target is None:
+            raise CorruptObject("HEAD is not a branch; run 'agentmem switch BRANCH'")
+        return cast(bytes, target)
+
+    def ref_value(self, name: bytes) -> bytes | None:
+        try:
+            return cast(bytes, self.git.refs[name])
+        except KeyError:
+            return None
+
+    def set_ref(self, name: bytes, old: bytes | None, new: bytes, message: str) -> bool:
+        """Compare-and-swap: move `name` from `old` to `new`; False if someone moved it first."""
+        return bool(
+            self.git.refs.set_if_equals(
+                name, old, new, committer=b"agentmem <agentmem@localhost>",
+                message=message.encode("utf-8", "replace"),
+            )
+        )
+
+    # -- objects ----------------------------------------------------------------------------
+
+    def commit(self, commit_id: bytes) -> Commit:
+        try:
+            obj = self.objects[commit_id]
+        except KeyError:
+            raise NotFound(f"no commit {commit_id.decode()}") from None
+        except Exception as exc:
+            raise CorruptObject(f"corrupt object {commit_id.decode()}: {exc}") from None
+        if not isinstance(obj, Commit):
+            raise NotFound(f"{commit_id.decode()} is not a commit")
+        return obj
+
+    def tree(self, tree_id: bytes) -> Tree:
+        try:
+            obj = self.objects[tree_id]
+        except Exception as exc:
+            raise CorruptObject(f"cannot read tree {tree_id.decode()}: {exc}") from None
+        if not isinstance(obj, Tree):
+            raise CorruptObject(f"{tree_id.decode()} is not a tree")
+        return obj
+
+    def read_fact(self, blob_id: bytes) -> Fact:
+        try:
+            obj = self.objects[blob_id]
+        except Exception as exc:
+            raise CorruptObject(f"cannot read fact blob {blob_id.decode()}: {exc}") from None
+        if not isinstance(obj, Blob):
+            raise CorruptObject(f"{blob_id.decode()} is not a blob")
+        return Fact.from_bytes(obj.as_raw_string())
+
+    def lookup(self, tree_id: bytes, path: bytes) -> bytes | None:
+        """Object id at `path` under `tree_id`, or None. Reads only the trees on the path."""
+        sha = tree_id
+        for part in path.split(b"/"):
+            tree = self.tree(sha)
+            if part not in tree:
+                return None
+            sha = tree[part][1]
+        return sha
+
+    def scopes(self, tree_id: bytes) -> list[str]:
+        """Every scope that holds at least one fact in this tree."""
+        facts_tree = self.lookup(tree_id, FACTS_DIR.encode())
+        if facts_tree is None:
+            return []
+        found = []
+        for entry in self.tree(facts_tree).iteritems():
+            kind = entry.path.decode()
+            if kind == "shared":
+                found.append("shared")
+            elif kind in SCOPE_KINDS and stat.S_ISDIR(entry.mode):
+                found.extend(f"{kind}:{n.path.decode()}" for n in self.tree(entry.sha).iteritems())
+        return sorted(found)
+
+    def entries(self, tree_id: bytes, scope: str | None = None) -> Iterator[tuple[bytes, bytes]]:
+        """(path, blob id) of every fact file, in one scope or all."""
+        prefix = FACTS_DIR if scope is None else f"{FACTS_DIR}/{Scope.parse(scope).path}"
+        start = self.lookup(tree_id, prefix.encode())
+        if start is None:
+            return
+        for entry in iter_tree_contents(self.objects, start):
+            if entry.path.endswith(b".md"):
+                yield prefix.encode() + b"/" + entry.path, entry.sha
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def write_tree(self, base_tree: bytes | None, changes: Mapping[bytes, bytes | None]) -> bytes:
+        """A new root tree: `base_tree` (None: empty) with each path set to a blob's bytes, or
+        removed (None)."""
+        pending = _PendingObjects(self.objects)
+        edits: list[tuple[bytes, int | None, bytes | None]] = []
+        for path, data in changes.items():
+            if data is None:
+                edits.append((path, None, None))
+            else:
+                blob = Blob.from_string(data)
+                pending.add_object(blob)
+                edits.append((path, BLOB_MODE, blob.id))
+        base = Tree() if base_tree is None else base_tree
+        tree_id = cast(bytes, commit_tree_changes(cast(Any, pending), base, edits))
+        pending.flush()
+        return tree_id
+
+    def make_commit(self, tree_id: bytes, parents: list[bytes], sig: Signature) -> bytes:
+        commit = Commit()
+        commit.tree = tree_id
+        commit.parents = parents
+        commit.author = commit.committer = f"{sig.agent} <{sig.agent}@agentmem>".encode()
+        commit.author_time = commit.commit_time = int(time.time())
+        commit.author_timezone = commit.commit_timezone = 0
+        commit.encoding = b"UTF-8"
+        commit.message = sig.commit_message()
+        self.objects.add_object(commit)
+        return cast(bytes, commit.id)
+
+    def commit_changes(
+        self,
+        branch: bytes,
+        base: bytes,
+        changes: Mapping[bytes, bytes | None],
+        sig: Signature,
+        dedupe: Iterable[bytes] = (),
+    ) -> bytes | None:
+        """Commit `changes` (made against commit `base`) onto `branch` without losing anyone's work.
+
+        The branch moves by compare-and-swap. When another writer moved it first, the changes are
+        replayed on the new head if none of their paths changed there since `base`; a path that
+        did is a `Conflict`. Paths in `dedupe` (content-addressed `remember` writes) that another
+        writer filled with the same text are dropped instead. Returns the new commit id, or None
+        when nothing was left to commit.
+        """
+        dedupe = set(dedupe)
+        base_tree = self.commit(base).tree
+        head = base
+        pending = dict(changes)
+        for _attempt in range(MAX_CAS_ATTEMPTS):
+            head_tree = self.commit(head).tree
+            if head != base:
+                pending = self._rebase(base_tree, head_tree, pending, dedupe)
+            if not pending:
+                return None
+            tree_id = self.write_tree(head_tree, pending)
+            if tree_id == head_tree:
+                return None
+            commit_id = self.make_commit(tree_id, [head], sig)
+            subject = sig.message.strip().split("\n", 1)[0]
+            if self.set_ref(branch, head, commit_id, f"commit: {subject}"):
+                return commit_id
+            current = self.ref_value(branch)
+            if current is None:
+                raise NotFound(f"branch {branch.decode()} was deleted during the write")
+            head = current
+        raise Conflict("gave up after too many concurrent writers moved the branch")
+
+    def _rebase(
+        self,
+        base_tree: bytes,
+        head_tree: bytes,
+        changes: dict[bytes, bytes | None],
+        dedupe: set[bytes],
+    ) -> dict[bytes, bytes | None]:
+        kept: dict[bytes, bytes | None] = {}
+        clashes = []
+        for path, data in changes.items():
+            theirs = self.lookup(head_tree, path)
+            if theirs == self.lookup(base_tree, path):
+                kept[path] = data
+                continue
+            ours = None if data is None else Blob.from_string(data).id
+            if theirs == ours:
+                continue  # the other writer made the very same change
+            if (
+                path in dedupe
+                and theirs is not None
+                and data is not None
+                and self.read_fact(theirs).text == Fact.from_bytes(data).text
+            ):
+                continue
+            clashes.append(parse_fact_path(path))
+        if clashes:
+            ids = [c[1] for c in clashes if c]
+            raise Conflict(
+                "another writer changed the same fact(s) first: " + ", ".join(ids), fact_ids=ids
+            )
+        return kept
+

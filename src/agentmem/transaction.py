@@ -1,0 +1,244 @@
+"""Atomic writes: a set of remember/update/forget operations that land as one commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from types import TracebackType
+from typing import Any
+
+from .errors import InvalidInput, NotFound
+from .fact import Fact, content_id, now_iso, parse_scope, validate_id, validate_name
+from .snapshot import Snapshot
+from .store import GitStore, Signature, fact_path
+
+CONTENT_ID_ATTEMPTS = 8
+_UNSET: Any = object()
+
+
+@dataclass
+class CommitResult:
+    """What a transaction did. `commit` is None when nothing changed (all no-ops)."""
+
+    commit: str | None
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WriteResult:
+    """The outcome of a one-fact write: the fact's id, the commit (None for a no-op)."""
+
+    id: str
+    commit: str | None
+    created: bool = False
+
+
+class Transaction:
+    """Collects writes against one base commit and commits them atomically.
+
+    Use through `Repo.transaction()`: leaving the ``with`` block commits, an exception inside it
+    commits nothing. Reads through the transaction see its own pending writes.
+    """
+
+    def __init__(
+        self, store: GitStore, branch: bytes, agent: str, message: str = "",
+        run: str | None = None, trace: str | None = None,
+    ) -> None:  # fmt: skip
+        self.store = store
+        self.branch = branch
+        base = store.ref_value(branch)
+        if base is None:
+            raise NotFound(f"branch {branch.decode()} does not exist")
+        self.base = Snapshot(store, base)
+        self.agent = validate_name(agent, "agent name")
+        self.run, self.trace, self.message = run, trace, message
+        self._pending: dict[bytes, Fact | None] = {}
+        self._dedupe: set[bytes] = set()
+        self._ops: dict[str, str] = {}  # fact id -> "add" | "update" | "forget"
+        self._unchanged: list[str] = []
+        self.result: CommitResult | None = None
+
+    # -- reads that see pending writes -----------------------------------------------------
+
+    def _path(self, fact_id: str, scope: str | None = None) -> bytes | None:
+        validate_id(fact_id)
+        if scope is not None:
+            path = fact_path(scope, fact_id)
+            if path in self._pending:
+                return path
+        else:
+            for path, fact in self._pending.items():
+                if fact is not None and fact.id == fact_id:
+                    return path
+        return self.base.path_of(fact_id, scope)
+
+    def get(self, fact_id: str, scope: str | None = None) -> Fact | None:
+        path = self._path(fact_id, scope)
+        if path is None:
+            return None
+        if path in self._pending:
+            return self._pending[path]
+        blob = self.store.lookup(self.base.tree_id, path)
+        return None if blob is None else self.store.read_fact(blob)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def remember(
+        self,
+        text: str,
+        scope: str = "shared",
+        *,
+        id: str | None = None,
+        kind: str = "note",
+        tags: Iterable[str] = (),
+        meta: dict[str, Any] | None = None,
+        derived_from: Iterable[str] = (),
+        source: str | None = None,
+        expires_at: str | None = None,
+    ) -> WriteResult:
+        """Add a fact. The same text in the same scope again is a no-op returning its id."""
+        scope = parse_scope(scope)
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput("fact text is empty")
+        if id is None:
+            for attempt in range(CONTENT_ID_ATTEMPTS):
+                candidate = content_id(scope, text, attempt)
+                existing = self.get(candidate, scope)
+                if existing is None:
+                    id = candidate
+                    break
+                if existing.text == text:
+                    self._unchanged.append(candidate)
+                    return WriteResult(candidate, None, created=False)
+            else:
+                raise InvalidInput("could not find a free id for this text; pass --id")
+            self._dedupe.add(fact_path(scope, id))
+        else:
+            existing = self.get(id)
+            if existing is not None:
+                if existing.scope == scope and existing.text == text:
+                    self._unchanged.append(id)
+                    return WriteResult(id, None, created=False)
+                raise InvalidInput(f"fact {id} already exists in {existing.scope}; use update")
+        now = now_iso()
+        fact = Fact(
+            id=id, text=text, scope=scope, kind=kind, tags=tuple(tags), meta=dict(meta or {}),
+            agent=self.agent, run=self.run, trace=self.trace, derived_from=tuple(derived_from),
+            source=source, created_at=now, updated_at=now, expires_at=expires_at,
+        ).validated()  # fmt: skip
+        self._put(fact, "add")
+        return WriteResult(fact.id, None, created=True)
+
+    def update(
+        self,
+        fact_id: str,
+        *,
+        text: str | None = None,
+        kind: str | None = None,
+        tags: Iterable[str] | None = None,
+        meta: dict[str, Any] | None = None,
+        derived_from: Iterable[str] | None = None,
+        source: str | None = _UNSET,
+        expires_at: str | None = _UNSET,
+    ) -> WriteResult:
+        """Change fields of a fact, keeping its id, scope and creation time."""
+        old = self.get(fact_id)
+        if old is None:
+            raise NotFound(f"no fact {fact_id} to update")
+        changes: dict[str, Any] = {}
+        for name, value in (("text", text), ("kind", kind), ("meta", meta)):
+            if value is not None:
+                changes[name] = value
+        if tags is not None:
+            changes["tags"] = tuple(tags)
+        if derived_from is not None:
+            changes["derived_from"] = tuple(derived_from)
+        if source is not _UNSET:
+            changes["source"] = source
+        if expires_at is not _UNSET:
+            changes["expires_at"] = expires_at
+        new = replace(old, **changes).validated()
+        if new == old:
+            self._unchanged.append(fact_id)
+            return WriteResult(fact_id, None)
+        new = replace(new, agent=self.agent, run=self.run, trace=self.trace, updated_at=now_iso())
+        self._put(new, "update")
+        return WriteResult(fact_id, None)
+
+    def put(self, fact: Fact) -> WriteResult:
+        """Write a whole fact as given (import, merge, revert): add it, or replace it by id."""
+        fact = fact.validated()
+        old = self.get(fact.id)
+        if old is not None and old.scope != fact.scope:
+            raise InvalidInput(f"fact {fact.id} exists in scope {old.scope}, not {fact.scope}")
+        if old == fact:
+            self._unchanged.append(fact.id)
+            return WriteResult(fact.id, None)
+        self._put(fact, "add" if old is None else "update")
+        return WriteResult(fact.id, None, created=old is None)
+
+    def forget(self, fact_id: str) -> None:
+        """Remove a fact from the tree (its history stays)."""
+        path = self._path(fact_id)
+        if path is None or self.get(fact_id) is None:
+            raise NotFound(f"no fact {fact_id} to forget")
+        self._pending[path] = None
+        self._dedupe.discard(path)
+        self._ops[fact_id] = "forget" if self._ops.get(fact_id) != "add" else "noop"
+
+    def _put(self, fact: Fact, op: str) -> None:
+        self._pending[fact_path(fact.scope, fact.id)] = fact
+        self._ops[fact.id] = "add" if self._ops.get(fact.id) == "add" else op
+
+    # -- commit ------------------------------------------------------------------------------
+
+    def commit(self) -> CommitResult:
+        ops = {i: op for i, op in self._ops.items() if op != "noop"}
+        result = CommitResult(
+            commit=None,
+            added=[i for i, op in ops.items() if op == "add"],
+            updated=[i for i, op in ops.items() if op == "update"],
+            forgotten=[i for i, op in ops.items() if op == "forget"],
+            unchanged=list(dict.fromkeys(self._unchanged)),
+        )
+        changes = {p: (None if f is None else f.to_bytes()) for p, f in self._pending.items()}
+        base_paths = {p for p in changes if self.store.lookup(self.base.tree_id, p) is not None}
+        changes = {p: d for p, d in changes.items() if d is not None or p in base_paths}
+        if changes:
+            sig = Signature(self.agent, self.message or self._default_message(), self.run,
+                            self.trace)  # fmt: skip
+            commit = self.store.commit_changes(
+                self.branch, self.base.commit_id, changes, sig, self._dedupe
+            )
+            result.commit = None if commit is None else commit.decode()
+        self.result = result
+        return result
+
+    def _default_message(self) -> str:
+        facts = {f.id: f for f in self._pending.values() if f is not None}
+        lines = []
+        for fact_id, op in self._ops.items():
+            if op == "noop":
+                continue
+            verb = {"add": "remember", "update": "update", "forget": "forget"}[op]
+            summary = facts[fact_id].summary if fact_id in facts else ""
+            lines.append(f"{verb} {fact_id}" + (f": {summary}" if summary else ""))
+        if len(lines) == 1:
+            return lines[0]
+        counts = {op: list(self._ops.values()).count(op) for op in ("add", "update", "forget")}
+        subject = f"{len(lines)} changes (+{counts['add']} ~{counts['update']} -{counts['forget']})"
+        shown = lines[:50] + ([f"... and {len(lines) - 50} more"] if len(lines) > 50 else [])
+        return subject + "\n\n" + "\n".join(shown)
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        if exc_type is None:
+            self.commit()
