@@ -20,8 +20,8 @@ from typing import Any, cast
 
 from dulwich.errors import NotGitRepository
 from dulwich.object_store import commit_tree_changes, iter_tree_contents
-from dulwich.objects import Blob, Commit, ShaFile, Tree
-from dulwich.objectspec import parse_commit
+from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
+from dulwich.objectspec import parse_object
 from dulwich.repo import Repo as GitRepo
 
 from .errors import Conflict, CorruptObject, InvalidInput, NotARepository, NotFound
@@ -138,14 +138,20 @@ class GitStore:
     def resolve(self, ref: str | None = None) -> bytes:
         """Commit id of a branch, tag, commit id (full or short), ``HEAD~3``... or HEAD."""
         ref = ref or "HEAD"
-        if len(ref) > MAX_REF_LENGTH or any(ord(c) < 32 for c in ref) or ".." in ref:
+        bad = any(ord(c) < 32 for c in ref) or ".." in ref or ":" in ref or ref.startswith("-")
+        if len(ref) > MAX_REF_LENGTH or bad:
             raise InvalidInput(f"invalid ref {ref[:40]!r}")
         try:
-            return cast(bytes, parse_commit(self.git, ref.encode()).id)
+            obj = parse_object(self.git, ref.encode())
+            while isinstance(obj, Tag):
+                obj = self.objects[obj.object[1]]
         except (KeyError, ValueError, IndexError, AssertionError):
             raise NotFound(f"unknown ref or commit: {ref}") from None
         except Exception as exc:  # dulwich raises assorted errors on damaged objects
             raise CorruptObject(f"cannot read {ref}: {exc}") from None
+        if not isinstance(obj, Commit):
+            raise NotFound(f"{ref} is not a commit")
+        return cast(bytes, obj.id)
 
     def current_branch(self) -> bytes:
         """Full name of the branch HEAD points at (``refs/heads/main``)."""

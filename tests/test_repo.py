@@ -1,0 +1,221 @@
+"""The Python API over a real git repository on disk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import fsck, git
+
+from agentmem import Conflict, CorruptObject, InvalidInput, NotARepository, NotFound, Repo
+from agentmem.store import fact_path
+
+
+def test_init_makes_a_real_git_repository(repo: Repo) -> None:
+    assert (repo.root / ".git").is_dir()
+    assert (repo.root / ".agentmem" / "config").is_file()
+    assert "init memory repository" in git(repo, "log", "--oneline")
+    assert git(repo, "show", "HEAD:.agentmem/repo.toml").strip().endswith("format = 1")
+    fsck(repo)
+    with pytest.raises(InvalidInput):
+        Repo.init(repo.root)
+
+
+def test_open_finds_the_repository_upward_or_from_env(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inner = repo.root / "some" / "folder"
+    inner.mkdir(parents=True)
+    monkeypatch.chdir(inner)
+    assert Repo.open().root == repo.root
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(NotARepository):
+        Repo.open()
+    monkeypatch.setenv("AGENTMEM_REPO", str(repo.root))
+    assert Repo.open().root == repo.root
+    with pytest.raises(NotARepository):
+        Repo.open(tmp_path / "nowhere")
+
+
+def test_remember_commits_with_provenance_that_git_shows(repo: Repo) -> None:
+    written = repo.remember(
+        "Alice prefers email", "user:alice", agent="support", run="r1", trace="t-9",
+        derived_from=["source-1"], source="ticket:42", tags=["pref"], meta={"confidence": 0.9},
+    )  # fmt: skip
+    assert written.created and written.commit == repo.resolve()
+    fact = repo.get(written.id)
+    assert (fact.scope, fact.agent, fact.run, fact.trace) == ("user:alice", "support", "r1", "t-9")
+    assert fact.derived_from == ("source-1",) and fact.meta == {"confidence": 0.9}
+    shown = git(repo, "log", "-1", "--format=%an%n%B")
+    assert shown.startswith("support\n")
+    assert "Agentmem-Run: r1" in shown and "Agentmem-Trace: t-9" in shown
+    info = repo.log(n=1)[0]
+    assert (info.agent, info.run, info.trace) == ("support", "r1", "t-9")
+    path = fact_path("user:alice", written.id).decode()
+    assert "Alice prefers email" in git(repo, "show", f"HEAD:{path}")
+    fsck(repo)
+
+
+def test_same_text_in_same_scope_is_a_no_op(repo: Repo) -> None:
+    first = repo.remember("Billing runs on the 1st", agent="billing")
+    head = repo.resolve()
+    again = repo.remember("Billing runs on the 1st", agent="planner")
+    assert again.id == first.id and again.commit is None and not again.created
+    assert repo.resolve() == head
+    other_scope = repo.remember("Billing runs on the 1st", "agent:billing", agent="billing")
+    assert other_scope.id != first.id
+
+
+def test_remembering_again_after_the_text_changed_makes_a_new_fact(repo: Repo) -> None:
+    first = repo.remember("v1", agent="a")
+    repo.update(first.id, agent="a", text="v2")
+    second = repo.remember("v1", agent="a")
+    assert second.created and second.id != first.id
+    assert repo.remember("v1", agent="a").id == second.id
+
+
+def test_update_keeps_id_and_creation_time(repo: Repo) -> None:
+    first = repo.remember("Postgres 15", "agent:planner", agent="planner")
+    before = repo.get(first.id)
+    repo.update(first.id, agent="coder", text="Postgres 16", tags=["db"])
+    after = repo.get(first.id)
+    assert after.id == before.id and after.created_at == before.created_at
+    assert (after.text, after.tags, after.agent) == ("Postgres 16", ("db",), "coder")
+    assert repo.get(first.id, at="HEAD~1").text == "Postgres 15"
+    assert [c.agent for c in repo.log(first.id)] == ["coder", "planner"]
+    unchanged = repo.update(first.id, agent="coder", text="Postgres 16")
+    assert unchanged.commit is None
+    with pytest.raises(NotFound):
+        repo.update("missing", agent="coder", text="x")
+
+
+def test_forget_removes_from_the_tree_but_history_keeps_it(repo: Repo) -> None:
+    fact_id = repo.remember("temporary", agent="a").id
+    repo.forget(fact_id, agent="a")
+    with pytest.raises(NotFound):
+        repo.get(fact_id)
+    assert repo.get(fact_id, at="HEAD~1").text == "temporary"
+    assert [c.changes[0].op for c in repo.log(fact_id)] == ["forget", "add"]
+    with pytest.raises(NotFound):
+        repo.forget(fact_id, agent="a")
+
+
+def test_transaction_commits_once_or_not_at_all(repo: Repo) -> None:
+    keep = repo.remember("keep me", agent="a").id
+    with repo.transaction(agent="planner", message="plan v2", run="r2") as tx:
+        a = tx.remember("step one", "run:r2").id
+        tx.remember("step two", "run:r2", id="step-2")
+        tx.update(keep, text="keep me, edited")
+        assert tx.get(a) is not None  # a transaction reads its own writes
+    assert tx.result is not None and tx.result.added == [a, "step-2"]
+    assert repo.log(n=1)[0].message == "plan v2"
+    assert len(repo.facts(scope="run:r2")) == 2
+    head = repo.resolve()
+    with pytest.raises(RuntimeError), repo.transaction(agent="planner") as tx:
+        tx.remember("never stored")
+        tx.forget(keep)
+        raise RuntimeError("agent crashed")
+    assert repo.resolve() == head
+    assert repo.get(keep).text == "keep me, edited"
+
+
+def test_explicit_ids_are_unique_across_scopes(repo: Repo) -> None:
+    repo.remember("x", "user:alice", id="pref", agent="a")
+    with pytest.raises(InvalidInput):
+        repo.remember("y", "user:bob", id="pref", agent="a")
+    assert repo.remember("x", "user:alice", id="pref", agent="a").commit is None
+
+
+def test_import_writes_many_facts_in_one_commit(repo: Repo) -> None:
+    records = [{"text": f"fact {i}", "scope": f"agent:a{i % 3}"} for i in range(500)]
+    records.append({"id": "readable-key", "text": "with an id", "tags": ["x"]})
+    seen: list[int] = []
+    result = repo.import_facts(records, agent="loader", progress=seen.append)
+    assert len(result.added) == 501 and seen[-1] == 501
+    assert len(repo.log()) == 2 and len(repo.facts()) == 501
+    again = repo.import_facts(records[:10], agent="loader")
+    assert again.commit is None and len(again.unchanged) == 10
+    fsck(repo)
+
+
+def test_import_is_all_or_nothing(repo: Repo) -> None:
+    head = repo.resolve()
+    with pytest.raises(InvalidInput, match="record 3"):
+        repo.import_facts([{"text": "a"}, {"text": "b"}, {"text": "c", "scope": "../etc"}], agent="x")
+    with pytest.raises(InvalidInput, match="record 1"):
+        repo.import_facts([{"text": "a", "bogus_field": 1}], agent="x")
+    assert repo.resolve() == head
+
+
+def test_no_tree_grows_past_a_few_hundred_entries(repo: Repo) -> None:
+    repo.import_facts(({"text": f"n{i}"} for i in range(3000)), agent="bulk")
+    tree_id = repo.store.commit(repo.store.resolve()).tree
+    biggest = max(
+        len(repo.store.tree(sha))
+        for sha in _all_trees(repo, tree_id)
+    )
+    assert biggest <= 256
+
+
+def _all_trees(repo: Repo, tree_id: bytes) -> list[bytes]:
+    found = [tree_id]
+    for entry in repo.store.tree(tree_id).iteritems():
+        if entry.mode & 0o40000:
+            found.extend(_all_trees(repo, entry.sha))
+    return found
+
+
+def test_one_fact_commit_writes_only_the_changed_path(repo: Repo) -> None:
+    repo.import_facts(({"text": f"n{i}"} for i in range(2000)), agent="bulk")
+    objects = repo.root / ".git" / "objects"
+    before = {p.name for d in objects.iterdir() if len(d.name) == 2 for p in d.iterdir()}
+    repo.remember("one more", agent="a")
+    after = {p.name for d in objects.iterdir() if len(d.name) == 2 for p in d.iterdir()}
+    # blob + leaf tree + 2 fan-out trees + scope tree + facts tree + root tree + commit
+    assert len(after - before) <= 8
+
+
+def test_concurrent_edit_of_the_same_fact_is_a_conflict(repo: Repo) -> None:
+    fact_id = repo.remember("shared plan", agent="a").id
+    slow = repo.transaction(agent="slow")
+    slow.update(fact_id, text="slow edit")
+    repo.update(fact_id, agent="fast", text="fast edit")  # lands first
+    other = repo.transaction(agent="other")
+    other.remember("unrelated")
+    repo.remember("also unrelated", agent="fast")
+    assert other.commit().commit is not None  # rebased onto the new head
+    with pytest.raises(Conflict) as caught:
+        slow.commit()
+    assert caught.value.fact_ids == [fact_id]
+    assert repo.get(fact_id).text == "fast edit"
+
+
+def test_unknown_refs_and_bad_input_raise_clear_errors(repo: Repo) -> None:
+    for ref in ("nope", "HEAD~99", "a" * 40, "main..x", "x\ny"):
+        with pytest.raises((NotFound, InvalidInput)):
+            repo.get("x", at=ref)
+    with pytest.raises(InvalidInput):
+        repo.get("../etc/passwd")
+    with pytest.raises(InvalidInput):
+        repo.remember("x", "agent:../../x", agent="a")
+    with pytest.raises(InvalidInput):
+        repo.remember("x" * (300 * 1024), agent="a")
+    with pytest.raises(InvalidInput):
+        repo.log(n=-1)
+    assert len(repo.log()) == 1
+
+
+def test_corrupt_object_is_reported_and_nothing_else_changes(repo: Repo) -> None:
+    fact_id = repo.remember("will be damaged", agent="a").id
+    other = repo.remember("stays fine", "user:bob", agent="a").id
+    blob = repo.snapshot().blob_of(fact_id)
+    assert blob is not None
+    path = repo.root / ".git" / "objects" / blob[:2].decode() / blob[2:].decode()
+    os.chmod(path, 0o644)
+    path.write_bytes(b"garbage")
+    head = repo.resolve()
+    with pytest.raises(CorruptObject):
+        repo.get(fact_id)
+    assert repo.get(other).text == "stays fine"
+    assert repo.resolve() == head
