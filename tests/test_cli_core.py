@@ -1,0 +1,153 @@
+"""The CLI for issue 2: writes, reads, staging, import, and one-line errors with exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import fsck, invoke
+from typer.testing import CliRunner
+
+from agentmem import Repo
+
+
+def test_remember_show_ls_log(repo: Repo, cli: CliRunner) -> None:
+    code, out, _ = invoke(cli, "remember", "Alice likes [email]", "--scope", "user:alice",
+                          "--agent", "support", "--run", "r7", "--trace", "t-1", "-t", "pref")  # fmt: skip
+    assert code == 0
+    fact_id = out.strip()
+    code, out, _ = invoke(cli, "show", fact_id)
+    assert code == 0 and "Alice likes [email]" in out and 'scope: "user:alice"' in out
+    code, out, _ = invoke(cli, "show", fact_id, "--json")
+    shown = json.loads(out)
+    assert shown["agent"] == "support" and shown["commit"] == repo.resolve()
+    code, out, _ = invoke(cli, "ls", "--json", "--scope", "user:alice")
+    assert [f["id"] for f in json.loads(out)] == [fact_id]
+    code, out, _ = invoke(cli, "ls")
+    assert code == 0 and fact_id in out
+    code, out, _ = invoke(cli, "log", "--json", "-n", "1")
+    entry = json.loads(out)[0]
+    assert (entry["agent"], entry["run"], entry["trace"]) == ("support", "r7", "t-1")
+    code, out, _ = invoke(cli, "log", fact_id)
+    assert code == 0 and "support" in out
+    code, out, _ = invoke(cli, "cat-commit", "HEAD", "--json")
+    assert json.loads(out)["changes"][0]["id"] == fact_id
+    code, out, _ = invoke(cli, "cat-commit")
+    assert code == 0 and "agent  support" in out
+
+
+def test_update_and_forget(repo: Repo, cli: CliRunner) -> None:
+    fact_id = repo.remember("v1", agent="a").id
+    code, out, _ = invoke(cli, "update", fact_id, "--text", "v2", "--meta", '{"k": 1}')
+    assert code == 0 and "updated" in out
+    assert repo.get(fact_id).meta == {"k": 1}
+    code, out, _ = invoke(cli, "forget", fact_id, "-m", "wrong")
+    assert code == 0
+    assert repo.log(n=1)[0].message == "wrong"
+
+
+def test_stage_then_commit_atomically(repo: Repo, cli: CliRunner) -> None:
+    keep = repo.remember("keep", agent="a").id
+    head = repo.resolve()
+    assert invoke(cli, "add", "one")[0] == 0
+    assert invoke(cli, "add", "two", "--scope", "agent:planner", "--id", "plan-2")[0] == 0
+    assert invoke(cli, "add", "--update", keep, "keep, edited")[0] == 0
+    code, out, _ = invoke(cli, "status", "--json")
+    assert len(json.loads(out)["staged"]) == 3
+    assert repo.resolve() == head  # staging writes no commit
+    code, out, _ = invoke(cli, "commit", "-m", "three at once", "--agent", "planner")
+    assert code == 0 and "+2 ~1" in out
+    assert len(repo.log()) == 3 and repo.get("plan-2").scope == "agent:planner"
+    assert repo.staged() == []
+    code, _, err = invoke(cli, "commit", "-m", "again")
+    assert code == 2 and "nothing staged" in err
+
+
+def test_a_failing_commit_keeps_the_stage(repo: Repo, cli: CliRunner) -> None:
+    invoke(cli, "add", "fine")
+    invoke(cli, "add", "--forget", "does-not-exist")
+    head = repo.resolve()
+    code, _, err = invoke(cli, "commit", "-m", "x")
+    assert code == 3 and err.count("\n") == 1
+    assert repo.resolve() == head and len(repo.staged()) == 2
+    assert invoke(cli, "unstage")[0] == 0 and repo.staged() == []
+
+
+def test_import_jsonl_in_one_commit(repo: Repo, cli: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "facts.jsonl"
+    path.write_text("\n".join(json.dumps({"text": f"fact {i}", "scope": "shared"}) for i in range(300)))
+    code, out, _ = invoke(cli, "import", str(path), "--agent", "loader")
+    assert code == 0 and "+300" in out
+    assert len(repo.facts()) == 300 and len(repo.log()) == 2
+    code, out, _ = invoke(cli, "import", "-", "--json", input='{"text": "from stdin"}\n')
+    assert json.loads(out)["added"] == 1
+    fsck(repo)
+
+
+@pytest.mark.parametrize(
+    "args,code,needle",
+    [
+        (["show", "../etc/passwd"], 2, "invalid fact id"),
+        (["show", "nope"], 3, "no fact nope"),
+        (["ls", "--at", "no-such-branch"], 3, "unknown ref"),
+        (["ls", "--scope", "agent:../x"], 2, "invalid scope"),
+        (["remember", "x", "--scope", "bogus"], 2, "invalid scope"),
+        (["remember", "x", "--agent", "Bad Agent"], 2, "invalid agent"),
+        (["remember", "x", "--meta", "{not json"], 2, "--meta is not JSON"),
+        (["remember", "x", "--derived-from", "../y"], 2, "invalid fact id"),
+        (["remember", "   "], 2, "empty"),
+        (["update", "missing", "--text", "x"], 3, "no fact missing"),
+        (["forget", "a/b"], 2, "invalid fact id"),
+        (["log", "-n", "-3"], 2, "-n"),
+        (["cat-commit", "deadbeef"], 3, "unknown ref"),
+        (["import", "/no/such/file"], 2, "no such file"),
+        (["add"], 2, "give TEXT"),
+    ],
+)
+def test_bad_input_is_one_line_and_changes_nothing(
+    repo: Repo, cli: CliRunner, args: list[str], code: int, needle: str
+) -> None:
+    repo.remember("existing", agent="a")
+    head = repo.resolve()
+    got, _, err = invoke(cli, *args)
+    assert got == code, err
+    assert needle in err and err.startswith("error: ") and err.count("\n") == 1
+    assert repo.resolve() == head
+
+
+def test_huge_payload_and_bad_import_store_nothing(repo: Repo, cli: CliRunner, tmp_path: Path) -> None:
+    head = repo.resolve()
+    code, _, err = invoke(cli, "remember", "-", input="x" * (1024 * 1024))
+    assert code == 2 and "KiB" in err
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "ok"}\n{"text": broken\n')
+    code, _, err = invoke(cli, "import", str(bad))
+    assert code == 2 and "line 2" in err
+    assert repo.resolve() == head
+
+
+def test_outside_a_repository_exits_6(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "agentmem", "log"], cwd=tmp_path, capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert result.returncode == 6
+    assert result.stderr.startswith("error: not inside an agentmem repository")
+    assert "Traceback" not in result.stderr
+
+
+def test_init_command(tmp_path: Path) -> None:
+    runner = CliRunner()
+    code, out, _ = invoke(runner, "init", str(tmp_path / "m"))
+    assert code == 0 and (tmp_path / "m" / ".git").is_dir()
+    code, _, err = invoke(runner, "init", str(tmp_path / "m"))
+    assert code == 2 and "already holds a repository" in err
+
+
+def test_help_lists_the_commands() -> None:
+    code, out, _ = invoke(CliRunner(), "--help")
+    for command in ("init", "remember", "add", "commit", "import", "show", "ls", "log", "cat-commit"):
+        assert command in out
