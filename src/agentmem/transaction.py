@@ -56,6 +56,7 @@ class Transaction:
         self.agent = validate_name(agent, "agent name")
         self.run, self.trace, self.message = run, trace, message
         self._pending: dict[bytes, Fact | None] = {}
+        self._pending_paths: dict[str, bytes] = {}  # fact id -> path, for writes in this transaction
         self._dedupe: set[bytes] = set()
         self._ops: dict[str, str] = {}  # fact id -> "add" | "update" | "forget"
         self._unchanged: list[str] = []
@@ -69,10 +70,8 @@ class Transaction:
             path = fact_path(scope, fact_id)
             if path in self._pending:
                 return path
-        else:
-            for path, fact in self._pending.items():
-                if fact is not None and fact.id == fact_id:
-                    return path
+        elif fact_id in self._pending_paths:
+            return self._pending_paths[fact_id]
         return self.base.path_of(fact_id, scope)
 
     def get(self, fact_id: str, scope: str | None = None) -> Fact | None:
@@ -190,7 +189,9 @@ class Transaction:
         self._ops[fact_id] = "forget" if self._ops.get(fact_id) != "add" else "noop"
 
     def _put(self, fact: Fact, op: str) -> None:
-        self._pending[fact_path(fact.scope, fact.id)] = fact
+        path = fact_path(fact.scope, fact.id)
+        self._pending[path] = fact
+        self._pending_paths[fact.id] = path
         self._ops[fact.id] = "add" if self._ops.get(fact.id) == "add" else op
 
     # -- commit ------------------------------------------------------------------------------
