@@ -43,6 +43,16 @@ class Repo:
         if version != FORMAT_VERSION:
             raise NotARepository(f"unsupported repository format {version!r} at {self.root}")
 
+    def close(self) -> None:
+        """Release open pack files (also done by leaving a ``with Repo.open(...)`` block)."""
+        self.store.git.close()
+
+    def __enter__(self) -> Repo:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     # -- creating and finding ------------------------------------------------------------
 
     @classmethod

@@ -32,6 +32,7 @@ BLOB_MODE = stat.S_IFREG | 0o644
 PACK_THRESHOLD = 256  # writes of more new objects than this go into one pack file
 MAX_CAS_ATTEMPTS = 200
 MAX_REF_LENGTH = 256
+TREE_CACHE_SIZE = 4096
 
 
 def fact_path(scope: str, fact_id: str) -> bytes:
@@ -109,12 +110,13 @@ class _PendingObjects:
         self.new[obj.id] = obj
 
     def flush(self) -> None:
-        fresh = [obj for sha, obj in self.new.items() if sha not in self.base]
-        if len(fresh) > PACK_THRESHOLD:
-            self.base.add_objects([(obj, None) for obj in fresh])
+        if len(self.new) > PACK_THRESHOLD:
+            # No "already stored?" probe per object: each miss rescans the pack folder, and an
+            # object stored twice (loose and packed) is harmless to git.
+            self.base.add_objects([(obj, None) for obj in self.new.values()])
         else:
-            for obj in fresh:
-                self.base.add_object(obj)
+            for obj in self.new.values():
+                self.base.add_object(obj)  # skips objects it already has
         self.new.clear()
 
 
@@ -127,6 +129,7 @@ class GitStore:
         except (NotGitRepository, OSError) as exc:
             raise NotARepository(f"not a git repository: {git_dir} ({exc})") from None
         self.objects = self.git.object_store
+        self._trees: dict[bytes, Tree] = {}
 
     @classmethod
     def init(cls, git_dir: str, branch: str) -> GitStore:
@@ -189,12 +192,20 @@ class GitStore:
         return obj
 
     def tree(self, tree_id: bytes) -> Tree:
+        """A tree object, from a small cache: trees are immutable and the few near the root are
+        read on every lookup. Callers must not modify the tree they get."""
+        tree = self._trees.get(tree_id)
+        if tree is not None:
+            return tree
         try:
             obj = self.objects[tree_id]
         except Exception as exc:
             raise CorruptObject(f"cannot read tree {tree_id.decode()}: {exc}") from None
         if not isinstance(obj, Tree):
             raise CorruptObject(f"{tree_id.decode()} is not a tree")
+        if len(self._trees) >= TREE_CACHE_SIZE:
+            self._trees.pop(next(iter(self._trees)))
+        self._trees[tree_id] = obj
         return obj
 
     def read_fact(self, blob_id: bytes) -> Fact:
