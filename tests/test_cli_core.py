@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import fsck, invoke
 from typer.testing import CliRunner
 
 from agentmem import Repo
+from conftest import fsck, invoke
 
 
 def test_remember_show_ls_log(repo: Repo, cli: CliRunner) -> None:
@@ -141,13 +141,13 @@ def test_outside_a_repository_exits_6(tmp_path: Path) -> None:
 
 def test_init_command(tmp_path: Path) -> None:
     runner = CliRunner()
-    code, out, _ = invoke(runner, "init", str(tmp_path / "m"))
+    code, _out, _ = invoke(runner, "init", str(tmp_path / "m"))
     assert code == 0 and (tmp_path / "m" / ".git").is_dir()
     code, _, err = invoke(runner, "init", str(tmp_path / "m"))
     assert code == 2 and "already holds a repository" in err
 
 
 def test_help_lists_the_commands() -> None:
-    code, out, _ = invoke(CliRunner(), "--help")
+    _code, out, _ = invoke(CliRunner(), "--help")
     for command in ("init", "remember", "add", "commit", "import", "show", "ls", "log", "cat-commit"):
         assert command in out

@@ -74,7 +74,8 @@ def test_bad_ids_are_rejected(bad: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["", "agent", "agent:", "agent:../x", "agent:a/b", "bot:x", "user:A", "shared:x", "run:" + "x" * 65]
+    "bad",
+    ["", "agent", "agent:", "agent:../x", "agent:a/b", "bot:x", "user:A", "shared:x", "run:" + "x" * 65],
 )
 def test_bad_scopes_are_rejected(bad: str) -> None:
     with pytest.raises(InvalidInput):

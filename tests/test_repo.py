@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import fsck, git
 
 from agentmem import Conflict, CorruptObject, InvalidInput, NotARepository, NotFound, Repo
 from agentmem.store import fact_path
+from conftest import fsck, git
 
 
 def test_init_makes_a_real_git_repository(repo: Repo) -> None:

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from ..fact import Fact
-
 from . import app, open_repo
 from .output import (
     COMMIT_COLUMNS,
