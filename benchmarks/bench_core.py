@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
     step("git fsck")
     checks = {name: fsck(r.root) for name, r in (("small", small_repo), ("large", large_repo))}
 
-    cmd = "python benchmarks/bench_core.py" + (" --quick" if args.quick else "")
+    cmd = " ".join(["python benchmarks/bench_core.py", *(sys.argv[1:] if argv is None else argv)])
     print(f"Measured {date.today().isoformat()} with `{cmd}` (repositories in `{out}`).\n")
     print("**Commit cost against repository size** (all facts in one scope, `shared`):\n")
     print(f"| one-fact commit | {small:,} facts | {large:,} facts | ratio |")
