@@ -90,15 +90,20 @@ def walk(store: GitStore, head: bytes) -> Iterator[Commit]:
 
 def log(
     store: GitStore, head: bytes, *, limit: int | None = None, agent: str | None = None,
-    fact_id: str | None = None, scope: str | None = None,
+    fact_id: str | None = None, scope: str | None = None, follow: bool = False,
 ) -> list[CommitInfo]:  # fmt: skip
-    """The history of a branch, or of one fact (the commits that added, changed or forgot it)."""
+    """The history of a branch, or of one fact (the commits that added, changed or forgot it).
+
+    With `follow`, a merge commit also counts when it changed the fact relative to its first
+    parent: the fact's history then shows where each change entered the branch, not only the
+    commit on the side branch that made it.
+    """
     path = None if fact_id is None else _path_in_history(store, head, fact_id, scope)
     result: list[CommitInfo] = []
     for commit in walk(store, head):
         if limit is not None and len(result) >= limit:
             break
-        if path is not None and not _touches(store, commit, path):
+        if path is not None and not _touches(store, commit, path, follow):
             continue
         info = commit_info(store, commit.id, with_changes=path is not None)
         if agent is not None and info.agent != agent:
@@ -109,12 +114,14 @@ def log(
     return result
 
 
-def _touches(store: GitStore, commit: Commit, path: bytes) -> bool:
-    """Whether `commit` changed the object at `path` relative to every parent."""
+def _touches(store: GitStore, commit: Commit, path: bytes, follow: bool = False) -> bool:
+    """Whether `commit` changed the object at `path` relative to every parent (with `follow`:
+    relative to its first parent)."""
     mine = store.lookup(commit.tree, path)
     if not commit.parents:
         return mine is not None
-    return all(store.lookup(store.commit(p).tree, path) != mine for p in commit.parents)
+    parents = commit.parents[:1] if follow else commit.parents
+    return all(store.lookup(store.commit(p).tree, path) != mine for p in parents)
 
 
 def _path_in_history(store: GitStore, head: bytes, fact_id: str, scope: str | None) -> bytes:

@@ -7,7 +7,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from . import bisect as _bisect
+from . import lineage as _lineage
+from . import merge as _merge
+from . import refs as _refs
 from . import staging
+from .bisect import BisectStep
 from .config import (
     CONFIG_TEMPLATE,
     FORMAT_VERSION,
@@ -17,9 +22,13 @@ from .config import (
     REPO_TOML_PATH,
     load_config,
 )  # fmt: skip
-from .errors import InvalidInput, NotARepository
+from .diff import DiffResult, diff_commits
+from .errors import Conflict, InvalidInput, NotARepository
 from .fact import Fact
 from .history import CommitInfo, commit_info, log
+from .lineage import Blame, Cascade, Derived
+from .merge import MergeConflict, MergeResult
+from .refs import RefInfo, ReflogEntry, ResetResult
 from .snapshot import Snapshot
 from .store import GitStore, Signature
 from .transaction import CommitResult, Transaction, WriteResult
@@ -205,6 +214,153 @@ class Repo:
         """Commit every staged operation atomically; on failure they stay staged."""
         tx = self.transaction(agent=agent, message=message, run=run, trace=trace)
         return staging.commit_staged(self.local_dir, tx)
+
+    # -- version control (issue 3) --------------------------------------------------------
+    # Thin delegations to history/diff/merge/refs/lineage/bisect; see docs/version-control.md.
+
+    def diff(
+        self, old: str | None = None, new: str | None = None, *, scope: str | None = None,
+        stat: bool = False,
+    ) -> DiffResult:  # fmt: skip
+        """Facts that differ from `old` to `new` (default HEAD). Without `old`: what `new`
+        itself changed against its first parent (the empty tree for a root commit), like
+        ``git show``. `stat` skips reading the fact bodies."""
+        new_id = self.store.resolve(new)
+        if old is None:
+            parents = self.store.commit(new_id).parents
+            old_id = parents[0] if parents else None
+        else:
+            old_id = self.store.resolve(old)
+        return diff_commits(self.store, old_id, new_id, scope=scope, with_facts=not stat)
+
+    def merge(
+        self, other: str, *, agent: str = "agentmem", strategy: str | None = None,
+        message: str = "", run: str | None = None, trace: str | None = None,
+    ) -> MergeResult:  # fmt: skip
+        """Three-way merge of `other` into the current branch, fact by fact. Conflicts without a
+        strategy: nothing committed, state saved for `resolve_conflict`/`merge_continue`."""
+        sig = Signature(agent, message or f"merge {other} into {self.branch}", run, trace)
+        return _merge.merge(self.store, self.local_dir, self.store.current_branch(), other, sig,
+                            strategy)  # fmt: skip
+
+    def revert(
+        self, commit: str, *, agent: str = "agentmem", strategy: str | None = None,
+        message: str = "", run: str | None = None, trace: str | None = None,
+    ) -> MergeResult:  # fmt: skip
+        """A new commit undoing `commit` fact by fact; later changes of its facts conflict."""
+        info = commit_info(self.store, self.store.resolve(commit))
+        default = f'revert "{info.subject}"\n\nThis reverts commit {info.id}.'
+        sig = Signature(agent, message or default, run, trace)
+        return _merge.revert(self.store, self.local_dir, self.store.current_branch(), info.id,
+                             sig, strategy)  # fmt: skip
+
+    def merge_status(self) -> MergeResult:
+        """The merge or revert in progress, with its conflicts; `NotFound` if none."""
+        return _merge.pending(self.store, self.local_dir)
+
+    def resolve_conflict(
+        self, fact_id: str, take: str, text: str | None = None, *, agent: str = "agentmem"
+    ) -> MergeConflict:
+        return _merge.resolve(self.store, self.local_dir, fact_id, take, text, agent)
+
+    def merge_continue(self) -> MergeResult:
+        return _merge.continue_merge(self.store, self.local_dir)
+
+    def merge_abort(self) -> MergeResult:
+        return _merge.abort_merge(self.local_dir)
+
+    def branches(self) -> list[RefInfo]:
+        return _refs.branches(self.store)
+
+    def create_branch(self, name: str, start: str | None = None) -> RefInfo:
+        return _refs.create_branch(self.store, name, start)
+
+    def delete_branch(self, name: str) -> RefInfo:
+        return _refs.delete_branch(self.store, name)
+
+    def switch(self, name: str) -> RefInfo:
+        self._no_merge_in_progress("switch")
+        return _refs.switch(self.store, name)
+
+    def tag(self, name: str, target: str | None = None) -> RefInfo:
+        return _refs.create_tag(self.store, name, target)
+
+    def tags(self) -> list[RefInfo]:
+        return _refs.tags(self.store)
+
+    def reset(self, target: str, *, hard: bool = True) -> ResetResult:
+        """Move the current branch to `target` (old head kept in the reflog); `hard` also drops
+        the staged writes, as ``git reset --hard`` drops the index."""
+        self._no_merge_in_progress("reset")
+        result = _refs.reset(self.store, target)
+        if hard:
+            self.unstage()
+        return result
+
+    def reflog(self, branch: str | None = None, n: int | None = None) -> list[ReflogEntry]:
+        return _refs.reflog(self.store, branch, n)
+
+    def blame(self, fact_id: str, at: str | None = None, scope: str | None = None) -> Blame:
+        """Who introduced and last changed a fact, and the same for its sources, recursively."""
+        return _lineage.blame(self.store, self.store.resolve(at), fact_id, scope)
+
+    def log_follow(
+        self, fact_id: str, *, n: int | None = None, agent: str | None = None,
+        at: str | None = None, scope: str | None = None,
+    ) -> list[CommitInfo]:  # fmt: skip
+        """A fact's history including the merge commits that brought its changes in."""
+        return log(self.store, self.store.resolve(at), limit=n, agent=agent, fact_id=fact_id,
+                   scope=scope, follow=True)  # fmt: skip
+
+    def derived(self, fact_id: str, at: str | None = None) -> list[Derived]:
+        """The fact and every fact derived from it, transitively (an O(n) scan of the facts)."""
+        return _lineage.derived_from(self.snapshot(at), fact_id)
+
+    def forget_cascade(
+        self, fact_id: str, *, agent: str, dry_run: bool = False, run: str | None = None,
+        trace: str | None = None, message: str = "",
+    ) -> Cascade:  # fmt: skip
+        """Forget a fact and everything derived from it in one commit (`dry_run`: list only)."""
+        facts = self.derived(fact_id)
+        cascade = Cascade(fact_id, facts, dry_run=dry_run)
+        if dry_run:
+            return cascade
+        text = message or f"forget {fact_id} and {len(facts) - 1} derived fact(s)"
+        with self.transaction(agent=agent, run=run, trace=trace, message=text) as tx:
+            for fact in facts:
+                tx.forget(fact.id)
+        assert tx.result is not None
+        cascade.commit = tx.result.commit
+        return cascade
+
+    def bisect(
+        self, pattern: str, *, scope: str | None = None, good: str | None = None,
+        bad: str | None = None,
+    ) -> BisectStep:  # fmt: skip
+        """The first commit (first-parent chain) where a fact matching `pattern` exists."""
+        return _bisect.contains(self.store, pattern, scope=scope, good=good, bad=bad)
+
+    def bisect_start(self, *, good: str, bad: str) -> BisectStep:
+        return _bisect.start(self.store, self.local_dir, good, bad)
+
+    def bisect_mark(self, verdict: str, ref: str | None = None) -> BisectStep:
+        """Record ``good``, ``bad`` or ``skip`` for `ref` (default: the current candidate)."""
+        return _bisect.mark(self.store, self.local_dir, verdict, ref)
+
+    def bisect_status(self) -> BisectStep:
+        return _bisect.status(self.store, self.local_dir)
+
+    def bisect_run(self, argv: list[str]) -> BisectStep:
+        return _bisect.run(self.store, self.local_dir, self.root, argv)
+
+    def bisect_reset(self) -> bool:
+        return _bisect.reset(self.local_dir)
+
+    def _no_merge_in_progress(self, verb: str) -> None:
+        state = _merge.merge_state(self.local_dir)
+        if state is not None:
+            raise Conflict(f"cannot {verb}: a {state['kind']} is in progress "
+                           "(agentmem merge --continue or --abort)")  # fmt: skip
 
 
 def _import_one(tx: Transaction, record: Any) -> None:

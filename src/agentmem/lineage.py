@@ -1,0 +1,173 @@
+"""Where a fact came from and what came from it: blame through commits and `derived_from`,
+and the set of facts derived from one (for `forget --cascade`).
+
+Blame follows the fact's path back through the commit graph the way `git blame` follows a
+line: from a commit to a parent holding the same blob (nothing changed there), else to a parent
+holding the path at all (the change happened here), until no parent holds it (introduced
+here). Each step compares the two trees top-down and stops at the first shared subtree, so a
+step costs a few tree reads whatever the size of the repository.
+
+Derived facts are found by a reverse scan of one snapshot's facts (`derived_from` points from
+a fact to its sources only): an O(n) read of the facts at that commit.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from dulwich.objects import Commit
+
+from .errors import NotFound
+from .fact import Fact, parse_scope, validate_id
+from .history import CommitInfo, commit_info, walk
+from .snapshot import Snapshot
+from .store import GitStore, fact_path
+
+
+@dataclass
+class Blame:
+    """A fact with the commit that introduced it, the one that last changed it, and the same for
+    each fact it was derived from (recursively). `present` is False for a fact no longer at the
+    blamed commit (blamed from the last commit that held it). `missing` names sources never
+    found; `repeated` names sources already shown elsewhere in this tree (cycles end there)."""
+
+    id: str
+    scope: str
+    text: str
+    present: bool
+    introduced: CommitInfo
+    last_changed: CommitInfo
+    sources: list[Blame] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    repeated: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Derived:
+    """A fact in a cascade: `via` is the fact it derives from that put it in the set."""
+
+    id: str
+    scope: str
+    summary: str
+    via: str | None = None
+
+
+@dataclass
+class Cascade:
+    """What `forget --cascade` removes (or, with `dry_run`, would remove): the fact first."""
+
+    root: str
+    facts: list[Derived]
+    commit: str | None = None
+    dry_run: bool = False
+
+
+def blame(store: GitStore, head: bytes, fact_id: str, scope: str | None = None) -> Blame:
+    """Blame `fact_id` at commit `head`, and its `derived_from` sources, cycle-safe."""
+    seen: set[str] = set()
+    return _blame(store, head, validate_id(fact_id), scope, seen)
+
+
+def _blame(store: GitStore, head: bytes, fact_id: str, scope: str | None, seen: set[str]) -> Blame:
+    seen.add(fact_id)
+    start, path, present = _locate(store, head, fact_id, scope)
+    last, first = _origin(store, start, path)
+    blob = store.lookup(store.commit(start).tree, path)
+    assert blob is not None
+    fact = store.read_fact(blob)
+    result = Blame(fact.id, fact.scope, fact.text, present,
+                   commit_info(store, first), commit_info(store, last))  # fmt: skip
+    for source in fact.derived_from:
+        if source in seen:
+            result.repeated.append(source)
+            continue
+        try:
+            result.sources.append(_blame(store, head, source, None, seen))
+        except NotFound:
+            result.missing.append(source)
+    return result
+
+
+def _locate(
+    store: GitStore, head: bytes, fact_id: str, scope: str | None
+) -> tuple[bytes, bytes, bool]:
+    """(commit, path, present at head): `head` if it holds the fact, else the newest commit that
+    did."""
+    snapshot = Snapshot(store, head)
+    path = snapshot.path_of(fact_id, scope)
+    if path is not None:
+        return head, path, True
+    for commit in walk(store, head):
+        scopes = [parse_scope(scope)] if scope else store.scopes(commit.tree)
+        for candidate in scopes:
+            path = fact_path(candidate, fact_id)
+            if store.lookup(commit.tree, path) is not None:
+                return commit.id, path, False
+    raise NotFound(f"fact {fact_id} never existed in the history of {head.decode()[:12]}")
+
+
+def _origin(store: GitStore, start: bytes, path: bytes) -> tuple[bytes, bytes]:
+    """(commit that last changed the blob at `path`, commit that introduced `path`)."""
+    commit = store.commit(start)
+    last: Commit | None = None
+    while True:
+        present: Commit | None = None
+        same: Commit | None = None
+        for parent_id in commit.parents:
+            parent = store.commit(parent_id)
+            equal, there = _compare(store, commit.tree, parent.tree, path)
+            if equal:
+                same = parent
+                break
+            if there and present is None:
+                present = parent
+        if same is not None:
+            commit = same
+            continue
+        if last is None:
+            last = commit
+        if present is None:
+            return last.id, commit.id
+        commit = present
+
+
+def _compare(store: GitStore, tree: bytes, other: bytes, path: bytes) -> tuple[bool, bool]:
+    """(same object at `path` in both trees, `path` exists in `other`), reading the two trees
+    top-down only until they share a subtree."""
+    mine: bytes | None = tree
+    theirs = other
+    for part in path.split(b"/"):
+        if mine == theirs:
+            return True, True
+        other_tree = store.tree(theirs)
+        if part not in other_tree:
+            return False, False
+        theirs = other_tree[part][1]
+        if mine is not None:
+            my_tree = store.tree(mine)
+            mine = my_tree[part][1] if part in my_tree else None
+    return mine == theirs, True
+
+
+def derived_from(snapshot: Snapshot, fact_id: str) -> list[Derived]:
+    """`fact_id` and every fact derived from it, transitively (breadth first, root first).
+
+    One pass over the snapshot's facts builds the reverse `derived_from` index: O(n) reads.
+    """
+    root = snapshot.get(fact_id)
+    children: dict[str, list[Fact]] = {}
+    for fact in snapshot.facts():
+        for source in fact.derived_from:
+            children.setdefault(source, []).append(fact)
+    found = [Derived(root.id, root.scope, root.summary)]
+    seen = {root.id}
+    queue = deque([root.id])
+    while queue:
+        current = queue.popleft()
+        for child in sorted(children.get(current, ()), key=lambda f: f.id):
+            if child.id not in seen:
+                seen.add(child.id)
+                found.append(Derived(child.id, child.scope, child.summary, via=current))
+                queue.append(child.id)
+    return found
