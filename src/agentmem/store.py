@@ -12,6 +12,8 @@ the size of the repository. See docs/format.md.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import random
 import stat
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from dulwich.errors import NotGitRepository
+from dulwich.file import FileLocked
 from dulwich.object_store import commit_tree_changes, iter_tree_contents
 from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
 from dulwich.objectspec import parse_object
@@ -30,7 +33,7 @@ from .fact import SCOPE_KINDS, Fact, Scope
 FACTS_DIR = "facts"
 BLOB_MODE = stat.S_IFREG | 0o644
 PACK_THRESHOLD = 256  # writes of more new objects than this go into one pack file
-MAX_CAS_ATTEMPTS = 200
+CAS_TIMEOUT = 30.0  # seconds a writer keeps retrying a busy branch before giving up
 MAX_REF_LENGTH = 256
 TREE_CACHE_SIZE = 4096
 
@@ -170,7 +173,14 @@ class GitStore:
             return None
 
     def set_ref(self, name: bytes, old: bytes | None, new: bytes, message: str) -> bool:
-        """Compare-and-swap: move `name` from `old` to `new`; False if someone moved it first."""
+        """Compare-and-swap: move `name` from `old` to `new`. False if someone moved it first or
+        holds its lock right now; the caller re-reads the ref and tries again."""
+        try:
+            return self._set_ref(name, old, new, message)
+        except FileLocked:
+            return False
+
+    def _set_ref(self, name: bytes, old: bytes | None, new: bytes, message: str) -> bool:
         return bool(
             self.git.refs.set_if_equals(
                 name, old, new, committer=b"agentmem <agentmem@localhost>",
@@ -302,7 +312,8 @@ class GitStore:
         base_tree = self.commit(base).tree
         head = base
         pending = dict(changes)
-        for _attempt in range(MAX_CAS_ATTEMPTS):
+        deadline = time.monotonic() + CAS_TIMEOUT
+        for attempt in itertools.count():
             head_tree = self.commit(head).tree
             if head != base:
                 pending = self._rebase(base_tree, head_tree, pending, dedupe)
@@ -315,11 +326,18 @@ class GitStore:
             subject = sig.message.strip().split("\n", 1)[0]
             if self.set_ref(branch, head, commit_id, f"commit: {subject}"):
                 return commit_id
+            if time.monotonic() > deadline:
+                raise Conflict(
+                    f"could not update {branch.decode()} for {CAS_TIMEOUT:.0f} s; if no agentmem "
+                    f"process is writing, remove a stale {self.git.controldir()}/{branch.decode()}.lock"
+                )
+            # Back off a little (random, growing) so that writers racing for one branch spread out.
+            time.sleep(random.uniform(0, min(0.05, 0.001 * 2 ** min(attempt, 6))))
             current = self.ref_value(branch)
             if current is None:
                 raise NotFound(f"branch {branch.decode()} was deleted during the write")
             head = current
-        raise Conflict("gave up after too many concurrent writers moved the branch")
+        raise AssertionError("unreachable")
 
     def _rebase(
         self,
