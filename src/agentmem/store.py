@@ -11,8 +11,11 @@ the size of the repository. See docs/format.md.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import itertools
+import os
 import random
 import stat
 import time
@@ -308,10 +311,36 @@ class GitStore:
         writer filled with the same text are dropped instead. Returns the new commit id, or None
         when nothing was left to commit.
         """
-        dedupe = set(dedupe)
+        with self._writer_lock():
+            return self._commit_changes(branch, base, dict(changes), sig, set(dedupe))
+
+    @contextlib.contextmanager
+    def _writer_lock(self) -> Iterator[None]:
+        """Take turns with other writers on this machine (an advisory `flock`, released by the
+        kernel if a process dies). Correctness does not depend on it (the ref update is a
+        compare-and-swap); it only spares racing writers from building commits that lose."""
+        path = os.path.join(self.git.controldir(), "agentmem-write.lock")
+        with open(path, "a") as handle:
+            deadline = time.monotonic() + CAS_TIMEOUT
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        break  # a stuck writer: fall back to plain compare-and-swap
+                    time.sleep(0.002)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _commit_changes(
+        self, branch: bytes, base: bytes, pending: dict[bytes, bytes | None], sig: Signature,
+        dedupe: set[bytes],
+    ) -> bytes | None:  # fmt: skip
         base_tree = self.commit(base).tree
         head = base
-        pending = dict(changes)
         deadline = time.monotonic() + CAS_TIMEOUT
         for attempt in itertools.count():
             head_tree = self.commit(head).tree
