@@ -67,4 +67,4 @@ def main() -> None:
     app()
 
 
-from . import read, write  # noqa: E402,F401  (registers the commands)
+from . import read, search, vcs, write  # noqa: E402,F401  (registers the commands)

@@ -67,9 +67,16 @@ def log(
     n: Annotated[int | None, typer.Option("-n", help="At most N commits.")] = None,
     agent: Annotated[str | None, typer.Option("--agent", help="Only this agent's commits.")] = None,
     at: At = None, scope: ScopeFilter = None, json_out: Json = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="With ID: include merges that brought changes in.")
+    ] = False,
 ) -> None:  # fmt: skip
     """History of the branch, or of one fact."""
-    commits = open_repo().log(fact_id, n=n, agent=agent, at=at, scope=scope)
+    repo = open_repo()
+    if follow and fact_id is not None:
+        commits = repo.log_follow(fact_id, n=n, agent=agent, at=at, scope=scope)
+    else:
+        commits = repo.log(fact_id, n=n, agent=agent, at=at, scope=scope)
     if json_out:
         print_json(commits)
         return

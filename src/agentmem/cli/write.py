@@ -81,16 +81,24 @@ def remember(
     message: Message = "", derived_from: DerivedFrom = None, tag: Tags = None, kind: Kind = None,
     meta: Meta = None, source: Source = None, expires: Expires = None, id: FactId = None,
     json_out: Json = False,
+    no_dup_check: Annotated[bool, typer.Option("--no-dup-check", help="Skip the near-duplicate check.")] = False,
+    no_daemon: Annotated[bool, typer.Option("--no-daemon", help="No search service: no duplicate check.")] = False,
 ) -> None:  # fmt: skip
-    """Add one fact and commit at once; print its id. The same text again is a no-op."""
+    """Add one fact and commit at once; print its id. The same text again is a no-op.
+    Then a running search service is asked for near-duplicates (a warning on stderr)."""
     fields = _fields(kind, tag, meta, derived_from, source, expires)
-    result = open_repo().remember(
+    repo = open_repo()
+    result = repo.remember(
         _text(text), scope, agent=agent, run=run, trace=trace, message=message, id=id, **fields
     )
     if json_out:
         print_json(result)
     else:
         console.print(result.id)
+    if result.commit and not (no_dup_check or no_daemon):
+        from .search import dup_warning  # after the commit: a write never waits for search
+
+        dup_warning(repo, result.id, result.commit)
 
 
 @app.command()
@@ -119,8 +127,29 @@ def forget(
     fact_id: Annotated[str, typer.Argument(metavar="ID")],
     agent: Agent = "cli", run: Run = None, trace: Trace = None, message: Message = "",
     json_out: Json = False,
+    cascade: Annotated[
+        bool, typer.Option("--cascade", help="Also forget every fact derived from it.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --cascade: only list what would go.")
+    ] = False,
 ) -> None:  # fmt: skip
     """Remove a fact from the branch in one commit (history keeps it)."""
+    if dry_run and not cascade:
+        raise InvalidInput("--dry-run goes with --cascade")
+    if cascade:
+        gone = open_repo().forget_cascade(
+            fact_id, agent=agent, run=run, trace=trace, message=message, dry_run=dry_run
+        )
+        if json_out:
+            print_json(gone)
+            return
+        verb = "would forget" if dry_run else "forgot"
+        table(("id", "scope", "derived from", "text"),
+              [[f.id, f.scope, f.via or "", f.summary] for f in gone.facts],
+              title=f"{verb} {len(gone.facts)} fact(s)"
+              + (f" in {gone.commit[:12]}" if gone.commit else ""))  # fmt: skip
+        return
     result = open_repo().forget(fact_id, agent=agent, run=run, trace=trace, message=message)
     if json_out:
         print_json(result)

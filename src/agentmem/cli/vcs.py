@@ -1,0 +1,257 @@
+"""Version control commands: branch, switch, tag, diff, merge, resolve, revert, reset, reflog,
+blame, bisect. Each is one `Repo` call rendered as a table or JSON (docs/version-control.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import InvalidInput
+from . import app, open_repo
+from .output import console, err, print_json, table
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+At = Annotated[
+    str | None, typer.Option("--at", help="Branch, tag or commit to read (HEAD~3 works).")
+]
+ScopeFilter = Annotated[str | None, typer.Option("--scope", "-s", help="Only this scope.")]
+Agent = Annotated[
+    str, typer.Option("--agent", "-a", envvar="AGENTMEM_AGENT", help="Agent making the write.")
+]
+Message = Annotated[str, typer.Option("--message", "-m", help="Commit message.")]
+Strategy = Annotated[
+    str | None,
+    typer.Option("--strategy", help="Settle conflicts: ours, theirs or newest (larger updated_at)."),
+]
+
+
+def _refs_table(refs: list[Any], what: str) -> None:
+    rows = [[("* " if r.current else "  ") + r.name, r.commit[:12], r.subject] for r in refs]
+    table((what, "commit", "message"), rows)
+
+
+@app.command()
+def branch(
+    name: Annotated[str | None, typer.Argument(help="Branch to create (none: list).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Start point (default HEAD).")] = None,
+    delete: Annotated[str | None, typer.Option("-d", "--delete", help="Delete this branch.")] = None,
+    json_out: Json = False,
+) -> None:  # fmt: skip
+    """List branches (current marked *), create one, or delete one with -d."""
+    repo = open_repo()
+    if delete is not None:
+        gone = repo.delete_branch(delete)
+        console.print(f"deleted branch {gone.name} (was {gone.commit[:12]})")
+    elif name is not None:
+        made = repo.create_branch(name, start)
+        console.print(f"created branch {made.name} at {made.commit[:12]}")
+    elif json_out:
+        print_json(repo.branches())
+    else:
+        _refs_table(repo.branches(), "branch")
+
+
+@app.command()
+def switch(name: Annotated[str, typer.Argument(help="Branch to switch to.")]) -> None:
+    """Make NAME the current branch (writes and reads without --at use it)."""
+    info = open_repo().switch(name)
+    console.print(f"switched to {info.name} at {info.commit[:12]}")
+
+
+@app.command()
+def tag(
+    name: Annotated[str | None, typer.Argument(help="Tag to create (none: list).")] = None,
+    ref: Annotated[str | None, typer.Argument(help="Commit to tag (default HEAD).")] = None,
+    json_out: Json = False,
+) -> None:  # fmt: skip
+    """List tags, or tag a commit (tags never move)."""
+    repo = open_repo()
+    if name is None:
+        if json_out:
+            print_json(repo.tags())
+        else:
+            _refs_table(repo.tags(), "tag")
+        return
+    made = repo.tag(name, ref)
+    console.print(f"tagged {made.commit[:12]} as {made.name}")
+
+
+@app.command()
+def diff(
+    old: Annotated[str | None, typer.Argument(metavar="[A]", help="From (or A..B).")] = None,
+    new: Annotated[str | None, typer.Argument(metavar="[B]", help="To (default HEAD).")] = None,
+    scope: ScopeFilter = None,
+    stat: Annotated[bool, typer.Option("--stat", help="Counts per scope only.")] = False,
+    json_out: Json = False,
+) -> None:  # fmt: skip
+    """Facts added, removed and changed. No args: what HEAD changed; A: A..HEAD; A B or A..B."""
+    if old is not None and ".." in old:
+        if new is not None:
+            raise InvalidInput("give A..B or A B, not both")
+        old, _, rest = old.partition("..")
+        new = rest or None
+        old = old or None
+    result = open_repo().diff(old, new, scope=scope, stat=stat)
+    if json_out:
+        print_json(result)
+        return
+    stats = result.stats
+    if stat or not result.changes:
+        rows = [[s.scope, f"+{s.added}", f"~{s.changed}", f"-{s.removed}"] for s in stats]
+        table(("scope", "added", "changed", "removed"), rows,
+              title=f"{len(result.changes)} facts differ")  # fmt: skip
+        return
+    current = None
+    for change in result.changes:
+        if change.scope != current:
+            current = change.scope
+            console.print(f"== {current}")
+        sign = {"added": "+", "removed": "-", "changed": "~"}[change.op]
+        fields = f" ({', '.join(change.fields)})" if change.fields else ""
+        console.print(f"{sign} {change.id}{fields}: {change.summary}")
+        if change.op == "changed" and change.text_diff:
+            for line in change.text_diff.split("\n")[2:]:
+                console.print(f"    {line}")
+
+
+def _print_merge(result: Any) -> None:
+    if result.status == "up-to-date":
+        console.print("Already up to date.")
+    elif result.status == "fast-forward":
+        console.print(f"Fast-forward {result.ours[:12]}..{result.theirs[:12]}")
+    elif result.status == "nothing":
+        console.print("Nothing to revert: the current branch already undoes it.")
+    elif result.status == "aborted":
+        console.print(f"{result.kind} aborted; the branch stays at {result.ours[:12]}")
+    elif result.status == "merged":
+        console.print(f"{result.kind}: {result.commit[:12]} ({len(result.taken)} facts taken)")
+    else:
+        rows = []
+        for c in result.conflicts:
+            ours = (c.ours or {}).get("text", "(forgotten)")
+            theirs = (c.theirs or {}).get("text", "(forgotten)")
+            rows.append([c.id, c.scope, c.reason, c.resolution or "", ours[:50], theirs[:50]])
+        table(("id", "scope", "conflict", "resolved", "ours", "theirs"), rows,
+              title=f"{result.kind}: {len(result.conflicts)} conflict(s), nothing committed")  # fmt: skip
+        open_ids = [c.id for c in result.conflicts if not c.resolution]
+        if open_ids:
+            err(f"error: {len(open_ids)} unresolved conflict(s): 'agentmem resolve ID --take "
+                "ours|theirs|edit', then 'agentmem merge --continue' (or --abort)")
+            raise typer.Exit(4)
+
+
+@app.command()
+def merge(
+    other: Annotated[str | None, typer.Argument(metavar="[BRANCH]", help="Branch to merge.")] = None,
+    strategy: Strategy = None,
+    continue_: Annotated[bool, typer.Option("--continue", help="Commit the resolved merge.")] = False,
+    abort: Annotated[bool, typer.Option("--abort", help="Drop the merge in progress.")] = False,
+    agent: Agent = "cli", message: Message = "", json_out: Json = False,
+) -> None:  # fmt: skip
+    """Three-way merge of BRANCH into the current branch, fact by fact. No BRANCH: show the
+    merge (or revert) in progress."""
+    repo = open_repo()
+    if sum([other is not None, continue_, abort]) > 1:
+        raise InvalidInput("give BRANCH, --continue or --abort (one of them)")
+    if continue_:
+        result = repo.merge_continue()
+    elif abort:
+        result = repo.merge_abort()
+    elif other is None:
+        result = repo.merge_status()
+    else:
+        result = repo.merge(other, agent=agent, strategy=strategy, message=message)
+    if json_out:
+        print_json(result)
+        if result.status == "conflicts":
+            raise typer.Exit(4)
+        return
+    _print_merge(result)
+
+
+@app.command()
+def resolve(
+    fact_id: Annotated[str, typer.Argument(metavar="ID")],
+    take: Annotated[str, typer.Option("--take", help="ours, theirs or edit.")],
+    text: Annotated[str | None, typer.Option("--text", help="The text, with --take edit.")] = None,
+    agent: Agent = "cli",
+) -> None:  # fmt: skip
+    """Settle one conflict of the merge or revert in progress."""
+    conflict = open_repo().resolve_conflict(fact_id, take, text, agent=agent)
+    console.print(f"{conflict.id}: {take}")
+
+
+@app.command()
+def revert(
+    commit: Annotated[str, typer.Argument(help="Commit to undo.")],
+    strategy: Strategy = None, agent: Agent = "cli", message: Message = "", json_out: Json = False,
+) -> None:  # fmt: skip
+    """A new commit undoing COMMIT fact by fact; a later change of one of its facts conflicts."""
+    result = open_repo().revert(commit, agent=agent, strategy=strategy, message=message)
+    if json_out:
+        print_json(result)
+        if result.status == "conflicts":
+            raise typer.Exit(4)
+        return
+    _print_merge(result)
+
+
+@app.command()
+def reset(
+    ref: Annotated[str, typer.Argument(help="Commit to move the current branch to.")],
+    hard: Annotated[bool, typer.Option("--hard", help="Also drop staged writes.")] = False,
+) -> None:  # fmt: skip
+    """Move the current branch to REF; the old head stays in the reflog."""
+    result = open_repo().reset(ref, hard=hard)
+    console.print(f"{result.branch}: {result.old[:12]} -> {result.new[:12]} (old head in reflog)")
+
+
+@app.command()
+def reflog(
+    name: Annotated[str | None, typer.Argument(metavar="[BRANCH]")] = None,
+    n: Annotated[int | None, typer.Option("-n", help="At most N entries.")] = None,
+    json_out: Json = False,
+) -> None:  # fmt: skip
+    """Every move of a branch (default: current), newest first."""
+    entries = open_repo().reflog(name, n)
+    if json_out:
+        print_json(entries)
+        return
+    table(("#", "commit", "time", "what"),
+          [[f"@{{{e.index}}}", e.new[:12], e.time, e.message] for e in entries])  # fmt: skip
+
+
+def _blame_lines(node: Any, depth: int) -> list[str]:
+    pad = "  " * depth
+    lines = [f"{pad}{node.id} [{node.scope}]{'' if node.present else ' (forgotten)'}: "
+             + node.text.strip().split("\n", 1)[0][:70]]  # fmt: skip
+    for label, info in (("introduced", node.introduced), ("changed", node.last_changed)):
+        extra = "".join(f" {k}={v}" for k, v in (("run", info.run), ("trace", info.trace)) if v)
+        lines.append(f"{pad}  {label:<10} {info.id[:12]} {info.time} {info.agent}{extra}: "
+                     f"{info.subject[:60]}")  # fmt: skip
+    for source in node.sources:
+        lines.append(f"{pad}  derived from:")
+        lines.extend(_blame_lines(source, depth + 2))
+    for missing in node.missing:
+        lines.append(f"{pad}  derived from {missing} (never in this history)")
+    for seen in node.repeated:
+        lines.append(f"{pad}  derived from {seen} (shown above)")
+    return lines
+
+
+@app.command()
+def blame(
+    fact_id: Annotated[str, typer.Argument(metavar="ID")],
+    at: At = None, scope: ScopeFilter = None, json_out: Json = False,
+) -> None:  # fmt: skip
+    """Who introduced and last changed a fact, and the same for its derived_from sources."""
+    result = open_repo().blame(fact_id, at=at, scope=scope)
+    if json_out:
+        print_json(result)
+        return
+    for line in _blame_lines(result, 0):
+        console.print(line, soft_wrap=True)
+
+
+from . import vcs_bisect  # noqa: E402,F401  (registers `agentmem bisect`)
