@@ -29,6 +29,7 @@ from .history import CommitInfo, commit_info, log
 from .lineage import Blame, Cascade, Derived
 from .merge import MergeConflict, MergeResult
 from .refs import RefInfo, ReflogEntry, ResetResult
+from .search import SearchHit
 from .snapshot import Snapshot
 from .store import GitStore, Signature
 from .transaction import CommitResult, Transaction, WriteResult
@@ -361,6 +362,73 @@ class Repo:
         if state is not None:
             raise Conflict(f"cannot {verb}: a {state['kind']} is in progress "
                            "(agentmem merge --continue or --abort)")  # fmt: skip
+
+    # -- search (issues 4 and 8) --------------------------------------------------------
+    # `daemon=True` sends the request to the repository's warm search service (started on
+    # demand; see service.py); otherwise the model and index load in this process. Both run
+    # `service.dispatch`, so they give the same answer.
+
+    def search(
+        self, query: str, *, at: str | None = None, scope: str | None = None,
+        agent: str | None = None, kind: str | None = None, k: int = 10, mode: str = "hybrid",
+        daemon: bool = False, progress: Callable[[int, int], None] | None = None,
+    ) -> list[SearchHit]:  # fmt: skip
+        """Facts ranked by meaning and keywords at `at` (default: the current branch). Every
+        hit names the commit it was read from: searching `at` that commit gives the same hits."""
+        params = {"query": query, "at": at, "scope": scope, "agent": agent, "kind": kind,
+                  "k": k, "mode": mode}  # fmt: skip
+        found = self._search_call("search", params, daemon, progress=progress)
+        return [SearchHit.from_dict(hit) for hit in found]
+
+    def near_duplicates(
+        self, fact_id: str, *, at: str | None = None, threshold: float | None = None, k: int = 10,
+        daemon: bool = False, start: bool = True,
+    ) -> list[SearchHit] | None:  # fmt: skip
+        """Facts in `fact_id`'s scope within `threshold` cosine of it (default
+        ``search.duplicate_threshold``). None when `daemon` and `start` is false and no
+        service runs: the check is skipped rather than waited for."""
+        limit = float(self.config["search"]["duplicate_threshold"] if threshold is None else threshold)
+        params = {"fact_id": fact_id, "at": at, "threshold": limit, "k": k}
+        found = self._search_call("near_duplicates", params, daemon, start=start)
+        return None if found is None else [SearchHit.from_dict(hit) for hit in found]
+
+    def duplicates(
+        self, scope: str, *, at: str | None = None, threshold: float | None = None,
+        daemon: bool = False,
+    ) -> tuple[str, list[tuple[str, str, float]]]:  # fmt: skip
+        """(commit, pairs of facts in `scope` within `threshold` cosine, most similar first)."""
+        limit = float(self.config["search"]["duplicate_threshold"] if threshold is None else threshold)
+        found = self._search_call("duplicates", {"scope": scope, "at": at, "threshold": limit}, daemon)
+        return found["commit"], [(a, b, float(s)) for a, b, s in found["pairs"]]
+
+    def index(
+        self, *, at: str | None = None, rebuild: bool = False, daemon: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Bring the search index of `at` up to date (from scratch with `rebuild`); return
+        what is indexed."""
+        result: dict[str, Any] = self._search_call(
+            "index", {"at": at, "rebuild": rebuild}, daemon, progress=progress)
+        return result
+
+    def index_status(self, *, daemon: bool = False) -> dict[str, Any]:
+        """The index's views (branch or commit, indexed commit, rows) and cache size."""
+        result: dict[str, Any] = self._search_call("status", {}, daemon, start=False)
+        return result if result is not None else self._search_call("status", {}, False)
+
+    def _search_call(
+        self, op: str, params: dict[str, Any], daemon: bool, *, start: bool = True,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Any:  # fmt: skip
+        from . import service
+
+        if daemon:
+            return service.call(self.root, op, params, start=start, progress=progress)
+        if "_search_index" not in self.__dict__:
+            from .index import Index
+
+            self.__dict__["_search_index"] = Index(self.store, self.local_dir, self.config["embedding"])
+        return service.dispatch(self.__dict__["_search_index"], op, params, progress)
 
 
 def _import_one(tx: Transaction, record: Any) -> None:

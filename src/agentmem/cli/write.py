@@ -81,8 +81,12 @@ def remember(
     message: Message = "", derived_from: DerivedFrom = None, tag: Tags = None, kind: Kind = None,
     meta: Meta = None, source: Source = None, expires: Expires = None, id: FactId = None,
     json_out: Json = False,
-    no_dup_check: Annotated[bool, typer.Option("--no-dup-check", help="Skip the near-duplicate check.")] = False,
-    no_daemon: Annotated[bool, typer.Option("--no-daemon", help="No search service: no duplicate check.")] = False,
+    no_dup_check: Annotated[
+        bool, typer.Option("--no-dup-check", help="Skip the near-duplicate check.")
+    ] = False,
+    no_daemon: Annotated[
+        bool, typer.Option("--no-daemon", help="No search service, so no duplicate check.")
+    ] = False,
 ) -> None:  # fmt: skip
     """Add one fact and commit at once; print its id. The same text again is a no-op.
     Then a running search service is asked for near-duplicates (a warning on stderr)."""

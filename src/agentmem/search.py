@@ -1,0 +1,196 @@
+"""Ranking: keyword (BM25) and vector (cosine) candidates fused into one list, and typed hits.
+
+Pure Python over `Index` queries; importing this module imports neither lancedb nor torch, so
+the CLI client can rebuild `SearchHit`s from the service's JSON.
+
+The default ``hybrid`` mode is weighted reciprocal rank fusion: a fact at rank r_k among keyword
+candidates and r_v among vector candidates scores ``w / (K + r_k) + (1 - w) / (K + r_v)``
+(a missing side adds 0). `FUSION` holds the parameters chosen on the dev split of the evaluation
+sets by `benchmarks/eval_ranking.py` (see docs/search.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import InvalidInput
+from .fact import Fact, parse_scope, validate_name
+
+if TYPE_CHECKING:
+    from .index import Index
+
+MODES = ("hybrid", "vector", "keyword")
+FUSION: dict[str, float] = {"keyword_weight": 0.5, "k": 60.0, "candidates": 50.0}
+MAX_K = 1000
+MAX_QUERY_CHARS = 4096
+_KIND_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}")
+
+
+@dataclass
+class SearchHit:
+    """One fact found, with the commit it was read from and how each ranker placed it."""
+
+    fact: Fact
+    score: float
+    commit: str
+    keyword_rank: int | None = None
+    vector_rank: int | None = None
+    chunk: int | None = None  # the fact's best-matching chunk (vector side)
+    similarity: float | None = None  # cosine of that chunk and the query
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fact": self.fact.to_dict(), "score": self.score, "commit": self.commit,
+            "keyword_rank": self.keyword_rank, "vector_rank": self.vector_rank,
+            "chunk": self.chunk, "similarity": self.similarity,
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SearchHit:
+        values = dict(data)
+        values["fact"] = Fact.from_dict(values["fact"])
+        return cls(**values)
+
+
+def where_clause(scope: str | None = None, agent: str | None = None, kind: str | None = None,
+                 extra: str | None = None) -> str | None:  # fmt: skip
+    """A LanceDB prefilter from user values: each is validated (so it cannot carry SQL) and
+    then quoted with '' escaping anyway."""
+    parts = []
+    if scope is not None:
+        parts.append(f"scope = {_quote(parse_scope(scope))}")
+    if agent is not None:
+        parts.append(f"agent = {_quote(validate_name(agent, 'agent name'))}")
+    if kind is not None:
+        if not isinstance(kind, str) or not _KIND_RE.fullmatch(kind):
+            raise InvalidInput(f"invalid kind {kind[:40]!r}")
+        parts.append(f"kind = {_quote(kind)}")
+    if extra:
+        parts.append(extra)
+    return " AND ".join(parts) or None
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def check_query(query: str, k: int, mode: str) -> None:
+    if not isinstance(query, str) or not query.strip():
+        raise InvalidInput("empty search query")
+    if len(query) > MAX_QUERY_CHARS:
+        raise InvalidInput(f"search query is over {MAX_QUERY_CHARS} characters")
+    if "\0" in query:
+        raise InvalidInput("search query contains a NUL character")
+    if not 1 <= k <= MAX_K:
+        raise InvalidInput(f"-k must be between 1 and {MAX_K}")
+    if mode not in MODES:
+        raise InvalidInput(f"invalid mode {mode[:20]!r}: use {', '.join(MODES)}")
+
+
+def fuse(keyword: list[str], vector: list[str], weight: float, k: float) -> list[tuple[str, float]]:
+    """Weighted reciprocal rank fusion of two best-first id lists; ties keep vector order."""
+    scores: dict[str, float] = {}
+    for rank, fact_id in enumerate(vector, 1):
+        scores[fact_id] = (1 - weight) / (k + rank)
+    for rank, fact_id in enumerate(keyword, 1):
+        scores[fact_id] = scores.get(fact_id, 0.0) + weight / (k + rank)
+    return sorted(scores.items(), key=lambda item: -item[1])
+
+
+def run_search(
+    index: Index, query: str, *, at: str | None = None, scope: str | None = None,
+    agent: str | None = None, kind: str | None = None, k: int = 10, mode: str = "hybrid",
+    fusion: dict[str, float] | None = None, progress: Any = None,
+) -> list[SearchHit]:  # fmt: skip
+    """Search the view of `at` (caught up first). Every hit names the view's commit."""
+    check_query(query, k, mode)
+    params = {**FUSION, **(fusion or {})}
+    where = where_clause(scope, agent, kind)
+    view = index.view(at, progress)
+    pool = max(k, int(params["candidates"]))
+    blobs: dict[str, str] = {}
+    vector_ids: list[str] = []
+    chunks: dict[str, tuple[int, float]] = {}
+    if mode in ("hybrid", "vector"):
+        # Several chunks of one fact may come back: fetch extra rows, keep each fact's best.
+        for row in index.vector_candidates(view, index.embed_query(query), where, pool * 2):
+            if row["id"] not in chunks:
+                chunks[row["id"]] = (int(row["chunk"]), 1.0 - float(row["_distance"]))
+                blobs[row["id"]] = row["blob"]
+                vector_ids.append(row["id"])
+        vector_ids = vector_ids[:pool]
+    keyword_ids: list[str] = []
+    if mode in ("hybrid", "keyword"):
+        for row in index.keyword_candidates(view, query, where, pool):
+            keyword_ids.append(row["id"])
+            blobs.setdefault(row["id"], row["blob"])
+    if mode == "vector":
+        ranked = [(i, chunks[i][1]) for i in vector_ids]
+    elif mode == "keyword":
+        ranked = [(i, 1.0 / (params["k"] + r)) for r, i in enumerate(keyword_ids, 1)]
+    else:
+        ranked = fuse(keyword_ids, vector_ids, params["keyword_weight"], params["k"])
+    keyword_rank = {i: r for r, i in enumerate(keyword_ids, 1)}
+    vector_rank = {i: r for r, i in enumerate(vector_ids, 1)}
+    hits = []
+    for fact_id, score in ranked[:k]:
+        chunk, similarity = chunks.get(fact_id, (None, None))
+        hits.append(SearchHit(
+            fact=index.store.read_fact(blobs[fact_id].encode()), score=score, commit=view.commit,
+            keyword_rank=keyword_rank.get(fact_id), vector_rank=vector_rank.get(fact_id),
+            chunk=chunk, similarity=similarity,
+        ))  # fmt: skip
+    return hits
+
+
+def near_duplicates(
+    index: Index, fact_id: str, *, at: str | None = None, threshold: float = 0.92, k: int = 10,
+) -> list[SearchHit]:  # fmt: skip
+    """Facts in the same scope whose vectors are within `threshold` cosine of `fact_id`'s."""
+    from .fact import validate_id
+
+    validate_id(fact_id)
+    view = index.view(at)
+    own = index.rows(view, f"id = {_quote(fact_id)}")
+    if not own.num_rows:
+        from .errors import NotFound
+
+        raise NotFound(f"no fact {fact_id} at {view.commit[:12]}")
+    fact = index.store.read_fact(own["blob"][0].as_py().encode())
+    where = where_clause(scope=fact.scope, extra=f"id != {_quote(fact_id)}")
+    best: dict[str, tuple[float, int, str]] = {}
+    for vector in own["vector"].to_pylist():
+        for row in index.vector_candidates(view, vector, where, k * 2):
+            similarity = 1.0 - float(row["_distance"])
+            if similarity >= threshold and similarity > best.get(row["id"], (-2.0, 0, ""))[0]:
+                best[row["id"]] = (similarity, int(row["chunk"]), row["blob"])
+    ranked = sorted(best.items(), key=lambda item: -item[1][0])[:k]
+    return [
+        SearchHit(index.store.read_fact(blob.encode()), sim, view.commit, chunk=chunk, similarity=sim)
+        for _id, (sim, chunk, blob) in ranked
+    ]
+
+
+def duplicate_pairs(
+    index: Index, scope: str, *, at: str | None = None, threshold: float = 0.92,
+) -> tuple[str, list[tuple[str, str, float]]]:  # fmt: skip
+    """(commit, pairs of fact ids in `scope` whose chunk-0 vectors are within `threshold`)."""
+    import numpy as np
+
+    view = index.view(at)
+    rows = index.rows(view, f"{where_clause(scope=scope)} AND chunk = 0")
+    if rows.num_rows < 2:
+        return view.commit, []
+    ids = rows["id"].to_pylist()
+    dim = rows.schema.field("vector").type.list_size
+    matrix = rows["vector"].combine_chunks().flatten().to_numpy().reshape(-1, dim)
+    pairs = []
+    for start in range(0, len(ids), 1024):
+        sims = matrix[start : start + 1024] @ matrix.T
+        for i, j in zip(*np.nonzero(sims >= threshold), strict=True):
+            if start + i < j:
+                pairs.append((ids[start + i], ids[j], float(sims[i, j])))
+    pairs.sort(key=lambda pair: -pair[2])
+    return view.commit, pairs
