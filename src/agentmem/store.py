@@ -340,7 +340,7 @@ class GitStore:
         dedupe: set[bytes],
     ) -> bytes | None:  # fmt: skip
         base_tree = self.commit(base).tree
-        head = base
+        head = self.ref_value(branch) or base  # others may have moved it since `base` was read
         deadline = time.monotonic() + CAS_TIMEOUT
         for attempt in itertools.count():
             head_tree = self.commit(head).tree
