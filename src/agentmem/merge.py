@@ -30,7 +30,7 @@ from dulwich.graph import find_merge_base
 from dulwich.objects import Blob, Tree
 
 from .errors import Conflict, CorruptObject, InvalidInput, NotFound
-from .fact import now_iso
+from .fact import now_iso, validate_id
 from .history import changes_between
 from .store import GitStore, Signature, fact_path
 
@@ -227,6 +227,7 @@ def resolve(
         raise InvalidInput(f"--take must be one of {', '.join(TAKES)}")
     if (take == "edit") != (text is not None):
         raise InvalidInput("--text goes with --take edit, and only with it")
+    validate_id(fact_id)
     state = _require_state(local_dir)
     items = [c for c in state["conflicts"] if c["id"] == fact_id]
     if not items:

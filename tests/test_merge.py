@@ -1,0 +1,185 @@
+"""Fact-level three-way merge, conflicts and their resolution, on real git repositories."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import fsck, git, invoke
+from typer.testing import CliRunner
+
+from agentmem import Conflict, InvalidInput, NotFound, Repo
+
+
+def _fork(repo: Repo) -> tuple[str, str, str]:
+    """Three facts on main, then a `feat` branch at the same commit."""
+    ids = tuple(repo.remember(t, agent="base", id=f"f{n}").id for n, t in enumerate("abc"))
+    repo.create_branch("feat")
+    return ids  # type: ignore[return-value]
+
+
+def _on(repo: Repo, branch: str) -> Repo:
+    repo.switch(branch)
+    return repo
+
+
+def test_fast_forward_and_already_up_to_date(repo: Repo, cli: CliRunner) -> None:
+    _fork(repo)
+    _on(repo, "feat").remember("new on feat", agent="x")
+    feat = repo.resolve()
+    _on(repo, "main")
+    code, out, _ = invoke(cli, "merge", "feat")
+    assert code == 0 and out.startswith("Fast-forward")
+    assert repo.resolve() == feat
+    assert "Fast-forward" in repo.reflog(n=1)[0].message
+    code, out, _ = invoke(cli, "merge", "feat")
+    assert code == 0 and out.strip() == "Already up to date."
+    assert repo.merge("HEAD~1").status == "up-to-date"
+
+
+def test_clean_merge_has_two_parents_and_takes_one_sided_changes(repo: Repo) -> None:
+    f0, f1, f2 = _fork(repo)
+    _on(repo, "feat").update(f0, agent="feat", text="a from feat")
+    repo.forget(f2, agent="feat")
+    theirs = repo.resolve()
+    _on(repo, "main").update(f1, agent="main", text="b from main")
+    repo.remember("only on main", agent="main", id="m1")
+    ours = repo.resolve()
+    result = repo.merge("feat", agent="merger")
+    assert result.status == "merged" and result.taken == [f0, f2]
+    merged = repo.commit_info("HEAD")
+    assert merged.parents == [ours, theirs] and merged.agent == "merger"
+    texts = {f.id: f.text for f in repo.facts()}
+    assert texts == {f0: "a from feat", f1: "b from main", "m1": "only on main"}
+    graph = git(repo, "log", "--graph", "--oneline")
+    assert "|\\" in graph and "merge feat into main" in graph
+    fsck(repo)
+
+
+def test_identical_change_on_both_sides_is_taken_once(repo: Repo) -> None:
+    f0, _, f2 = _fork(repo)
+    fact = repo.get(f0)
+    for branch in ("feat", "main"):
+        with _on(repo, branch).transaction(agent=branch) as tx:
+            tx.put(fact.__class__(**{**fact.__dict__, "text": "same edit"}))
+            tx.forget(f2)
+    result = repo.merge("feat")
+    assert result.status == "merged" and result.conflicts == []
+    assert repo.get(f0).text == "same edit" and f2 not in {f.id for f in repo.facts()}
+
+
+def _conflicted(repo: Repo) -> tuple[str, str, str]:
+    f0, f1, f2 = _fork(repo)
+    _on(repo, "feat").update(f0, agent="feat", text="a theirs")
+    repo.update(f1, agent="feat", text="b theirs")
+    repo.update(f2, agent="feat", text="c theirs")
+    _on(repo, "main").update(f0, agent="main", text="a ours")
+    repo.forget(f1, agent="main")
+    return f0, f1, f2
+
+
+def test_conflicts_stop_with_nothing_committed_then_resolve_and_continue(
+    repo: Repo, cli: CliRunner
+) -> None:
+    f0, f1, f2 = _conflicted(repo)
+    head = repo.resolve()
+    code, out, err = invoke(cli, "merge", "feat")
+    assert code == 4 and f0 in out and f1 in out and "unresolved" in err
+    assert repo.resolve() == head and (repo.local_dir / "MERGE.json").exists()
+    state = repo.merge_status()
+    reasons = {c.id: c.reason for c in state.conflicts}
+    assert reasons == {f0: "changed on both sides differently", f1: "forgotten here, changed there"}
+    assert state.taken == [f2]
+    code, _, _ = invoke(cli, "merge", "--continue")
+    assert code == 4 and repo.resolve() == head
+    assert invoke(cli, "resolve", f0, "--take", "theirs")[0] == 0
+    assert invoke(cli, "resolve", f1, "--take", "edit", "--text", "b merged by hand")[0] == 0
+    code, out, _ = invoke(cli, "merge", "--json")
+    assert code == 4 and {c["resolution"] for c in json.loads(out)["conflicts"]} == {"theirs", "edit"}
+    code, out, _ = invoke(cli, "merge", "--continue")
+    assert code == 0 and out.startswith("merge:")
+    assert not (repo.local_dir / "MERGE.json").exists()
+    texts = {f.id: f.text for f in repo.facts()}
+    assert texts == {f0: "a theirs", f1: "b merged by hand", f2: "c theirs"}
+    assert len(repo.commit_info("HEAD").parents) == 2
+    fsck(repo)
+
+
+def test_resolve_ours_keeps_our_version_including_a_forget(repo: Repo) -> None:
+    f0, f1, _ = _conflicted(repo)
+    repo.merge("feat")
+    repo.resolve_conflict(f0, "ours")
+    repo.resolve_conflict(f1, "ours")
+    repo.merge_continue()
+    assert repo.get(f0).text == "a ours" and f1 not in {f.id for f in repo.facts()}
+
+
+@pytest.mark.parametrize("strategy", ["ours", "theirs", "newest"])
+def test_strategies_settle_every_conflict(repo: Repo, strategy: str) -> None:
+    f0, f1, f2 = _conflicted(repo)
+    result = repo.merge("feat", strategy=strategy)
+    assert result.status == "merged" and not (repo.local_dir / "MERGE.json").exists()
+    texts = {f.id: f.text for f in repo.facts()}
+    assert texts[f2] == "c theirs"
+    if strategy == "theirs":
+        assert texts[f0] == "a theirs" and texts[f1] == "b theirs"
+    elif strategy == "ours":
+        assert texts[f0] == "a ours" and f1 not in texts
+    else:  # main's edit of f0 is newer; the forget of f1 on main came after feat's edit too
+        assert texts[f0] == "a ours"
+    fsck(repo)
+
+
+def test_abort_drops_the_state_and_changes_nothing(repo: Repo, cli: CliRunner) -> None:
+    _conflicted(repo)
+    head = repo.resolve()
+    repo.merge("feat")
+    code, out, _ = invoke(cli, "merge", "--abort")
+    assert code == 0 and "aborted" in out
+    assert repo.resolve() == head and not (repo.local_dir / "MERGE.json").exists()
+    with pytest.raises(NotFound):
+        repo.merge_status()
+
+
+def test_a_branch_moved_during_resolution_is_refused(repo: Repo) -> None:
+    f0, f1, _ = _conflicted(repo)
+    repo.merge("feat")
+    repo.resolve_conflict(f0, "ours")
+    repo.resolve_conflict(f1, "theirs")
+    repo.remember("someone else wrote meanwhile", agent="other")
+    head = repo.resolve()
+    with pytest.raises(Conflict):
+        repo.merge_continue()
+    assert repo.resolve() == head
+    repo.merge_abort()
+
+
+def test_bad_inputs_are_one_line_errors_and_change_nothing(repo: Repo, cli: CliRunner) -> None:
+    f0, _, _ = _conflicted(repo)
+    head = repo.resolve()
+    cases = [
+        (("merge", "nope"), 3), (("merge", "feat", "--strategy", "random"), 2),
+        (("merge", "--continue"), 3), (("merge", "--abort"), 3), (("resolve", f0, "--take", "ours"), 3),
+        (("merge", "feat", "--abort"), 2), (("merge", "x:y"), 2),
+    ]  # fmt: skip
+    for args, want in cases:
+        code, _, err = invoke(cli, *args)
+        assert code == want, (args, err)
+        assert err.startswith("error: ") and err.count("\n") == 1
+    assert repo.resolve() == head and not (repo.local_dir / "MERGE.json").exists()
+    repo.merge("feat")
+    state = (repo.local_dir / "MERGE.json").read_bytes()
+    cases = [
+        (("merge", "feat"), 4), (("resolve", f0, "--take", "mine"), 2),
+        (("resolve", f0, "--take", "edit"), 2), (("resolve", f0, "--take", "ours", "--text", "x"), 2),
+        (("resolve", "unknown-id", "--take", "ours"), 3), (("resolve", "BAD/ID", "--take", "ours"), 2),
+        (("resolve", f0, "--take", "edit", "--text", " "), 2), (("switch", "feat"), 4),
+        (("reset", "--hard", "HEAD~1"), 4),
+    ]  # fmt: skip
+    for args, want in cases:
+        code, _, err = invoke(cli, *args)
+        assert code == want, (args, err)
+        assert err.startswith("error: ") and err.count("\n") == 1
+    assert (repo.local_dir / "MERGE.json").read_bytes() == state and repo.resolve() == head
+    with pytest.raises(InvalidInput):
+        repo.resolve_conflict(f0, "edit", "\0")
