@@ -105,18 +105,28 @@ class FakeEmbedder:
         return [len(_WORD.findall(text)) for text in texts]
 
 
+_loaded: dict[tuple[str, str, int], Embedder] = {}
+
+
 def load_embedder(config: dict[str, Any]) -> Embedder:
-    """The embedder named by the ``[embedding]`` config section."""
+    """The embedder named by the ``[embedding]`` config section; one per process and setting."""
     model = str(config.get("model") or DEFAULT_MODEL)
+    device = str(config.get("device") or "cpu")
+    batch_size = int(config.get("batch_size") or 64)
+    key = (model, device, batch_size)
+    if key not in _loaded:
+        _loaded[key] = _load(model, device, batch_size)
+    return _loaded[key]
+
+
+def _load(model: str, device: str, batch_size: int) -> Embedder:
     if model.startswith("fake:"):
         try:
             return FakeEmbedder(int(model.split(":", 1)[1]))
         except ValueError:
             raise InvalidInput(f"invalid fake model {model!r}: use fake:<dimension>") from None
-    device = str(config.get("device") or "cpu")
     if device not in ("cpu", "cuda", "mps") and not device.startswith("cuda:"):
         raise InvalidInput(f"invalid embedding device {device!r}: use cpu or cuda")
-    batch_size = int(config.get("batch_size") or 64)
     if batch_size < 1:
         raise InvalidInput("embedding.batch_size must be at least 1")
     return SentenceTransformerEmbedder(model, device, batch_size)

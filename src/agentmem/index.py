@@ -26,6 +26,7 @@ import logging
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,7 +234,9 @@ class Index:
         parts = [t for t in (base_rows, new_rows) if t is not None and t.num_rows]
         data = pa.concat_tables(parts) if parts else self._view_schema().empty_table()
         table = self.db.create_table(name, data=data, schema=self._view_schema())
-        table.create_fts_index("text", use_tantivy=False, replace=True)
+        with warnings.catch_warnings():  # deprecated in favour of an async-only API
+            warnings.simplefilter("ignore")
+            table.create_fts_index("text", use_tantivy=False, replace=True)
         return table
 
     def _apply(self, table: Any, changes: list[FactChange], progress: Progress | None) -> None:

@@ -75,7 +75,7 @@ def search(
     commit = hits[0].commit[:12] if hits else repo.resolve(at)[:12]
     columns = ["id", "score", "scope", "text"]
     if explain:
-        columns[2:2] = ["keyword", "vector", "chunk", "cosine"]
+        columns[2:2] = ["kw", "vec", "chunk", "cos"]  # ranks by keyword, by vector
     rows = []
     for hit in hits:
         row: list[Any] = [hit.fact.id, f"{hit.score:.4f}", hit.fact.scope, hit.fact.summary]

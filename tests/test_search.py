@@ -1,0 +1,214 @@
+"""Search plumbing with real LanceDB and the deterministic fake embedder (``fake:64``): catch-up,
+the embedding cache, views per branch and commit, filters, a damaged index, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from agentmem import InvalidInput, NotFound, Repo
+from agentmem.index import Index
+
+from conftest import invoke
+
+
+def use_fake_model(repo: Repo) -> Repo:
+    path = repo.local_dir / "config"
+    path.write_text(path.read_text().replace('model = "all-MiniLM-L6-v2"', 'model = "fake:64"'))
+    return Repo(repo.root)
+
+
+@pytest.fixture
+def mem(repo: Repo) -> Repo:
+    repo = use_fake_model(repo)
+    repo.remember("Alice prefers email over phone calls", "user:alice", agent="support")
+    repo.remember("Order ORD-58213 shipped two days late", agent="billing", kind="event")
+    repo.remember("The staging database runs Postgres 16", "app:infra", agent="ops")
+    return repo
+
+
+def index_of(repo: Repo) -> Index:
+    index: Index = repo.__dict__["_search_index"]
+    return index
+
+
+def texts(hits: list) -> list[str]:
+    return [hit.fact.text for hit in hits]
+
+
+def test_search_ranks_and_names_its_commit(mem: Repo) -> None:
+    hits = mem.search("email alice", k=3)
+    assert hits[0].fact.text == "Alice prefers email over phone calls"
+    assert all(hit.commit == mem.resolve() for hit in hits)
+    assert hits[0].keyword_rank == 1 and hits[0].vector_rank == 1 and hits[0].chunk == 0
+    assert hits[0].score > hits[1].score
+
+
+def test_keyword_mode_finds_identifiers(mem: Repo) -> None:
+    hits = mem.search("ORD-58213", mode="keyword")
+    assert texts(hits)[0] == "Order ORD-58213 shipped two days late"
+    assert all(hit.vector_rank is None for hit in hits)
+
+
+def test_filters_are_pushed_down(mem: Repo) -> None:
+    assert texts(mem.search("email", scope="app:infra")) == ["The staging database runs Postgres 16"]
+    assert texts(mem.search("late", agent="billing")) == ["Order ORD-58213 shipped two days late"]
+    assert texts(mem.search("late", kind="event", mode="vector")) == [
+        "Order ORD-58213 shipped two days late"
+    ]
+    assert mem.search("email", scope="user:nobody") == []
+
+
+@pytest.mark.parametrize("field", ["scope", "agent", "kind"])
+@pytest.mark.parametrize("value", ["x' OR 1=1 --", "shared' OR '1'='1", "a\"; DROP TABLE x"])
+def test_hostile_filter_values_are_refused(mem: Repo, field: str, value: str) -> None:
+    with pytest.raises(InvalidInput):
+        mem.search("email", **{field: value})
+
+
+def test_hostile_query_text_is_only_text(mem: Repo) -> None:
+    for query in ["x' OR 1=1 --", '"unbalanced (', "*", "id = 'a'"]:
+        hits = mem.search(query, scope="user:alice")
+        assert {hit.fact.scope for hit in hits} <= {"user:alice"}
+
+
+def test_at_an_old_commit_reproduces_its_results(mem: Repo) -> None:
+    old = mem.resolve()
+    before = [(h.fact.id, h.score) for h in mem.search("email phone")]
+    mem.remember("Alice now prefers phone calls over email", "user:alice", agent="support")
+    now = mem.search("email phone")
+    assert len(now) == 4 and now[0].commit == mem.resolve()
+    again = mem.search("email phone", at=old)
+    assert [(h.fact.id, h.score) for h in again] == before
+    assert {h.commit for h in again} == {old}
+
+
+def test_catch_up_embeds_only_new_texts(mem: Repo) -> None:
+    mem.search("anything")
+    index = index_of(mem)
+    assert index.embedded_texts == 3
+    mem.remember("A brand new fact about caching", agent="a")
+    fact = mem.facts("shared")[0]
+    mem.update(fact.id, agent="a", tags=["x"])  # same text: a new blob, no new embedding
+    mem.search("anything")
+    assert index.embedded_texts == 4
+    assert mem.search("caching", k=1)[0].fact.text == "A brand new fact about caching"
+
+
+def test_forget_and_update_reach_the_index(mem: Repo) -> None:
+    fact = mem.search("ORD-58213", k=1)[0].fact
+    mem.update(fact.id, agent="a", text="Order ORD-58213 was refunded")
+    assert texts(mem.search("ORD-58213", mode="keyword")) == ["Order ORD-58213 was refunded"]
+    mem.forget(fact.id, agent="a")
+    assert "Order ORD-58213 was refunded" not in texts(mem.search("ORD-58213"))
+
+
+def test_switching_branches_and_commits_embeds_nothing(mem: Repo) -> None:
+    base = mem.resolve()
+    mem.search("x")
+    mem.create_branch("other")
+    mem.remember("Only on main: the cache is warm", agent="a")
+    mem.switch("other")
+    mem.remember("Only on other: the queue is full", agent="a")
+    mem.switch("main")
+    index = index_of(mem)
+    mem.search("x", at="main")
+    mem.search("x", at="other")
+    embedded = index.embedded_texts
+    for at in ("main", "other", base, "main", "other~1"):
+        hits = mem.search("cache queue", at=at)
+        assert {h.commit for h in hits} == {mem.resolve(at)}
+    assert index.embedded_texts == embedded
+    assert "Only on other: the queue is full" not in texts(mem.search("queue", at="main"))
+    assert "Only on other: the queue is full" in texts(mem.search("queue", at="other"))
+
+
+def test_a_fresh_process_reuses_the_cache(mem: Repo) -> None:
+    mem.search("x")
+    fresh = Repo(mem.root)
+    fresh.search("x", at="HEAD~1")
+    assert index_of(fresh).embedded_texts == 0
+
+
+def test_deleted_index_is_rebuilt(mem: Repo) -> None:
+    before = texts(mem.search("email"))
+    shutil.rmtree(mem.local_dir / "index")
+    assert texts(Repo(mem.root).search("email")) == before
+
+
+def test_corrupted_index_is_rebuilt(mem: Repo) -> None:
+    before = texts(mem.search("email"))
+    (mem.local_dir / "index" / "views.json").write_text("{not json")
+    for path in (mem.local_dir / "index").rglob("*"):
+        if path.is_file() and path.suffix in (".lance", ".manifest"):
+            path.write_bytes(b"garbage")
+    assert texts(Repo(mem.root).search("email")) == before
+
+
+def test_rebuild_and_status(mem: Repo) -> None:
+    mem.search("x")
+    status = mem.index(rebuild=True)
+    assert status["commit"] == mem.resolve()
+    assert index_of(mem).embedded_texts == 3  # the rebuild reused the cache
+    views = mem.index_status()["views"]
+    assert [(v["view"], v["rows"]) for v in views] == [("refs/heads/main", 3)]
+
+
+def test_bad_input(mem: Repo) -> None:
+    with pytest.raises(InvalidInput):
+        mem.search("   ")
+    with pytest.raises(InvalidInput):
+        mem.search("x", k=0)
+    with pytest.raises(InvalidInput):
+        mem.search("x", mode="fuzzy")
+    with pytest.raises(InvalidInput):
+        mem.search("x" * 5000)
+    with pytest.raises(NotFound):
+        mem.search("x", at="no-such-branch")
+
+
+def test_near_duplicates(mem: Repo) -> None:
+    first = mem.search("email", k=1)[0].fact
+    second = mem.remember("Alice prefers email over phone calls!", "user:alice", agent="a")
+    found = mem.near_duplicates(second.id)
+    assert found is not None and [h.fact.id for h in found] == [first.id]
+    assert found[0].similarity is not None and found[0].similarity > 0.92
+    commit, pairs = mem.duplicates("user:alice")
+    assert commit == mem.resolve() and {pairs[0][0], pairs[0][1]} == {first.id, second.id}
+    assert mem.duplicates("app:infra")[1] == []
+
+
+def test_cli_search_json_and_explain(mem: Repo, cli) -> None:
+    code, out, _ = invoke(cli, "search", "email alice", "--no-daemon", "--json", "-k", "2")
+    assert code == 0
+    hits = json.loads(out)
+    assert hits[0]["fact"]["text"] == "Alice prefers email over phone calls"
+    assert hits[0]["commit"] == mem.resolve()
+    code, out, _ = invoke(cli, "search", "email", "--no-daemon", "--explain")
+    assert code == 0 and "kw" in out and "vec" in out
+
+
+@pytest.mark.parametrize("option", ["--scope", "--agent", "--kind"])
+def test_cli_hostile_filter_is_a_one_line_error(mem: Repo, cli, option: str) -> None:
+    head = mem.resolve()
+    code, out, err = invoke(cli, "search", "email", "--no-daemon", option, "x' OR 1=1 --")
+    assert code == 2 and out == "" and err.startswith("error: invalid") and err.count("\n") == 1
+    assert mem.resolve() == head
+
+
+def test_cli_bad_ref_and_mode(mem: Repo, cli) -> None:
+    code, _, err = invoke(cli, "search", "x", "--no-daemon", "--at", "nope")
+    assert code == 3 and err.startswith("error:")
+    code, _, err = invoke(cli, "search", "x", "--no-daemon", "--mode", "fuzzy")
+    assert code == 2 and "mode" in err
+
+
+def test_cli_index_and_dedupe(mem: Repo, cli) -> None:
+    code, out, _ = invoke(cli, "index", "--no-daemon", "--json")
+    assert code == 0 and json.loads(out)["commit"] == mem.resolve()
+    code, out, _ = invoke(cli, "index", "--status", "--no-daemon")
+    assert code == 0 and "refs/heads/main" in out
+    code, out, _ = invoke(cli, "dedupe", "--scope", "user:alice", "--no-daemon", "--json")
+    assert code == 0 and json.loads(out)["pairs"] == []
