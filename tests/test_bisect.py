@@ -1,0 +1,97 @@
+"""`bisect`: interactive, `run`, and the direct `--contains` form, within the evaluation bound."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import pytest
+from conftest import invoke
+from typer.testing import CliRunner
+
+from agentmem import Repo
+
+
+def _history(repo: Repo, n: int, bad_at: int) -> list[str]:
+    """n commits after the root; commit number `bad_at` (1-based) adds the bad fact."""
+    commits = []
+    for number in range(1, n + 1):
+        text = "the bad fact" if number == bad_at else f"fact {number}"
+        commits.append(repo.remember(text, agent=f"agent{number % 3}").commit or "")
+    return commits
+
+
+@pytest.mark.parametrize("bad_at", [1, 2, 17, 31, 32])
+def test_contains_finds_the_first_commit_within_the_bound(repo: Repo, bad_at: int) -> None:
+    commits = _history(repo, 32, bad_at)
+    step = repo.bisect("bad fa.t")
+    assert step.status == "found" and step.first_bad is not None
+    assert step.first_bad.id == commits[bad_at - 1]
+    assert step.evaluations <= math.ceil(math.log2(step.commits)) + 1
+    good = repo.bisect("the bad fact", good=commits[0], bad=commits[-1]) if bad_at > 1 else step
+    assert good.first_bad is not None and good.first_bad.id == commits[bad_at - 1]
+
+
+def test_interactive_bisect_with_skip(repo: Repo, cli: CliRunner) -> None:
+    commits = _history(repo, 20, 13)
+    bad_id = commits[12]
+    code, out, _ = invoke(cli, "bisect", "start", "--bad", "HEAD", "--good", "HEAD~20")
+    assert code == 0 and out.startswith("test ")
+    skipped = False
+    for _ in range(30):
+        state = repo.bisect_status()
+        if state.status != "testing":
+            break
+        assert state.candidate is not None
+        if not skipped:
+            skipped = True
+            code, out, _ = invoke(cli, "bisect", "skip")
+            continue
+        verdict = "bad" if "the bad fact" in {f.text for f in repo.facts(at=state.candidate)} else "good"
+        code, out, _ = invoke(cli, "bisect", verdict)
+        assert code == 0
+    assert "first bad commit: " + bad_id in out
+    assert repo.bisect_status().first_bad.id == bad_id  # type: ignore[union-attr]
+    assert invoke(cli, "bisect", "reset")[0] == 0 and not (repo.local_dir / "BISECT.json").exists()
+
+
+def test_bisect_run_uses_the_exit_status(repo: Repo, cli: CliRunner) -> None:
+    commits = _history(repo, 40, 29)
+    check = (
+        "import os, sys; from agentmem import Repo; r = Repo.open(); "
+        "sys.exit(1 if any(f.text == 'the bad fact' for f in r.facts(at=os.environ['AGENTMEM_REF'])) else 0)"
+    )
+    repo.bisect_start(good="HEAD~40", bad="HEAD")
+    code, out, _ = invoke(cli, "bisect", "run", sys.executable, "-c", check)
+    assert code == 0 and "first bad commit: " + commits[28] in out
+    evaluations = int(out.rsplit("evaluations: ", 1)[1].split()[0])
+    assert evaluations <= math.ceil(math.log2(40)) + 1
+    repo.bisect_reset()
+    repo.bisect_start(good="HEAD~40", bad="HEAD")
+    code, _, err = invoke(cli, "bisect", "run", sys.executable, "-c", "raise SystemExit(200)")
+    assert code == 1 and "aborted" in err and err.count("\n") == 1
+
+
+def test_bad_inputs(repo: Repo, cli: CliRunner) -> None:
+    _history(repo, 5, 3)
+    repo.create_branch("side", "HEAD~2")
+    repo.switch("side")
+    repo.remember("off the line", agent="x")
+    repo.switch("main")
+    cases = [
+        (("bisect", "--contains", "never written"), 3), (("bisect", "good"), 3),
+        (("bisect", "start", "--bad", "HEAD", "--good", "nope"), 3),
+        (("bisect", "start", "--bad", "HEAD", "--good", "side"), 2),
+        (("bisect", "start", "--bad", "HEAD", "--good", "HEAD"), 2),
+        (("bisect", "--contains", ""), 2), (("bisect", "--contains", "x", "--scope", "bogus"), 2),
+    ]  # fmt: skip
+    for args, want in cases:
+        code, _, err = invoke(cli, *args)
+        assert code == want, (args, err)
+        assert err.startswith("error: ") and err.count("\n") == 1
+    assert not (repo.local_dir / "BISECT.json").exists()
+    repo.bisect_start(good="HEAD~5", bad="HEAD")
+    for args, want in ((("bisect", "start", "--bad", "HEAD", "--good", "HEAD~1"), 2),
+                       (("bisect", "good", "side"), 2), (("bisect", "bad", "HEAD~5"), 2)):  # fmt: skip
+        code, _, err = invoke(cli, *args)
+        assert code == want, (args, err)
