@@ -6,10 +6,10 @@ import math
 import sys
 
 import pytest
-from conftest import invoke
 from typer.testing import CliRunner
 
 from agentmem import Repo
+from conftest import invoke
 
 
 def _history(repo: Repo, n: int, bad_at: int) -> list[str]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from conftest import invoke
 from typer.testing import CliRunner
 
 from agentmem import Repo
+from conftest import invoke
 
 
 def test_blame_names_introducing_and_last_changing_commits(repo: Repo, cli: CliRunner) -> None:

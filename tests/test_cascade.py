@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from conftest import fsck, invoke
 from typer.testing import CliRunner
 
 from agentmem import Repo
+from conftest import fsck, invoke
 
 
 def _graph(repo: Repo) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import invoke
 from typer.testing import CliRunner
 
 from agentmem import Repo
+from conftest import invoke
 
 
 def test_follow_shows_the_merge_that_brought_a_change_in(repo: Repo, cli: CliRunner) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import fsck, git, invoke
 from typer.testing import CliRunner
 
 from agentmem import Conflict, InvalidInput, NotFound, Repo
+from conftest import fsck, git, invoke
 
 
 def _fork(repo: Repo) -> tuple[str, str, str]:

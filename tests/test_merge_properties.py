@@ -10,11 +10,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from conftest import fsck
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentmem import Repo
+from conftest import fsck
 
 IDS = ["f0", "f1", "f2", "f3"]
 # (fact index, op, text): op 0 add-or-update, 1 forget (ignored when absent)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import git, invoke
 from typer.testing import CliRunner
 
 from agentmem import Repo
+from conftest import git, invoke
 
 
 def test_branch_create_list_switch_delete(repo: Repo, cli: CliRunner) -> None:
@@ -41,7 +41,7 @@ def test_tags_and_reading_at_a_tag(repo: Repo, cli: CliRunner) -> None:
     assert {t["name"] for t in json.loads(out)} == {"v1", "first"}
     assert repo.get(fact, at="v1").text == "v1"
     code, out, _ = invoke(cli, "ls", "--at", "v1", "--json")
-    assert [f["text"] for f in json.loads(out)] == ["v1"]
+    assert code == 0 and [f["text"] for f in json.loads(out)] == ["v1"]
 
 
 def test_reset_hard_keeps_the_old_head_in_the_reflog(repo: Repo, cli: CliRunner) -> None:

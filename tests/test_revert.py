@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import fsck, invoke
 from typer.testing import CliRunner
 
 from agentmem import Repo
+from conftest import fsck, invoke
 
 
 def test_revert_undoes_adds_updates_and_forgets(repo: Repo) -> None:

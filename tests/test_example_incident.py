@@ -1,0 +1,22 @@
+"""examples/incident.py runs and its claims (it asserts them itself) hold."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "incident.py"
+
+
+def test_incident_example(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLE), str(tmp_path / "memory")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "introduced in" in out and "by researcher" in out
+    assert "Forgot 3 facts" in out and "git fsck --full: clean" in out
+    evaluations = int(out.split(" evaluations over ")[0].rsplit(" ", 1)[1])
+    assert evaluations <= 9  # ceil(log2(200)) + 1
