@@ -10,7 +10,6 @@ import pytest
 
 from agentmem import InvalidInput, NotFound, Repo
 from agentmem.index import Index
-
 from conftest import invoke
 
 

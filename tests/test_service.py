@@ -15,10 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from test_search import use_fake_model
 
 from agentmem import Repo
 from agentmem.service import call, socket_path
+from test_search import use_fake_model
 
 pytestmark = pytest.mark.slow
 

@@ -64,7 +64,10 @@ class SentenceTransformerEmbedder:
             raise InvalidInput(f"cannot load embedding model {model!r} on {device}: {exc}") from None
         self.name = model
         self.batch_size = batch_size
-        self.dim = int(self.model.get_sentence_embedding_dimension() or 0)
+        # renamed in sentence-transformers 6; the old name warns
+        dimension = getattr(self.model, "get_embedding_dimension", None)
+        dimension = dimension or self.model.get_sentence_embedding_dimension
+        self.dim = int(dimension() or 0)
         self.window = int(self.model.max_seq_length or 256) - 2  # [CLS] and [SEP]
 
     def encode(self, texts: Sequence[str]) -> Vectors:

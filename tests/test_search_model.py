@@ -1,0 +1,79 @@
+"""Search with the real all-MiniLM-L6-v2 model, loaded once per test session: meaning, chunking
+of long facts, and identical vectors with and without the search service."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from agentmem import Repo
+from agentmem.embed import load_embedder
+from agentmem.service import call
+
+pytestmark = pytest.mark.slow
+
+LONG_FACT = " ".join(
+    f"Paragraph {n}: the quarterly planning meeting covered budgets, hiring plans, office moves "
+    "and a long list of routine status updates from every team in the company."
+    for n in range(1, 31)
+) + " Finally, the lighthouse keeper on the northern island adopted a grey parrot named Captain."
+
+
+@pytest.fixture(scope="session")
+def model():
+    """The real model, loaded once; every in-process index of the session reuses it."""
+    return load_embedder({"model": "all-MiniLM-L6-v2", "device": "cpu", "batch_size": 64})
+
+
+@pytest.fixture
+def mem(repo: Repo, model):
+    with repo.transaction(agent="test") as tx:
+        tx.remember("Alice prefers to be contacted by email rather than phone", "user:alice")
+        tx.remember("The staging database runs Postgres 16 on a single node")
+        tx.remember("Invoices are sent on the first business day of each month")
+        tx.remember("Bob is allergic to peanuts", "user:bob")
+        tx.remember(LONG_FACT)
+    return repo
+
+
+def test_search_by_meaning(mem: Repo) -> None:
+    hits = mem.search("how should I reach Alice?", k=2, mode="vector")
+    assert hits[0].fact.text.startswith("Alice prefers")
+    hits = mem.search("which SQL server do we use for testing", k=1)
+    assert hits[0].fact.text.startswith("The staging database")
+    hits = mem.search("food intolerance", k=1)
+    assert hits[0].fact.text == "Bob is allergic to peanuts"
+
+
+def test_long_fact_found_by_a_sentence_from_its_tail(mem: Repo, model) -> None:
+    assert model.token_counts([LONG_FACT])[0] > 3 * model.window  # four chunks or more
+    hits = mem.search("a lighthouse keeper has a pet bird", k=3, mode="vector")
+    assert hits[0].fact.text == LONG_FACT
+    assert hits[0].chunk is not None and hits[0].chunk > 0
+    assert [h.fact.id for h in hits].count(hits[0].fact.id) == 1  # the fact once
+
+
+def test_same_vectors_with_and_without_the_service(mem: Repo, model) -> None:
+    texts = ["how should I reach Alice?", LONG_FACT[:200]]
+    try:
+        served = call(mem.root, "embed", {"texts": texts})
+        local = [[float(x) for x in model.encode([t])[0]] for t in texts]
+        assert served == local
+        daemon = mem.search("contact preferences", daemon=True)
+        inproc = Repo(mem.root).search("contact preferences")
+        assert [(h.fact.id, h.score, h.similarity) for h in daemon] == [
+            (h.fact.id, h.score, h.similarity) for h in inproc
+        ]
+    finally:
+        info = call(mem.root, "status", {}, start=False)
+        call(mem.root, "stop", {}, start=False)
+        if info:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(info["pid"], 0)
+                    time.sleep(0.1)
+                except ProcessLookupError:
+                    break
