@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -45,6 +46,7 @@ from .store import GitStore
 MAX_VIEWS = 8
 STATE_VERSION = 1
 _IN_BATCH = 500
+_EMBED_BATCH = 4096  # texts per cache write
 Progress = Callable[[int, int], None]
 log = logging.getLogger("agentmem.index")
 
@@ -312,16 +314,17 @@ class Index:
             for digest in missing:
                 pieces = chunk_text(texts[digest], embedder.window, embedder.token_counts)
                 chunks.extend((digest, number, piece) for number, piece in enumerate(pieces))
-            vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-            step = 1024
-            for start in range(0, len(chunks), step):
-                vectors[start : start + step] = embedder.encode([c[2] for c in chunks[start : start + step]])
+            # Cached batch by batch (never splitting a text): an interrupted build keeps its work.
+            starts = [*[n for n, c in enumerate(chunks) if c[1] == 0][::_EMBED_BATCH], len(chunks)]
+            for start, end in itertools.pairwise(starts):
+                batch = chunks[start:end]
+                vectors = embedder.encode([c[2] for c in batch])
+                self._store_cache([c[0] for c in batch], [c[1] for c in batch], vectors)
+                for (digest, number, _piece), vector in zip(batch, vectors, strict=True):
+                    found.setdefault(digest, {})[number] = vector
                 if progress is not None:
-                    progress(min(start + step, len(chunks)), len(chunks))
+                    progress(end, len(chunks))
             self.embedded_texts += len(missing)
-            self._store_cache([c[0] for c in chunks], [c[1] for c in chunks], vectors)
-            for (digest, number, _piece), vector in zip(chunks, vectors, strict=True):
-                found.setdefault(digest, {})[number] = vector
         return {h: [chunks_[n] for n in sorted(chunks_)] for h, chunks_ in found.items()}
 
     def _cached(self, hashes: list[str]) -> dict[str, dict[int, Vectors]]:

@@ -5,8 +5,11 @@ the CLI client can rebuild `SearchHit`s from the service's JSON.
 
 The default ``hybrid`` mode is weighted reciprocal rank fusion: a fact at rank r_k among keyword
 candidates and r_v among vector candidates scores ``w / (K + r_k) + (1 - w) / (K + r_v)``
-(a missing side adds 0). `FUSION` holds the parameters chosen on the dev split of the evaluation
-sets by `benchmarks/eval_ranking.py` (see docs/search.md).
+(a missing side adds 0). The keyword weight w depends on the query: a query naming an
+identifier (``ORD-58213``, ``ERR_TLS_RESET``, ``4.17.3``, ``srv12``) is about that exact string,
+which an embedding model barely sees, so keywords lead; for other queries meaning leads and
+keywords break near-ties. `FUSION` holds the parameters chosen on the dev split of the
+evaluation sets by `benchmarks/eval_ranking.py` (see docs/search.md).
 """
 
 from __future__ import annotations
@@ -22,10 +25,16 @@ if TYPE_CHECKING:
     from .index import Index
 
 MODES = ("hybrid", "vector", "keyword")
-FUSION: dict[str, float] = {"keyword_weight": 0.5, "k": 60.0, "candidates": 50.0}
+# Chosen on the dev split by benchmarks/eval_ranking.py (figures in docs/benchmarks.md).
+FUSION: dict[str, float] = {
+    "keyword_weight": 0.05, "identifier_keyword_weight": 0.9, "k": 3.0, "candidates": 50.0,
+}  # fmt: skip
 MAX_K = 1000
 MAX_QUERY_CHARS = 4096
 _KIND_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}")
+_TOKEN = re.compile(r"\w[\w.:/-]*\w|\w")
+_CODE = re.compile(r"[A-Z][A-Z0-9]*(?:[_-][A-Z0-9]+)+")  # ERR_TLS_RESET, ORD-58213
+_NUMBERED = re.compile(r"\d+(?:[.:/-]\d+){2,}|\d{5,}")  # 4.17.3, 10.0.0.1, 58213
 
 
 @dataclass
@@ -89,6 +98,21 @@ def check_query(query: str, k: int, mode: str) -> None:
         raise InvalidInput(f"invalid mode {mode[:20]!r}: use {', '.join(MODES)}")
 
 
+def has_identifier(query: str) -> bool:
+    """Whether the query names something by code: a token mixing letters and digits, an
+    upper-case constant, or a dotted or long number (not a plain year or "18.04")."""
+    for token in _TOKEN.findall(query):
+        mixed = any(c.isalpha() for c in token) and any(c.isdigit() for c in token)
+        if mixed or _CODE.fullmatch(token) or _NUMBERED.fullmatch(token):
+            return True
+    return False
+
+
+def keyword_weight(query: str, params: dict[str, float]) -> float:
+    """The fusion weight of the keyword side for this query (see the module docstring)."""
+    return params["identifier_keyword_weight" if has_identifier(query) else "keyword_weight"]
+
+
 def fuse(keyword: list[str], vector: list[str], weight: float, k: float) -> list[tuple[str, float]]:
     """Weighted reciprocal rank fusion of two best-first id lists; ties keep vector order."""
     scores: dict[str, float] = {}
@@ -102,9 +126,10 @@ def fuse(keyword: list[str], vector: list[str], weight: float, k: float) -> list
 def run_search(
     index: Index, query: str, *, at: str | None = None, scope: str | None = None,
     agent: str | None = None, kind: str | None = None, k: int = 10, mode: str = "hybrid",
-    fusion: dict[str, float] | None = None, progress: Any = None,
+    fusion: dict[str, float] | None = None, progress: Any = None, query_vector: Any = None,
 ) -> list[SearchHit]:  # fmt: skip
-    """Search the view of `at` (caught up first). Every hit names the view's commit."""
+    """Search the view of `at` (caught up first). Every hit names the view's commit.
+    `query_vector` skips embedding the query (benchmarks time the two apart)."""
     check_query(query, k, mode)
     params = {**FUSION, **(fusion or {})}
     where = where_clause(scope, agent, kind)
@@ -115,7 +140,8 @@ def run_search(
     chunks: dict[str, tuple[int, float]] = {}
     if mode in ("hybrid", "vector"):
         # Several chunks of one fact may come back: fetch extra rows, keep each fact's best.
-        for row in index.vector_candidates(view, index.embed_query(query), where, pool * 2):
+        vector = index.embed_query(query) if query_vector is None else query_vector
+        for row in index.vector_candidates(view, vector, where, pool * 2):
             if row["id"] not in chunks:
                 chunks[row["id"]] = (int(row["chunk"]), 1.0 - float(row["_distance"]))
                 blobs[row["id"]] = row["blob"]
@@ -131,7 +157,7 @@ def run_search(
     elif mode == "keyword":
         ranked = [(i, 1.0 / (params["k"] + r)) for r, i in enumerate(keyword_ids, 1)]
     else:
-        ranked = fuse(keyword_ids, vector_ids, params["keyword_weight"], params["k"])
+        ranked = fuse(keyword_ids, vector_ids, keyword_weight(query, params), params["k"])
     keyword_rank = {i: r for r, i in enumerate(keyword_ids, 1)}
     vector_rank = {i: r for r, i in enumerate(vector_ids, 1)}
     hits = []
