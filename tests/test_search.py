@@ -169,7 +169,7 @@ def test_bad_input(mem: Repo) -> None:
 
 
 def test_near_duplicates(mem: Repo) -> None:
-    first = mem.search("email", k=1)[0].fact
+    first = next(f for f in mem.facts("user:alice"))
     second = mem.remember("Alice prefers email over phone calls!", "user:alice", agent="a")
     found = mem.near_duplicates(second.id)
     assert found is not None and [h.fact.id for h in found] == [first.id]
