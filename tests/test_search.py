@@ -211,3 +211,27 @@ def test_cli_index_and_dedupe(mem: Repo, cli) -> None:
     assert code == 0 and "refs/heads/main" in out
     code, out, _ = invoke(cli, "dedupe", "--scope", "user:alice", "--no-daemon", "--json")
     assert code == 0 and json.loads(out)["pairs"] == []
+
+
+def test_changing_the_model_reindexes_without_mixing_vectors(mem: Repo) -> None:
+    mem.search("email")
+    config = mem.local_dir / "config"
+    config.write_text(config.read_text().replace('model = "fake:64"', 'model = "fake:32"'))
+    other = Repo(mem.root)
+    assert other.search("email alice", k=1)[0].fact.scope == "user:alice"
+    assert index_of(other).embedded_texts == 3
+    assert other.index_status()["model"] == "fake:32"
+
+
+def test_progress_is_reported_while_embedding(mem: Repo) -> None:
+    calls: list[tuple[int, int]] = []
+    mem.index(progress=lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1] == (3, 3)
+
+
+def test_daemon_off_in_config_keeps_the_cli_in_process(mem: Repo, cli) -> None:
+    config = mem.local_dir / "config"
+    config.write_text(config.read_text().replace("daemon = true", "daemon = false"))
+    code, out, _ = invoke(cli, "search", "email", "--json")
+    assert code == 0 and json.loads(out)
+    assert not (mem.local_dir / "search.sock").exists()

@@ -43,7 +43,7 @@ from .errors import AgentmemError
 from .history import FactChange, changes_between
 from .store import GitStore
 
-MAX_VIEWS = 8
+MAX_VIEWS = 4  # each holds a vector per fact: ~150 MB at 100,000 facts
 STATE_VERSION = 1
 _IN_BATCH = 500
 _EMBED_BATCH = 4096  # texts per cache write
@@ -179,7 +179,7 @@ class Index:
             state = self._state()
             for entry in state["views"].values():
                 self._drop(entry["table"])
-            self._save_state({"version": STATE_VERSION, "views": {}})
+            self._save_state({"version": STATE_VERSION, "model": self.model_name, "views": {}})
         return self.view(at, progress)
 
     def status(self) -> dict[str, Any]:
@@ -199,6 +199,10 @@ class Index:
 
     def _catch_up(self, key: str, commit: str, progress: Progress | None) -> View:
         state = self._state()
+        if state.get("model") != self.model_name:  # views hold vectors of one model only
+            for entry in state["views"].values():
+                self._drop(entry["table"])
+            state = {"version": STATE_VERSION, "model": self.model_name, "views": {}}
         views: dict[str, Any] = state["views"]
         entry = views.get(key)
         table = self._open(entry["table"]) if entry else None
