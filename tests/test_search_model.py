@@ -11,6 +11,7 @@ import pytest
 from agentmem import Repo
 from agentmem.embed import load_embedder
 from agentmem.service import call
+from conftest import invoke
 
 pytestmark = pytest.mark.slow
 
@@ -77,3 +78,20 @@ def test_same_vectors_with_and_without_the_service(mem: Repo, model) -> None:
                     time.sleep(0.1)
                 except ProcessLookupError:
                     break
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [('model = "no-such-model-anywhere"', "cannot load embedding model"),
+     ('device = "tpu"', "invalid embedding device"), ("batch_size = 0", "batch_size")],
+)
+def test_bad_embedding_config_is_a_one_line_error(repo: Repo, cli, setting: str, message: str) -> None:
+    config = repo.local_dir / "config"
+    key = setting.split(" =")[0]
+    lines = [setting if line.startswith(key + " ") else line for line in config.read_text().splitlines()]
+    config.write_text("\n".join(lines) + "\n")
+    repo.remember("a fact", agent="a")
+    head = repo.resolve()
+    code, out, err = invoke(cli, "search", "fact", "--no-daemon")
+    assert code == 2 and out == "" and message in err and err.count("\n") == 1
+    assert repo.resolve() == head

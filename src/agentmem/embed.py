@@ -61,7 +61,8 @@ class SentenceTransformerEmbedder:
         try:
             self.model: Any = SentenceTransformer(path, device=device)
         except Exception as exc:  # OSError, ValueError, RuntimeError from HF / torch
-            raise InvalidInput(f"cannot load embedding model {model!r} on {device}: {exc}") from None
+            reason = " ".join(str(exc).split())[:200]  # HF messages span lines
+            raise InvalidInput(f"cannot load embedding model {model!r} on {device}: {reason}") from None
         self.name = model
         self.batch_size = batch_size
         # renamed in sentence-transformers 6; the old name warns
@@ -115,7 +116,10 @@ def load_embedder(config: dict[str, Any]) -> Embedder:
     """The embedder named by the ``[embedding]`` config section; one per process and setting."""
     model = str(config.get("model") or DEFAULT_MODEL)
     device = str(config.get("device") or "cpu")
-    batch_size = int(config.get("batch_size") or 64)
+    try:
+        batch_size = int(config.get("batch_size", 64))
+    except (TypeError, ValueError):
+        raise InvalidInput("embedding.batch_size must be a whole number") from None
     key = (model, device, batch_size)
     if key not in _loaded:
         _loaded[key] = _load(model, device, batch_size)
