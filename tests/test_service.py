@@ -165,7 +165,7 @@ def test_remember_warns_about_near_duplicates_only_with_a_running_service(mem: R
     mem.search("x", daemon=True)
     warned = cli(mem, "remember", "Alice prefers email over phone calls!", "-s", "user:alice")
     assert warned.returncode == 0 and len(warned.stdout.strip()) == 26
-    assert warned.stderr.startswith("warning: near-duplicate of")
+    assert warned.stderr.startswith(f"warning: {warned.stdout.strip()} is a near-duplicate of")
     skipped = cli(mem, "remember", "Alice prefers email over phone calls?", "-s", "user:alice",
                   "--no-dup-check")  # fmt: skip
     assert skipped.returncode == 0 and skipped.stderr == ""

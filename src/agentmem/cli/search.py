@@ -155,13 +155,23 @@ def service_stop() -> None:
 
 
 def dup_warning(repo: Any, fact_id: str, commit: str | None) -> None:
-    """After `remember` committed: warn on stderr about near-duplicates, asking only a search
-    service that already runs (a write never waits for a model to load)."""
+    """After `remember` committed: warn on stderr about near-duplicates of the new fact."""
+    dup_warnings(repo, [fact_id], commit)
+
+
+def dup_warnings(repo: Any, fact_ids: list[str], commit: str | None, limit: int = 100) -> None:
+    """After a write committed (`remember`, `merge`): warn on stderr about near-duplicates of
+    the written facts in their scopes, asking only a search service that already runs: a write
+    never waits for a model to load. At most `limit` facts are checked."""
     if not repo.config["search"].get("daemon", True):
         return
-    try:
-        found = repo.near_duplicates(fact_id, at=commit, daemon=True, start=False)
-    except Exception:  # a failed check must never fail the write that succeeded
-        return
-    for hit in found or []:
-        err(f"warning: near-duplicate of {hit.fact.id} (cosine {hit.similarity:.3f}): {hit.fact.summary}")
+    for fact_id in fact_ids[:limit]:
+        try:
+            found = repo.near_duplicates(fact_id, at=commit, daemon=True, start=False)
+        except Exception:  # a failed check must never fail the write that succeeded
+            return
+        if found is None:  # no service running
+            return
+        for hit in found:
+            err(f"warning: {fact_id} is a near-duplicate of {hit.fact.id} "
+                f"(cosine {hit.similarity:.3f}): {hit.fact.summary}")  # fmt: skip
