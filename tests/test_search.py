@@ -235,3 +235,11 @@ def test_daemon_off_in_config_keeps_the_cli_in_process(mem: Repo, cli) -> None:
     code, out, _ = invoke(cli, "search", "email", "--json")
     assert code == 0 and json.loads(out)
     assert not (mem.local_dir / "search.sock").exists()
+
+
+def test_damaged_data_files_are_rebuilt(mem: Repo) -> None:
+    before = texts(mem.search("email"))
+    for path in (mem.local_dir / "index").rglob("*.lance"):
+        if path.is_file():
+            path.write_bytes(b"garbage")
+    assert texts(Repo(mem.root).search("email")) == before

@@ -31,7 +31,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -48,6 +48,7 @@ STATE_VERSION = 1
 _IN_BATCH = 500
 _EMBED_BATCH = 4096  # texts per cache write
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 log = logging.getLogger("agentmem.index")
 
 
@@ -172,6 +173,23 @@ class Index:
                 log.warning("index unreadable (%s); rebuilding from git", exc)
                 self.reset()
                 return self._catch_up(key, commit.decode(), progress)
+
+    def read(
+        self, at: str | None, fn: Callable[[View], T], progress: Progress | None = None
+    ) -> tuple[View, T]:
+        """`fn(view)` on the caught-up view of `at`; if the view's files turn out unreadable,
+        the index is deleted, rebuilt and `fn` run once more."""
+        view = self.view(at, progress)
+        try:
+            return view, fn(view)
+        except AgentmemError:
+            raise
+        except Exception as exc:  # lance/arrow errors on damaged data files
+            log.warning("index unreadable (%s); rebuilding from git", exc)
+            with self.locked():
+                self.reset()
+            view = self.view(at, progress)
+            return view, fn(view)
 
     def rebuild(self, at: str | None = None, progress: Progress | None = None) -> View:
         """Drop every view (the embedding cache is kept) and build `at` from scratch."""

@@ -22,7 +22,7 @@ from .errors import InvalidInput
 from .fact import Fact, parse_scope, validate_name
 
 if TYPE_CHECKING:
-    from .index import Index
+    from .index import Index, View
 
 MODES = ("hybrid", "vector", "keyword")
 # Chosen on the dev split by benchmarks/eval_ranking.py (figures in docs/benchmarks.md).
@@ -133,25 +133,31 @@ def run_search(
     check_query(query, k, mode)
     params = {**FUSION, **(fusion or {})}
     where = where_clause(scope, agent, kind)
-    view = index.view(at, progress)
     pool = max(k, int(params["candidates"]))
+    vector = None
+    if mode != "keyword":
+        vector = index.embed_query(query) if query_vector is None else query_vector
+
+    def candidates(view: View) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        # Several chunks of one fact may come back: fetch extra rows, keep each fact's best.
+        near = [] if vector is None else index.vector_candidates(view, vector, where, pool * 2)
+        matched = [] if mode == "vector" else index.keyword_candidates(view, query, where, pool)
+        return near, matched
+
+    view, (near, matched) = index.read(at, candidates, progress)
     blobs: dict[str, str] = {}
     vector_ids: list[str] = []
     chunks: dict[str, tuple[int, float]] = {}
-    if mode in ("hybrid", "vector"):
-        # Several chunks of one fact may come back: fetch extra rows, keep each fact's best.
-        vector = index.embed_query(query) if query_vector is None else query_vector
-        for row in index.vector_candidates(view, vector, where, pool * 2):
-            if row["id"] not in chunks:
-                chunks[row["id"]] = (int(row["chunk"]), 1.0 - float(row["_distance"]))
-                blobs[row["id"]] = row["blob"]
-                vector_ids.append(row["id"])
-        vector_ids = vector_ids[:pool]
+    for row in near:
+        if row["id"] not in chunks:
+            chunks[row["id"]] = (int(row["chunk"]), 1.0 - float(row["_distance"]))
+            blobs[row["id"]] = row["blob"]
+            vector_ids.append(row["id"])
+    vector_ids = vector_ids[:pool]
     keyword_ids: list[str] = []
-    if mode in ("hybrid", "keyword"):
-        for row in index.keyword_candidates(view, query, where, pool):
-            keyword_ids.append(row["id"])
-            blobs.setdefault(row["id"], row["blob"])
+    for row in matched:
+        keyword_ids.append(row["id"])
+        blobs.setdefault(row["id"], row["blob"])
     if mode == "vector":
         ranked = [(i, chunks[i][1]) for i in vector_ids]
     elif mode == "keyword":
@@ -178,8 +184,7 @@ def near_duplicates(
     from .fact import validate_id
 
     validate_id(fact_id)
-    view = index.view(at)
-    own = index.rows(view, f"id = {_quote(fact_id)}")
+    view, own = index.read(at, lambda v: index.rows(v, f"id = {_quote(fact_id)}"))
     if not own.num_rows:
         from .errors import NotFound
 
@@ -205,8 +210,7 @@ def duplicate_pairs(
     """(commit, pairs of fact ids in `scope` whose chunk-0 vectors are within `threshold`)."""
     import numpy as np
 
-    view = index.view(at)
-    rows = index.rows(view, f"{where_clause(scope=scope)} AND chunk = 0")
+    view, rows = index.read(at, lambda v: index.rows(v, f"{where_clause(scope=scope)} AND chunk = 0"))
     if rows.num_rows < 2:
         return view.commit, []
     ids = rows["id"].to_pylist()
