@@ -168,6 +168,10 @@ def merge(
             raise typer.Exit(4)
         return
     _print_merge(result)
+    if result.status in ("merged", "fast-forward") and result.taken:
+        from .search import dup_warnings  # after the commit: a merge never waits for search
+
+        dup_warnings(repo, result.taken, result.commit or result.theirs)
 
 
 @app.command()
