@@ -149,8 +149,9 @@ def merge(
     abort: Annotated[bool, typer.Option("--abort", help="Drop the merge in progress.")] = False,
     agent: Agent = "cli", message: Message = "", json_out: Json = False,
 ) -> None:  # fmt: skip
-    """Three-way merge of BRANCH into the current branch, fact by fact. No BRANCH: show the
-    merge (or revert) in progress."""
+    """Three-way merge of BRANCH into the current branch, fact by fact.
+
+    With no BRANCH: show the merge (or revert) in progress."""
     repo = open_repo()
     if sum([other is not None, continue_, abort]) > 1:
         raise InvalidInput("give BRANCH, --continue or --abort (one of them)")

@@ -89,7 +89,9 @@ def remember(
     ] = False,
 ) -> None:  # fmt: skip
     """Add one fact and commit at once; print its id. The same text again is a no-op.
-    Then a running search service is asked for near-duplicates (a warning on stderr)."""
+
+    After the commit, a running search service is asked for near-duplicates (a warning on
+    stderr)."""
     fields = _fields(kind, tag, meta, derived_from, source, expires)
     repo = open_repo()
     result = repo.remember(
