@@ -1,0 +1,70 @@
+"""docs/cli.md is generated from the commands themselves, so it can never fall behind them.
+
+Regenerate it with ``python tests/test_docs.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from agentmem.cli import app
+
+CLI_MD = Path(__file__).parent.parent / "docs" / "cli.md"
+HEADER = """# agentmem command reference
+
+Generated from the commands by `python tests/test_docs.py`; `tests/test_docs.py` fails when it
+is out of date. Exit codes: 0 ok, 1 error, 2 invalid input, 3 not found, 4 conflict,
+5 permission denied, 6 not a repository, 130 interrupted. Global options, before the command:
+`--repo/-C PATH` (or `$AGENTMEM_REPO`), `--debug` (tracebacks).
+"""
+
+
+def render() -> str:
+    root = typer.main.get_command(app)
+    parts = [HEADER]
+    for name, command in root.commands.items():  # type: ignore[attr-defined]
+        parts.extend(_render(f"agentmem {name}", command))
+    return "\n".join(parts)
+
+
+def _render(path: str, command: Any) -> list[str]:
+    usage = " ".join(_usage(p) for p in command.params if not getattr(p, "hidden", False))
+    lines = [f"## {path}", "", f"    {path} {usage}".rstrip(), "", (command.help or "").strip(), ""]
+    options = [p for p in command.params if p.param_type_name == "option"]
+    if options:
+        lines.append("| option | meaning | default |")
+        lines.append("|---|---|---|")
+        for option in options:
+            default = "" if option.default in (None, False, "", ()) else f"`{option.default}`"
+            meaning = (option.help or "").replace("|", "\\|")
+            lines.append(f"| `{', '.join(option.opts)}` | {meaning} | {default} |")
+        lines.append("")
+    for name, sub in getattr(command, "commands", {}).items():
+        lines.extend(_render(f"{path} {name}", sub))
+    return lines
+
+
+def _usage(param: Any) -> str:
+    if param.param_type_name == "argument":
+        name = (param.metavar or param.name).upper()
+        return name if param.required else f"[{name.strip('[]')}]"
+    return ""
+
+
+def test_cli_reference_is_up_to_date() -> None:
+    assert CLI_MD.read_text(encoding="utf-8") == render(), "run: python tests/test_docs.py"
+
+
+def test_every_command_has_help() -> None:
+    root = typer.main.get_command(app)
+    for name, command in root.commands.items():  # type: ignore[attr-defined]
+        assert command.help, f"agentmem {name} has no help text"
+
+
+if __name__ == "__main__":
+    CLI_MD.write_text(render(), encoding="utf-8")
+    sys.stdout.write(f"wrote {CLI_MD}\n")
