@@ -3,15 +3,13 @@ of long facts, and identical vectors with and without the search service."""
 
 from __future__ import annotations
 
-import os
-import time
-
 import pytest
 
 from agentmem import Repo
 from agentmem.embed import load_embedder
 from agentmem.service import call
 from conftest import invoke
+from test_service import service_pid, wait_gone
 
 pytestmark = pytest.mark.slow
 
@@ -68,16 +66,10 @@ def test_same_vectors_with_and_without_the_service(mem: Repo, model) -> None:
             (h.fact.id, h.score, h.similarity) for h in inproc
         ]
     finally:
-        info = call(mem.root, "status", {}, start=False)
+        pid = service_pid(mem)
         call(mem.root, "stop", {}, start=False)
-        if info:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    os.kill(info["pid"], 0)
-                    time.sleep(0.1)
-                except ProcessLookupError:
-                    break
+        if pid:
+            wait_gone(pid)
 
 
 @pytest.mark.parametrize(

@@ -85,7 +85,7 @@ def test_concurrent_first_searches_start_one_service(mem: Repo) -> None:
     log = (mem.local_dir / "search.log").read_text()
     assert log.count("listening on") == 1
     with ThreadPoolExecutor(4) as pool:
-        hits = list(pool.map(lambda _: mem.search("email", daemon=True), range(8)))
+        hits = list(pool.map(lambda _: mem.search("Alice prefers email", daemon=True), range(8)))
     assert all(h[0].fact.text == "Alice prefers email over phone calls" for h in hits)
 
 
@@ -100,11 +100,11 @@ def test_same_hits_with_and_without_the_service(mem: Repo) -> None:
 def test_idle_service_exits(mem: Repo) -> None:
     config = mem.local_dir / "config"
     config.write_text(config.read_text().replace("idle_timeout = 900", "idle_timeout = 1"))
-    mem.search("email", daemon=True)
+    mem.search("Alice prefers email", daemon=True)
     pid = service_pid(mem)
     assert pid is not None and wait_gone(pid)
     assert not socket_path(mem.root).exists()
-    assert mem.search("email", daemon=True)[0].fact.text.startswith("Alice")  # a new one starts
+    assert mem.search("Alice prefers email", daemon=True)[0].fact.text.startswith("Alice")  # a new one starts
 
 
 def test_stale_socket_is_recovered(mem: Repo) -> None:
@@ -113,16 +113,16 @@ def test_stale_socket_is_recovered(mem: Repo) -> None:
     stale.bind(str(path))  # bound, never listening: connections are refused
     stale.close()
     assert path.exists()
-    assert mem.search("email", daemon=True)[0].fact.text.startswith("Alice")
+    assert mem.search("Alice prefers email", daemon=True)[0].fact.text.startswith("Alice")
 
 
 def test_killed_service_is_recovered(mem: Repo) -> None:
-    mem.search("email", daemon=True)
+    mem.search("Alice prefers email", daemon=True)
     pid = service_pid(mem)
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
     assert wait_gone(pid)
-    assert mem.search("email", daemon=True)[0].fact.text.startswith("Alice")
+    assert mem.search("Alice prefers email", daemon=True)[0].fact.text.startswith("Alice")
     assert service_pid(mem) not in (None, pid)
 
 

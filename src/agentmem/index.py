@@ -41,6 +41,7 @@ from .chunking import chunk_text
 from .embed import Embedder, Vectors, load_embedder
 from .errors import AgentmemError
 from .history import FactChange, changes_between
+from .search import quote
 from .store import GitStore
 
 MAX_VIEWS = 4  # each holds a vector per fact: ~150 MB at 100,000 facts
@@ -54,11 +55,6 @@ log = logging.getLogger("agentmem.index")
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def quote(value: str) -> str:
-    """A SQL string literal for a LanceDB filter (values are validated before this too)."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass
@@ -366,8 +362,7 @@ class Index:
         for table in tables:
             if not table.num_rows:
                 continue
-            dim = table.schema.field("vector").type.list_size
-            matrix = table["vector"].combine_chunks().flatten().to_numpy().reshape(-1, dim)
+            matrix = self.matrix(table)
             for digest, number, vector in zip(table["hash"].to_pylist(), table["chunk"].to_pylist(),
                                               matrix, strict=True):  # fmt: skip
                 found.setdefault(digest, {})[number] = vector
@@ -406,6 +401,12 @@ class Index:
         if where:
             query = query.where(where, prefilter=True)
         return list(query.select(["id", "chunk", "blob", "_score"]).limit(n).to_list())
+
+    @staticmethod
+    def matrix(rows: pa.Table) -> Vectors:
+        """The `vector` column of some rows as one float32 matrix."""
+        dim = rows.schema.field("vector").type.list_size
+        return np.asarray(rows["vector"].combine_chunks().flatten().to_numpy(), np.float32).reshape(-1, dim)
 
     def rows(self, view: View, where: str) -> pa.Table:
         """Every row matching a filter (id, chunk, blob, vector), for duplicate checks."""

@@ -69,19 +69,20 @@ def where_clause(scope: str | None = None, agent: str | None = None, kind: str |
     then quoted with '' escaping anyway."""
     parts = []
     if scope is not None:
-        parts.append(f"scope = {_quote(parse_scope(scope))}")
+        parts.append(f"scope = {quote(parse_scope(scope))}")
     if agent is not None:
-        parts.append(f"agent = {_quote(validate_name(agent, 'agent name'))}")
+        parts.append(f"agent = {quote(validate_name(agent, 'agent name'))}")
     if kind is not None:
         if not isinstance(kind, str) or not _KIND_RE.fullmatch(kind):
             raise InvalidInput(f"invalid kind {kind[:40]!r}")
-        parts.append(f"kind = {_quote(kind)}")
+        parts.append(f"kind = {quote(kind)}")
     if extra:
         parts.append(extra)
     return " AND ".join(parts) or None
 
 
-def _quote(value: str) -> str:
+def quote(value: str) -> str:
+    """A SQL string literal for a LanceDB filter (values are validated before this too)."""
     return "'" + value.replace("'", "''") + "'"
 
 
@@ -184,13 +185,13 @@ def near_duplicates(
     from .fact import validate_id
 
     validate_id(fact_id)
-    view, own = index.read(at, lambda v: index.rows(v, f"id = {_quote(fact_id)}"))
+    view, own = index.read(at, lambda v: index.rows(v, f"id = {quote(fact_id)}"))
     if not own.num_rows:
         from .errors import NotFound
 
         raise NotFound(f"no fact {fact_id} at {view.commit[:12]}")
     fact = index.store.read_fact(own["blob"][0].as_py().encode())
-    where = where_clause(scope=fact.scope, extra=f"id != {_quote(fact_id)}")
+    where = where_clause(scope=fact.scope, extra=f"id != {quote(fact_id)}")
     best: dict[str, tuple[float, int, str]] = {}
     for vector in own["vector"].to_pylist():
         for row in index.vector_candidates(view, vector, where, k * 2):
@@ -214,8 +215,7 @@ def duplicate_pairs(
     if rows.num_rows < 2:
         return view.commit, []
     ids = rows["id"].to_pylist()
-    dim = rows.schema.field("vector").type.list_size
-    matrix = rows["vector"].combine_chunks().flatten().to_numpy().reshape(-1, dim)
+    matrix = index.matrix(rows)
     pairs = []
     for start in range(0, len(ids), 1024):
         sims = matrix[start : start + 1024] @ matrix.T
