@@ -169,3 +169,9 @@ def test_remember_warns_about_near_duplicates_only_with_a_running_service(mem: R
     skipped = cli(mem, "remember", "Alice prefers email over phone calls?", "-s", "user:alice",
                   "--no-dup-check")  # fmt: skip
     assert skipped.returncode == 0 and skipped.stderr == ""
+
+
+def test_progress_streams_over_the_socket(mem: Repo) -> None:
+    calls: list[tuple[int, int]] = []
+    info = mem.index(daemon=True, progress=lambda done, total: calls.append((done, total)))
+    assert info["commit"] == mem.resolve() and calls and calls[-1] == (2, 2)
