@@ -159,33 +159,28 @@ class Index:
 
     def view(self, at: str | None = None, progress: Progress | None = None) -> View:
         """The view for `at`, caught up to its commit. A damaged index is deleted and rebuilt."""
-        key, commit = self.view_key(at)
-        with self.locked():
-            try:
-                return self._catch_up(key, commit.decode(), progress)
-            except AgentmemError:
-                raise
-            except Exception as exc:  # lance/arrow errors on a damaged folder
-                log.warning("index unreadable (%s); rebuilding from git", exc)
-                self.reset()
-                return self._catch_up(key, commit.decode(), progress)
+        return self.read(at, lambda view: view, progress)[0]
 
     def read(
         self, at: str | None, fn: Callable[[View], T], progress: Progress | None = None
     ) -> tuple[View, T]:
-        """`fn(view)` on the caught-up view of `at`; if the view's files turn out unreadable,
-        the index is deleted, rebuilt and `fn` run once more."""
-        view = self.view(at, progress)
-        try:
-            return view, fn(view)
-        except AgentmemError:
-            raise
-        except Exception as exc:  # lance/arrow errors on damaged data files
-            log.warning("index unreadable (%s); rebuilding from git", exc)
-            with self.locked():
-                self.reset()
-            view = self.view(at, progress)
-            return view, fn(view)
+        """`fn(view)` on the view of `at`, caught up to its commit. If the index turns out
+        unreadable (while catching up or inside `fn`), it is deleted and rebuilt from git once."""
+        key, commit = self.view_key(at)
+        for attempt in (1, 2):
+            try:
+                with self.locked():
+                    view = self._catch_up(key, commit.decode(), progress)
+                return view, fn(view)
+            except AgentmemError:
+                raise
+            except Exception as exc:  # lance/arrow errors on a damaged folder
+                if attempt == 2:
+                    raise
+                log.warning("index unreadable (%s); rebuilding from git", exc)
+                with self.locked():
+                    self.reset()
+        raise AssertionError("unreachable")
 
     def rebuild(self, at: str | None = None, progress: Progress | None = None) -> View:
         """Drop every view (the embedding cache is kept) and build `at` from scratch."""
