@@ -10,7 +10,6 @@ direct form whose verdict is "a fact matching this pattern exists".
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -23,6 +22,7 @@ from typing import Any
 from .errors import AgentmemError, InvalidInput, NotFound
 from .history import CommitInfo, commit_info
 from .snapshot import Snapshot
+from .statefile import read_state, write_state
 from .store import GitStore
 
 STATE_FILE = "BISECT.json"
@@ -168,13 +168,7 @@ def run(store: GitStore, local_dir: Path, root: Path, argv: Sequence[str]) -> Bi
 
 
 def load(local_dir: Path) -> dict[str, Any] | None:
-    try:
-        data: dict[str, Any] = json.loads((local_dir / STATE_FILE).read_text("utf-8"))
-    except FileNotFoundError:
-        return None
-    except ValueError:
-        raise InvalidInput("cannot read BISECT.json: run 'agentmem bisect reset'") from None
-    return data
+    return read_state(local_dir / STATE_FILE, "run 'agentmem bisect reset'")
 
 
 def _require(local_dir: Path) -> dict[str, Any]:
@@ -185,10 +179,7 @@ def _require(local_dir: Path) -> dict[str, Any]:
 
 
 def _save(local_dir: Path, state: dict[str, Any]) -> None:
-    path = local_dir / STATE_FILE
-    tmp = path.with_name(f"{STATE_FILE}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state), "utf-8")
-    os.replace(tmp, path)
+    write_state(local_dir / STATE_FILE, state)
 
 
 # -- the direct form ------------------------------------------------------------------------

@@ -19,8 +19,6 @@ drops it. Nothing is written to the branch until every conflict is resolved.
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +30,7 @@ from dulwich.objects import Blob, Tree
 from .errors import Conflict, CorruptObject, InvalidInput, NotFound
 from .fact import now_iso, validate_id
 from .history import changes_between
+from .statefile import read_state, write_state
 from .store import GitStore, Signature, fact_path
 
 STRATEGIES = ("ours", "theirs", "newest")
@@ -196,14 +195,7 @@ def _finish(
 
 def merge_state(local_dir: Path) -> dict[str, Any] | None:
     """The saved state of a merge or revert waiting for conflict resolution, or None."""
-    path = local_dir / STATE_FILE
-    try:
-        data: dict[str, Any] = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        return None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CorruptObject(f"cannot read {path}: {exc}; run 'agentmem merge --abort'") from None
-    return data
+    return read_state(local_dir / STATE_FILE, "run 'agentmem merge --abort'")
 
 
 def pending(store: GitStore, local_dir: Path) -> MergeResult:
@@ -361,11 +353,7 @@ def _require_state(local_dir: Path) -> dict[str, Any]:
 
 
 def _write_state(local_dir: Path, state: dict[str, Any]) -> None:
-    """Atomic: a crash leaves the old state or the new one, never half a file."""
-    path = local_dir / STATE_FILE
-    tmp = path.with_name(f"{STATE_FILE}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state, indent=1, sort_keys=True), "utf-8")
-    os.replace(tmp, path)
+    write_state(local_dir / STATE_FILE, state)
 
 
 def _head(store: GitStore, branch: bytes) -> bytes:

@@ -163,16 +163,21 @@ def merge(
         result = repo.merge_status()
     else:
         result = repo.merge(other, agent=agent, strategy=strategy, message=message)
-    if json_out:
-        print_json(result)
-        if result.status == "conflicts":
-            raise typer.Exit(4)
-        return
-    _print_merge(result)
-    if result.status in ("merged", "fast-forward") and result.taken:
+    _show_merge(result, json_out)
+    if not json_out and result.status in ("merged", "fast-forward") and result.taken:
         from .search import dup_warnings  # after the commit: a merge never waits for search
 
         dup_warnings(repo, result.taken, result.commit or result.theirs)
+
+
+def _show_merge(result: Any, json_out: bool) -> None:
+    """Print a merge or revert outcome; conflicts left to resolve exit with 4 in JSON mode too."""
+    if not json_out:
+        _print_merge(result)
+        return
+    print_json(result)
+    if result.status == "conflicts":
+        raise typer.Exit(4)
 
 
 @app.command()
@@ -194,12 +199,7 @@ def revert(
 ) -> None:  # fmt: skip
     """A new commit undoing COMMIT fact by fact; a later change of one of its facts conflicts."""
     result = open_repo().revert(commit, agent=agent, strategy=strategy, message=message)
-    if json_out:
-        print_json(result)
-        if result.status == "conflicts":
-            raise typer.Exit(4)
-        return
-    _print_merge(result)
+    _show_merge(result, json_out)
 
 
 @app.command()
