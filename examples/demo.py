@@ -50,7 +50,8 @@ def main(path: Path) -> None:
     print("\nsearch by meaning (loads the embedded model on first use):")
     for question in ("which database does staging use?", "when does ACME get its invoice?"):
         hit = repo.search(question, k=1)[0]
-        print(f"  {question!r} -> {hit.fact.text!r} (cosine {hit.similarity:.2f}, read from {hit.commit[:10]})")
+        where = f"cosine {hit.similarity:.2f}, read from {hit.commit[:10]}"
+        print(f"  {question!r} -> {hit.fact.text!r} ({where})")
 
     print("\nthe same history, as plain git sees it:")
     out = subprocess.run(["git", "log", "--format=  %h %an: %s"], cwd=repo.root,
