@@ -36,11 +36,15 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2) + "\n")
 
 
+NUMERIC_COLUMNS = ("score", "kw", "vec", "chunk", "cos", "rows")
+
+
 def table(columns: Iterable[str], rows: Iterable[Iterable[Any]], title: str | None = None) -> None:
     grid = Table(title=title, show_lines=False, header_style="bold")
     for number, column in enumerate(columns):
         # ids and commit ids are never cut: people copy them into the next command.
-        grid.add_column(column, no_wrap=number == 0, overflow="fold")
+        # Numbers are never broken across lines either.
+        grid.add_column(column, no_wrap=number == 0 or column in NUMERIC_COLUMNS, overflow="fold")
     for row in rows:
         grid.add_row(*("" if v is None else str(v) for v in row))
     console.print(grid)
