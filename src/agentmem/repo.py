@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import bisect as _bisect
 from . import lineage as _lineage
@@ -34,9 +34,11 @@ from .snapshot import Snapshot
 from .store import GitStore, Signature
 from .transaction import CommitResult, Transaction, WriteResult
 
+if TYPE_CHECKING:
+    from .index import Index
+
 LOCAL_DIR = ".agentmem"
 GIT_DIR = ".git"
-IMPORT_BATCH = 10_000
 
 
 class Repo:
@@ -49,6 +51,7 @@ class Repo:
             raise NotARepository(f"not an agentmem repository: {self.root}")
         self.store = GitStore(str(self.root / GIT_DIR))
         self.config = load_config(self.local_dir / "config")
+        self._search_index: Index | None = None  # opened on the first in-process search
         version = self.config["repo"].get("format")
         if version != FORMAT_VERSION:
             raise NotARepository(f"unsupported repository format {version!r} at {self.root}")
@@ -424,11 +427,11 @@ class Repo:
 
         if daemon:
             return service.call(self.root, op, params, start=start, progress=progress)
-        if "_search_index" not in self.__dict__:
-            from .index import Index
+        if self._search_index is None:
+            from .index import Index  # lancedb: only when a search runs in this process
 
-            self.__dict__["_search_index"] = Index(self.store, self.local_dir, self.config["embedding"])
-        return service.dispatch(self.__dict__["_search_index"], op, params, progress)
+            self._search_index = Index(self.store, self.local_dir, self.config["embedding"])
+        return service.dispatch(self._search_index, op, params, progress)
 
 
 def _import_one(tx: Transaction, record: Any) -> None:
