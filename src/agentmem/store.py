@@ -19,6 +19,7 @@ import os
 import random
 import stat
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -153,6 +154,9 @@ class GitStore:
             raise NotARepository(f"not a git repository: {git_dir} ({exc})") from None
         self.objects = self.git.object_store
         self._trees: dict[bytes, Tree] = {}
+        # Close pack files when the store goes away or, at the latest, at exit: left to dulwich's
+        # __del__ during interpreter shutdown, they print "Exception ignored" noise.
+        weakref.finalize(self, self.git.close)
 
     @classmethod
     def init(cls, git_dir: str, branch: str) -> GitStore:
