@@ -141,16 +141,33 @@ def test_abort_drops_the_state_and_changes_nothing(repo: Repo, cli: CliRunner) -
         repo.merge_status()
 
 
-def test_a_branch_moved_during_resolution_is_refused(repo: Repo) -> None:
-    f0, f1, _ = _conflicted(repo)
+def test_other_writers_may_keep_writing_during_resolution(repo: Repo) -> None:
+    f0, f1, f2 = _conflicted(repo)
+    feat = repo.resolve("feat")
     repo.merge("feat")
     repo.resolve_conflict(f0, "ours")
     repo.resolve_conflict(f1, "theirs")
-    repo.remember("someone else wrote meanwhile", agent="other")
+    meanwhile = repo.remember("someone else wrote meanwhile", agent="other").id
+    moved = repo.resolve()
+    result = repo.merge_continue()
+    merge_commit = repo.store.commit(repo.store.resolve())
+    assert result.status == "merged"
+    assert [p.decode() for p in merge_commit.parents] == [moved, feat]
+    assert repo.get(meanwhile).agent == "other" and repo.get(f2).text == "c theirs"
+    assert (repo.get(f0).text, repo.get(f1).text) == ("a ours", "b theirs")
+    fsck(repo)
+
+
+def test_a_write_to_a_conflicted_fact_during_resolution_is_a_conflict(repo: Repo) -> None:
+    f0, f1, _ = _conflicted(repo)
+    repo.merge("feat")
+    repo.resolve_conflict(f0, "theirs")  # the merge will write f0...
+    repo.resolve_conflict(f1, "theirs")
+    repo.update(f0, agent="other", text="a, edited meanwhile")  # ...which someone edits first
     head = repo.resolve()
     with pytest.raises(Conflict):
         repo.merge_continue()
-    assert repo.resolve() == head
+    assert repo.resolve() == head and repo.merge_status().status == "conflicts"
     repo.merge_abort()
 
 

@@ -122,9 +122,7 @@ def merge(
             continue
         base_tree = None if base is None else store.commit(base).tree
         plan = three_way(store, base_tree, store.commit(ours).tree, store.commit(theirs).tree)
-        done = _finish(store, local_dir, branch, plan, result, [ours, theirs], sig, strategy)
-        if done is not None:
-            return done
+        return _finish(store, local_dir, branch, plan, result, [ours, theirs], sig, strategy)
     raise Conflict("gave up: other writers kept moving the branch during the merge")
 
 
@@ -138,23 +136,18 @@ def revert(
     undone = store.resolve(target)
     commit = store.commit(undone)
     parent_tree = store.commit(commit.parents[0]).tree if commit.parents else None
-    for _attempt in range(MAX_ATTEMPTS):
-        ours = _head(store, branch)
-        result = MergeResult("revert", "", ours.decode(), undone.decode(), undone.decode())
-        theirs_tree = parent_tree if parent_tree is not None else _empty_tree(store)
-        plan = three_way(store, commit.tree, store.commit(ours).tree, theirs_tree)
-        done = _finish(store, local_dir, branch, plan, result, [ours], sig, strategy)
-        if done is not None:
-            return done
-    raise Conflict("gave up: other writers kept moving the branch during the revert")
+    ours = _head(store, branch)
+    result = MergeResult("revert", "", ours.decode(), undone.decode(), undone.decode())
+    theirs_tree = parent_tree if parent_tree is not None else _empty_tree(store)
+    plan = three_way(store, commit.tree, store.commit(ours).tree, theirs_tree)
+    return _finish(store, local_dir, branch, plan, result, [ours], sig, strategy)
 
 
 def _finish(
     store: GitStore, local_dir: Path, branch: bytes, plan: _Plan, result: MergeResult,
     parents: list[bytes], sig: Signature, strategy: str | None,
-) -> MergeResult | None:  # fmt: skip
-    """Commit the plan (after a strategy settles any clashes) or save the conflict state.
-    None: the branch moved under us; the caller recomputes."""
+) -> MergeResult:  # fmt: skip
+    """Commit the plan (after a strategy settles any clashes) or save the conflict state."""
     result.taken = sorted({_id_of(p) for p in plan.apply})
     if plan.clashes and strategy is None:
         conflicts = [_conflict(store, clash) for clash in plan.clashes]
@@ -184,8 +177,9 @@ def _finish(
         result.status = "nothing"
         return result
     commit = _commit(store, branch, parents, changes, sig)
-    if commit is None:
-        return None
+    if commit is None:  # a revert whose changes the branch already undoes
+        result.status = "nothing"
+        return result
     result.status, result.commit = "merged", commit.decode()
     return result
 
@@ -246,11 +240,6 @@ def continue_merge(store: GitStore, local_dir: Path) -> MergeResult:
     if open_ids:
         raise Conflict(f"unresolved conflicts: {', '.join(open_ids)}", fact_ids=open_ids)
     branch = state["branch"].encode()
-    if store.ref_value(branch) != state["head"].encode():
-        raise Conflict(
-            f"{state['branch']} moved since the {state['kind']} started; "
-            f"run 'agentmem merge --abort' and start again"
-        )
     changes: dict[bytes, bytes | None] = {p.encode(): _enc(b) for p, b in state["apply"].items()}
     data: dict[bytes, bytes] = {}
     for item in state["conflicts"]:
@@ -263,11 +252,9 @@ def continue_merge(store: GitStore, local_dir: Path) -> MergeResult:
     sig = Signature(state["agent"], state["message"], state["run"], state["trace"])
     parents = [p.encode() for p in state["parents"]]
     commit = _commit(store, branch, parents, changes, sig, data)
-    if commit is None:
-        raise Conflict(f"{state['branch']} moved while committing; run 'agentmem merge --abort'")
     (local_dir / STATE_FILE).unlink()
-    result = MergeResult(state["kind"], "merged", state["head"], state["theirs"], state["base"],
-                         commit.decode())  # fmt: skip
+    result = MergeResult(state["kind"], "merged" if commit else "nothing", state["head"],
+                         state["theirs"], state["base"], commit.decode() if commit else None)  # fmt: skip
     result.taken = sorted({_id_of(p) for p in changes})
     return result
 
@@ -286,18 +273,18 @@ def _commit(
     store: GitStore, branch: bytes, parents: list[bytes], changes: dict[bytes, bytes | None],
     sig: Signature, data: dict[bytes, bytes] | None = None,
 ) -> bytes | None:  # fmt: skip
-    """Apply only the changed paths to ours, commit with `parents`, move `branch` by CAS.
-    None if the branch moved meanwhile."""
+    """Apply only the changed paths to ours (`parents[0]`) and commit with all `parents`.
+
+    Like any write, the branch moves by compare-and-swap: if other agents moved it meanwhile,
+    the merge's changes are replayed on their head (which becomes the first parent), unless
+    they changed one of the same facts: then `Conflict`, and a merge in progress stays saved.
+    None only for a revert that changes nothing any more.
+    """
     contents: dict[bytes, bytes | None] = {
         path: None if blob is None else _blob_bytes(store, blob) for path, blob in changes.items()
     }
     contents.update(data or {})
-    tree = store.write_tree(store.commit(parents[0]).tree, contents)
-    commit = store.make_commit(tree, parents, sig)
-    subject = sig.message.strip().split("\n", 1)[0]
-    if not store.set_ref(branch, parents[0], commit, f"{subject}"):
-        return None
-    return commit
+    return store.commit_changes(branch, parents[0], contents, sig, merged=parents[1:])
 
 
 def _conflict(

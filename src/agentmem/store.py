@@ -323,17 +323,20 @@ class GitStore:
         changes: Mapping[bytes, bytes | None],
         sig: Signature,
         dedupe: Iterable[bytes] = (),
+        *,
+        merged: Iterable[bytes] = (),
     ) -> bytes | None:
         """Commit `changes` (made against commit `base`) onto `branch` without losing anyone's work.
 
         The branch moves by compare-and-swap. When another writer moved it first, the changes are
         replayed on the new head if none of their paths changed there since `base`; a path that
         did is a `Conflict`. Paths in `dedupe` (content-addressed `remember` writes) that another
-        writer filled with the same text are dropped instead. Returns the new commit id, or None
-        when nothing was left to commit.
+        writer filled with the same text are dropped instead. `merged` commits become extra
+        parents (a merge commit, made even when the tree does not change). Returns the new commit
+        id, or None when nothing was left to commit.
         """
         with self._writer_lock():
-            return self._commit_changes(branch, base, dict(changes), sig, set(dedupe))
+            return self._commit_changes(branch, base, dict(changes), sig, set(dedupe), list(merged))
 
     @contextlib.contextmanager
     def _writer_lock(self) -> Iterator[None]:
@@ -358,7 +361,7 @@ class GitStore:
 
     def _commit_changes(
         self, branch: bytes, base: bytes, pending: dict[bytes, bytes | None], sig: Signature,
-        dedupe: set[bytes],
+        dedupe: set[bytes], merged: list[bytes],
     ) -> bytes | None:  # fmt: skip
         base_tree = self.commit(base).tree
         head = self.ref_value(branch) or base  # others may have moved it since `base` was read
@@ -367,12 +370,12 @@ class GitStore:
             head_tree = self.commit(head).tree
             if head != base:
                 pending = self._rebase(base_tree, head_tree, pending, dedupe)
-            if not pending:
+            if not pending and not merged:
                 return None
             tree_id = self.write_tree(head_tree, pending)
-            if tree_id == head_tree:
+            if tree_id == head_tree and not merged:
                 return None
-            commit_id = self.make_commit(tree_id, [head], sig)
+            commit_id = self.make_commit(tree_id, [head, *merged], sig)
             subject = sig.message.strip().split("\n", 1)[0]
             if self.set_ref(branch, head, commit_id, f"commit: {subject}"):
                 return commit_id
