@@ -62,6 +62,7 @@ def call(root: Path, op: str, params: dict[str, Any], *, start: bool = True,
     """Send one request to the repository's service, starting it if needed (`start`).
     Returns None when no service runs and `start` is false."""
     path = socket_path(root)
+    request = {"op": op, "params": params, "stamp": stamp(root)}
     for attempt in range(2):
         conn = _connect(path)
         if conn is None:
@@ -70,13 +71,31 @@ def call(root: Path, op: str, params: dict[str, Any], *, start: bool = True,
             conn = _start(root, path)
         try:
             with conn:
-                return _exchange(conn, {"op": op, "params": params}, progress)
+                return _exchange(conn, request, progress)
+        except _Stale:
+            continue  # it runs older code or settings and is leaving: start a fresh one
         except (ConnectionError, EOFError):
             # The service died mid-request (killed, crashed): start a fresh one once.
             if attempt or not start:
                 log = root / ".agentmem" / LOG_NAME
                 raise errors.AgentmemError(f"search service stopped; see {log}") from None
     raise AssertionError("unreachable")
+
+
+class _Stale(Exception):
+    """The service answering was started with other code or settings than the caller's."""
+
+
+def stamp(root: Path) -> str:
+    """What a service must share with its callers: the agentmem version and the local config.
+    A service whose stamp differs (agentmem upgraded, model changed) steps aside."""
+    from . import __version__
+
+    try:
+        info = (root / ".agentmem" / "config").stat()
+    except OSError:
+        return __version__
+    return f"{__version__}:{info.st_mtime_ns}:{info.st_size}"
 
 
 def _connect(path: Path) -> socket.socket | None:
@@ -105,6 +124,8 @@ def _exchange(
             continue
         if reply.get("ok"):
             return reply["result"]
+        if reply.get("error") == "Stale":
+            raise _Stale()
         cls = getattr(errors, str(reply.get("error")), errors.AgentmemError)
         if not (isinstance(cls, type) and issubclass(cls, errors.AgentmemError)):
             cls = errors.AgentmemError
@@ -185,6 +206,7 @@ def serve(root: Path) -> None:
     path = socket_path(repo.root)
     idle_timeout = float(repo.config["search"].get("idle_timeout", 900))
     state = {"last": time.monotonic(), "busy": 0, "stop": False}
+    my_stamp = stamp(repo.root)
     work = threading.Lock()
     from .index import Index
 
@@ -200,6 +222,12 @@ def serve(root: Path) -> None:
             try:
                 request = json.loads(line)
                 op, params = str(request.get("op")), dict(request.get("params") or {})
+                if request.get("stamp", my_stamp) != my_stamp:
+                    log.info("caller runs other code or settings: stepping aside")
+                    _release(path, mine)  # new callers start a fresh service
+                    state["stop"] = True
+                    self._send({"ok": False, "error": "Stale"})
+                    return
                 if op == "stop":
                     state["stop"] = True
                     self._send({"ok": True, "result": True})
@@ -254,10 +282,15 @@ def serve(root: Path) -> None:
         server.serve_forever(poll_interval=0.1)
     finally:
         server.server_close()
-        with contextlib.suppress(FileNotFoundError):
-            if path.stat().st_ino == mine:  # not a newer service's socket
-                path.unlink()
+        _release(path, mine)
         log.info("stopped")
+
+
+def _release(path: Path, inode: int) -> None:
+    """Remove our socket file, unless it is already a newer service's."""
+    with contextlib.suppress(FileNotFoundError):
+        if path.stat().st_ino == inode:
+            path.unlink()
 
 
 if __name__ == "__main__":
