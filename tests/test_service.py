@@ -1,5 +1,6 @@
 """The warm search service: started on demand by the CLI, concurrent clients, idle exit, recovery
-from a stale socket or a killed service, the short socket path fallback. Uses the fake embedder
+from a stale socket or a killed service, the short socket path fallback, stepping aside for new
+settings, near-duplicate warnings after remember and merge. Uses the fake embedder
 (the service still imports lancedb); the real-model comparison is in test_search_model.py."""
 
 from __future__ import annotations
@@ -175,3 +176,29 @@ def test_progress_streams_over_the_socket(mem: Repo) -> None:
     calls: list[tuple[int, int]] = []
     info = mem.index(daemon=True, progress=lambda done, total: calls.append((done, total)))
     assert info["commit"] == mem.resolve() and calls and calls[-1] == (2, 2)
+
+
+def test_merge_warns_about_near_duplicates_it_brings_in(mem: Repo) -> None:
+    mem.create_branch("side")
+    mem.switch("side")
+    dup = mem.remember("Alice prefers email over phone calls!", "user:alice", agent="intake").id
+    mem.switch("main")
+    mem.remember("Unrelated: the build runs nightly", agent="ci")
+    mem.search("x", daemon=True)  # a warm service answers the check
+    merged = cli(mem, "merge", "side")
+    assert merged.returncode == 0, merged.stderr
+    assert merged.stderr.startswith(f"warning: {dup} is a near-duplicate of")
+
+
+def test_changed_settings_restart_the_service(mem: Repo) -> None:
+    first_hits = mem.search("email", daemon=True)
+    first = service_pid(mem)
+    assert first is not None
+    config = mem.local_dir / "config"
+    config.write_text(config.read_text() + "\n# edited\n")
+    again = Repo(mem.root).search("email", daemon=True)
+    second = service_pid(mem)
+    assert second is not None and second != first
+    assert wait_gone(first)
+    assert [h.fact.id for h in again] == [h.fact.id for h in first_hits]
+    assert "stepping aside" in (mem.local_dir / "search.log").read_text()
