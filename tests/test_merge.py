@@ -200,3 +200,19 @@ def test_bad_inputs_are_one_line_errors_and_change_nothing(repo: Repo, cli: CliR
     assert (repo.local_dir / "MERGE.json").read_bytes() == state and repo.resolve() == head
     with pytest.raises(InvalidInput):
         repo.resolve_conflict(f0, "edit", "\0")
+
+
+def test_the_same_change_by_two_agents_is_taken_once(repo: Repo) -> None:
+    f0, f1, _ = _fork(repo)
+    _on(repo, "feat").update(f0, agent="researcher", text="a, corrected", run="r1")
+    repo.update(f1, agent="researcher", text="b on feat")
+    _on(repo, "main").update(f0, agent="planner", text="a, corrected", run="r2")
+    result = repo.merge("feat", agent="m")
+    assert result.status == "merged" and result.conflicts == []
+    assert repo.get(f0).text == "a, corrected" and repo.get(f0).agent == "planner"  # ours kept
+    assert repo.get(f1).text == "b on feat"
+    _on(repo, "feat").update(f1, agent="researcher", text="b, feat again")
+    _on(repo, "main").update(f1, agent="planner", text="b, main differs")
+    assert repo.merge("feat", agent="m").status == "conflicts"  # a real disagreement still stops
+    repo.merge_abort()
+    fsck(repo)

@@ -273,6 +273,15 @@ class Fact:
         except (ValueError, InvalidInput, TypeError) as exc:
             raise CorruptObject(f"unreadable fact file: {exc}") from None
 
+    def same_content(self, other: Fact) -> bool:
+        """Whether two versions say the same thing: equal but for who wrote them and when
+        (agent, run, trace, created_at, updated_at). Two agents that make the same change
+        agree; that is not a conflict."""
+        def content(fact: Fact) -> Fact:
+            return replace(fact, agent=None, run=None, trace=None, created_at="", updated_at="")
+
+        return content(self) == content(other)
+
     @property
     def summary(self) -> str:
         """First line of the text, cut to 72 characters, for tables and commit subjects."""

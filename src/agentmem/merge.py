@@ -89,7 +89,7 @@ def three_way(
         theirs_blob = None if change.new_blob is None else change.new_blob.encode()
         if path not in ours:
             plan.apply[path] = theirs_blob
-        elif ours[path] != change.new_blob:
+        elif ours[path] != change.new_blob and not _same_content(store, ours[path], change.new_blob):
             ours_blob = ours[path]
             old = None if change.old_blob is None else change.old_blob.encode()
             plan.clashes.append((path, old, None if ours_blob is None else ours_blob.encode(),
@@ -285,6 +285,14 @@ def _commit(
     }
     contents.update(data or {})
     return store.commit_changes(branch, parents[0], contents, sig, merged=parents[1:])
+
+
+def _same_content(store: GitStore, ours: str | None, theirs: str | None) -> bool:
+    """Both sides changed a fact to versions that say the same thing (`Fact.same_content`):
+    changed identically, so taken once (ours is kept)."""
+    if ours is None or theirs is None:
+        return False
+    return store.read_fact(ours.encode()).same_content(store.read_fact(theirs.encode()))
 
 
 def _conflict(

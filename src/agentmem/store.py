@@ -408,14 +408,11 @@ class GitStore:
                 continue
             ours = None if data is None else Blob.from_string(data).id
             if theirs == ours:
-                continue  # the other writer made the very same change
-            if (
-                path in dedupe
-                and theirs is not None
-                and data is not None
-                and self.read_fact(theirs).text == Fact.from_bytes(data).text
-            ):
-                continue
+                continue  # the other writer made the very same change, byte for byte
+            if theirs is not None and data is not None:
+                stored, mine = self.read_fact(theirs), Fact.from_bytes(data)
+                if stored.same_content(mine) or (path in dedupe and stored.text == mine.text):
+                    continue  # the other writer said the same thing first: keep theirs
             clashes.append(parse_fact_path(path))
         if clashes:
             ids = [c[1] for c in clashes if c]
