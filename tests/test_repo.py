@@ -219,3 +219,13 @@ def test_corrupt_object_is_reported_and_nothing_else_changes(repo: Repo) -> None
         repo.get(fact_id)
     assert repo.get(other).text == "stays fine"
     assert repo.resolve() == head
+
+
+def test_a_fact_added_then_forgotten_in_one_transaction_leaves_no_commit(repo: Repo) -> None:
+    head = repo.resolve()
+    with repo.transaction(agent="a") as tx:
+        fact_id = tx.remember("second thoughts").id
+        tx.forget(fact_id)
+        assert tx.get(fact_id) is None
+    assert tx.result is not None and tx.result.commit is None
+    assert repo.resolve() == head

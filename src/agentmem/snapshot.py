@@ -26,8 +26,8 @@ class Snapshot:
     def scopes(self) -> list[str]:
         return self.store.scopes(self.tree_id)
 
-    def path_of(self, fact_id: str, scope: str | None = None) -> bytes | None:
-        """Tree path of a fact, probing each scope when none is given; None if absent.
+    def locate(self, fact_id: str, scope: str | None = None) -> tuple[bytes, bytes] | None:
+        """(tree path, blob id) of a fact, probing each scope when none is given; None if absent.
 
         Ids are unique across a repository, so the first hit is the only one. Probing costs a
         few tree reads per scope; callers that know the scope should pass it.
@@ -36,13 +36,18 @@ class Snapshot:
         candidates = [parse_scope(scope)] if scope else self.scopes
         for candidate in candidates:
             path = fact_path(candidate, fact_id)
-            if self.store.lookup(self.tree_id, path) is not None:
-                return path
+            blob = self.store.lookup(self.tree_id, path)
+            if blob is not None:
+                return path, blob
         return None
 
+    def path_of(self, fact_id: str, scope: str | None = None) -> bytes | None:
+        found = self.locate(fact_id, scope)
+        return None if found is None else found[0]
+
     def blob_of(self, fact_id: str, scope: str | None = None) -> bytes | None:
-        path = self.path_of(fact_id, scope)
-        return None if path is None else self.store.lookup(self.tree_id, path)
+        found = self.locate(fact_id, scope)
+        return None if found is None else found[1]
 
     def find(self, fact_id: str, scope: str | None = None) -> Fact | None:
         blob = self.blob_of(fact_id, scope)

@@ -64,24 +64,24 @@ class Transaction:
 
     # -- reads that see pending writes -----------------------------------------------------
 
-    def _path(self, fact_id: str, scope: str | None = None) -> bytes | None:
-        validate_id(fact_id)
+    def _pending_path(self, fact_id: str, scope: str | None) -> bytes | None:
+        """The path of a fact this transaction already wrote (or forgot), else None."""
         if scope is not None:
             path = fact_path(scope, fact_id)
-            if path in self._pending:
-                return path
-        elif fact_id in self._pending_paths:
-            return self._pending_paths[fact_id]
-        return self.base.path_of(fact_id, scope)
+            return path if path in self._pending else None
+        return self._pending_paths.get(fact_id)
+
+    def _path(self, fact_id: str, scope: str | None = None) -> bytes | None:
+        validate_id(fact_id)
+        return self._pending_path(fact_id, scope) or self.base.path_of(fact_id, scope)
 
     def get(self, fact_id: str, scope: str | None = None) -> Fact | None:
-        path = self._path(fact_id, scope)
-        if path is None:
-            return None
-        if path in self._pending:
+        validate_id(fact_id)
+        path = self._pending_path(fact_id, scope)
+        if path is not None:
             return self._pending[path]
-        blob = self.store.lookup(self.base.tree_id, path)
-        return None if blob is None else self.store.read_fact(blob)
+        found = self.base.locate(fact_id, scope)  # one probe gives the path and the blob
+        return None if found is None else self.store.read_fact(found[1])
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -205,9 +205,12 @@ class Transaction:
             forgotten=[i for i, op in ops.items() if op == "forget"],
             unchanged=list(dict.fromkeys(self._unchanged)),
         )
-        changes = {p: (None if f is None else f.to_bytes()) for p, f in self._pending.items()}
-        base_paths = {p for p in changes if self.store.lookup(self.base.tree_id, p) is not None}
-        changes = {p: d for p, d in changes.items() if d is not None or p in base_paths}
+        # A removal of a fact the base never had (added, then forgotten here) is no change.
+        changes = {
+            p: None if f is None else f.to_bytes()
+            for p, f in self._pending.items()
+            if f is not None or self.store.lookup(self.base.tree_id, p) is not None
+        }
         if changes:
             sig = Signature(self.agent, self.message or self._default_message(), self.run,
                             self.trace)  # fmt: skip
