@@ -11,6 +11,7 @@ from dulwich.objects import Commit
 
 from .errors import NotFound
 from .fact import validate_id
+from .snapshot import Snapshot
 from .store import FACTS_DIR, GitStore, fact_path, parse_fact_path, parse_trailers
 
 
@@ -129,9 +130,16 @@ def _path_in_history(store: GitStore, head: bytes, fact_id: str, scope: str | No
     validate_id(fact_id)
     if scope is not None:
         return fact_path(scope, fact_id)
+    return newest_holding(store, head, fact_id)[1]
+
+
+def newest_holding(
+    store: GitStore, head: bytes, fact_id: str, scope: str | None = None
+) -> tuple[bytes, bytes]:
+    """(commit, tree path) of the newest commit reachable from `head` that holds the fact
+    (`head` itself when it still does); `NotFound` if none ever did."""
     for commit in walk(store, head):
-        for candidate in store.scopes(commit.tree):
-            path = fact_path(candidate, fact_id)
-            if store.lookup(commit.tree, path) is not None:
-                return path
-    raise NotFound(f"fact {fact_id} never existed on this branch")
+        found = Snapshot(store, commit.id).locate(fact_id, scope)
+        if found is not None:
+            return commit.id, found[0]
+    raise NotFound(f"fact {fact_id} never existed in the history of {head.decode()[:12]}")

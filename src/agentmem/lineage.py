@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from dulwich.objects import Commit
 
 from .errors import NotFound
-from .fact import Fact, parse_scope, validate_id
-from .history import CommitInfo, commit_info, walk
+from .fact import Fact, validate_id
+from .history import CommitInfo, commit_info, newest_holding
 from .snapshot import Snapshot
-from .store import GitStore, fact_path
+from .store import GitStore
 
 
 @dataclass
@@ -94,17 +94,8 @@ def _locate(
 ) -> tuple[bytes, bytes, bool]:
     """(commit, path, present at head): `head` if it holds the fact, else the newest commit that
     did."""
-    snapshot = Snapshot(store, head)
-    path = snapshot.path_of(fact_id, scope)
-    if path is not None:
-        return head, path, True
-    for commit in walk(store, head):
-        scopes = [parse_scope(scope)] if scope else store.scopes(commit.tree)
-        for candidate in scopes:
-            path = fact_path(candidate, fact_id)
-            if store.lookup(commit.tree, path) is not None:
-                return commit.id, path, False
-    raise NotFound(f"fact {fact_id} never existed in the history of {head.decode()[:12]}")
+    commit, path = newest_holding(store, head, fact_id, scope)
+    return commit, path, commit == head
 
 
 def _origin(store: GitStore, start: bytes, path: bytes) -> tuple[bytes, bytes]:
