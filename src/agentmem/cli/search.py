@@ -154,11 +154,6 @@ def service_stop() -> None:
     console.print("stopped" if stopped else "search service: not running")
 
 
-def dup_warning(repo: Any, fact_id: str, commit: str | None) -> None:
-    """After `remember` committed: warn on stderr about near-duplicates of the new fact."""
-    dup_warnings(repo, [fact_id], commit)
-
-
 def dup_warnings(repo: Any, fact_ids: list[str], commit: str | None, limit: int = 100) -> None:
     """After a write committed (`remember`, `merge`): warn on stderr about near-duplicates of
     the written facts in their scopes, asking only a search service that already runs: a write

@@ -102,9 +102,9 @@ def remember(
     else:
         console.print(result.id)
     if result.commit and not (no_dup_check or no_daemon):
-        from .search import dup_warning  # after the commit: a write never waits for search
+        from .search import dup_warnings  # after the commit: a write never waits for search
 
-        dup_warning(repo, result.id, result.commit)
+        dup_warnings(repo, [result.id], result.commit)
 
 
 @app.command()
