@@ -73,6 +73,13 @@ def validate_token(value: str, what: str) -> str:
     return value
 
 
+def validate_label(value: str, what: str) -> str:
+    """Validate a kind or a tag: a short word, safe in a file and in a search filter."""
+    if not isinstance(value, str) or not _TAG_RE.fullmatch(value):
+        raise InvalidInput(f"invalid {what} {_short(repr(value))}")
+    return value
+
+
 @dataclass(frozen=True)
 class Scope:
     """Where a fact lives: ``shared``, or ``user:<id>``, ``agent:<id>``, ``run:<id>``, ``app:<id>``."""
@@ -184,12 +191,10 @@ class Fact:
             self.text.encode("utf-8")
         except UnicodeEncodeError:
             raise InvalidInput("fact text is not valid Unicode") from None
-        if not _TAG_RE.fullmatch(self.kind or ""):
-            raise InvalidInput(f"invalid kind {_short(repr(self.kind))}")
+        validate_label(self.kind, "kind")
+        for tag in self.tags:
+            validate_label(tag, "tag")
         tags = tuple(sorted(set(self.tags)))
-        for tag in tags:
-            if not isinstance(tag, str) or not _TAG_RE.fullmatch(tag):
-                raise InvalidInput(f"invalid tag {_short(repr(tag))}")
         derived = tuple(dict.fromkeys(self.derived_from))
         for source_id in derived:
             validate_id(source_id)

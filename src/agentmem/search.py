@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidInput
-from .fact import Fact, parse_scope, validate_name
+from .fact import Fact, parse_scope, validate_label, validate_name
 
 if TYPE_CHECKING:
     from .index import Index, View
@@ -31,7 +31,6 @@ FUSION: dict[str, float] = {
 }  # fmt: skip
 MAX_K = 1000
 MAX_QUERY_CHARS = 4096
-_KIND_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}")
 _TOKEN = re.compile(r"\w[\w.:/-]*\w|\w")
 _CODE = re.compile(r"[A-Z][A-Z0-9]*(?:[_-][A-Z0-9]+)+")  # ERR_TLS_RESET, ORD-58213
 _NUMBERED = re.compile(r"\d+(?:[.:/-]\d+){2,}|\d{5,}")  # 4.17.3, 10.0.0.1, 58213
@@ -73,9 +72,7 @@ def where_clause(scope: str | None = None, agent: str | None = None, kind: str |
     if agent is not None:
         parts.append(f"agent = {quote(validate_name(agent, 'agent name'))}")
     if kind is not None:
-        if not isinstance(kind, str) or not _KIND_RE.fullmatch(kind):
-            raise InvalidInput(f"invalid kind {kind[:40]!r}")
-        parts.append(f"kind = {quote(kind)}")
+        parts.append(f"kind = {quote(validate_label(kind, 'kind'))}")
     if extra:
         parts.append(extra)
     return " AND ".join(parts) or None
