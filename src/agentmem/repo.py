@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ from . import bisect as _bisect
 from . import lineage as _lineage
 from . import merge as _merge
 from . import refs as _refs
+from . import remotes as _remotes
 from . import staging
 from .bisect import BisectStep
 from .config import (
@@ -29,6 +31,7 @@ from .history import CommitInfo, commit_info, log
 from .lineage import Blame, Cascade, Derived
 from .merge import MergeConflict, MergeResult
 from .refs import RefInfo, ReflogEntry, ResetResult
+from .remotes import FetchResult, PullResult, PushResult, RemoteInfo
 from .search import SearchHit
 from .snapshot import Snapshot
 from .store import GitStore, Signature
@@ -365,6 +368,62 @@ class Repo:
         if state is not None:
             raise Conflict(f"cannot {verb}: a {state['kind']} is in progress "
                            "(agentmem merge --continue or --abort)")  # fmt: skip
+
+    # -- remotes (issue 14) -----------------------------------------------------------------
+    # Thin delegations to remotes.py; see docs/remotes.md.
+
+    @classmethod
+    def clone(cls, url: str, path: str | os.PathLike[str], *, remote: str = "origin") -> Repo:
+        """Copy the memory at `url` (a path, file://, git://, ssh or http(s) URL) into `path`:
+        every branch and tag, upstreams set, ready to use (the search index builds on demand)."""
+        root = Path(path).resolve()
+        if root.exists() and any(root.iterdir()):
+            raise InvalidInput(f"{root} exists and is not empty")
+        root.mkdir(parents=True, exist_ok=True)
+        store = GitStore.init(str(root / GIT_DIR), "main")
+        try:
+            _remotes.clone_into(store, url, remote)
+            store.git.close()
+            (root / LOCAL_DIR).mkdir(exist_ok=True)
+            (root / LOCAL_DIR / "config").write_text(CONFIG_TEMPLATE, encoding="utf-8")
+            (root / LOCAL_DIR / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+        except BaseException:
+            store.git.close()
+            shutil.rmtree(root, ignore_errors=True)
+            raise
+        return cls(root)
+
+    def remotes(self) -> list[RemoteInfo]:
+        return _remotes.remotes(self.store)
+
+    def add_remote(self, name: str, url: str) -> RemoteInfo:
+        return _remotes.add_remote(self.store, name, url)
+
+    def remove_remote(self, name: str) -> RemoteInfo:
+        return _remotes.remove_remote(self.store, name)
+
+    def fetch(self, remote: str | None = None) -> FetchResult:
+        """Bring `remote`'s branches (as ``REMOTE/BRANCH``) and new tags here; default: the
+        current branch's upstream remote."""
+        name, _ = _remotes.resolve_target(self.store, remote, None)
+        return _remotes.fetch(self.store, name)
+
+    def pull(
+        self, remote: str | None = None, branch: str | None = None, *, agent: str = "agentmem",
+        strategy: str | None = None, message: str = "",
+    ) -> PullResult:  # fmt: skip
+        """Fetch and merge fact by fact (default: the upstream). `strategy` ``fail`` refuses
+        conflicts outright; ``ours``/``theirs``/``newest`` settle them; none leaves them to
+        `resolve_conflict` and `merge_continue`."""
+        return _remotes.pull(self.store, self.local_dir, remote, branch, Signature(agent, message),
+                             strategy)  # fmt: skip
+
+    def push(
+        self, remote: str | None = None, branch: str | None = None, *, force: bool = False
+    ) -> PushResult:
+        """Send a branch (default: the current one, to its upstream); a non-fast-forward is
+        refused unless `force`. The first push sets the upstream."""
+        return _remotes.push(self.store, remote, branch, force=force)
 
     # -- search (issues 4 and 8) --------------------------------------------------------
     # `daemon=True` sends the request to the repository's warm search service (started on

@@ -1,0 +1,480 @@
+"""Git remotes: fetch, pull (a fact-level merge), push and clone over whatever dulwich speaks.
+
+Remotes and upstreams live in ``.git/config`` exactly as git keeps them (``[remote "origin"]``,
+``[branch "main"] remote/merge``), so a plain ``git`` sees the same remotes and a plain
+``git clone`` brings them along. Credentials are git's: in the URL, from git's credential helpers
+(``git credential fill``, asked on an HTTP 401), or the ssh agent (dulwich runs ``ssh``).
+
+Fetched objects land first in a quarantine (``.git/agentmem-incoming-*``, a bare repository whose
+object store borrows ours through ``objects/info/alternates``), as ``git receive-pack`` does. Only
+when they pass the checks (no purged content comes back; `validate.validate_incoming` where
+present) do their packs move into ``.git/objects/pack`` and the remote-tracking refs move. A
+refused fetch leaves nothing behind.
+
+Pull is fetch plus the fact-level three-way merge of `merge.py`, never git's line merge.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlparse
+
+from dulwich.client import GitClient, HTTPUnauthorized, get_transport_and_path
+from dulwich.errors import GitProtocolError, HangupException
+from dulwich.graph import can_fast_forward
+from dulwich.repo import Repo as GitRepo
+
+from . import merge as _merge
+from .errors import AgentmemError, Conflict, InvalidInput, NotFound
+from .merge import MergeResult
+from .refs import HEADS, TAGS, validate_ref_name
+from .store import GitStore, Signature
+
+REMOTES = b"refs/remotes/"
+PURGED_PATH = b".agentmem/purged"
+STRATEGIES = ("fail", *_merge.STRATEGIES)
+
+
+class RemoteError(AgentmemError):
+    """The remote could not be reached, refused us, or spoke nonsense."""
+
+    exit_code = 1
+
+
+@dataclass
+class RemoteInfo:
+    name: str
+    url: str
+
+
+@dataclass
+class RefUpdate:
+    """One ref moved by a fetch or push (`old` None: created)."""
+
+    ref: str
+    old: str | None
+    new: str
+
+
+@dataclass
+class FetchResult:
+    remote: str
+    url: str
+    updated: list[RefUpdate] = field(default_factory=list)
+    head: str | None = None  # the branch the remote's HEAD names
+
+
+@dataclass
+class PushResult:
+    remote: str
+    branch: str
+    status: str  # "up-to-date", "pushed" or "forced"
+    old: str | None
+    new: str
+    tags: list[str] = field(default_factory=list)
+    upstream_set: bool = False
+
+
+@dataclass
+class PullResult:
+    remote: str
+    branch: str
+    fetch: FetchResult
+    merge: MergeResult
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+
+def _validate_remote_name(name: str) -> str:
+    if not name or name.startswith("-") or "/" in name or len(name) > 100:
+        raise InvalidInput(f"invalid remote name {name[:40]!r}")
+    return validate_ref_name(name, "remote")
+
+
+def remotes(store: GitStore) -> list[RemoteInfo]:
+    config = store.git.get_config()
+    found = []
+    for section in config.sections():
+        if len(section) == 2 and section[0] == b"remote":
+            name = section[1].decode("utf-8", "replace")
+            found.append(RemoteInfo(name, config.get(section, b"url").decode("utf-8", "replace")))
+    return sorted(found, key=lambda r: r.name)
+
+
+def remote_url(store: GitStore, name: str) -> str:
+    for remote in remotes(store):
+        if remote.name == name:
+            return remote.url
+    raise NotFound(f"no remote {name!r} (agentmem remote add {name} URL)")
+
+
+def add_remote(store: GitStore, name: str, url: str) -> RemoteInfo:
+    _validate_remote_name(name)
+    if not url or url.startswith("-") or any(ord(c) < 32 for c in url):
+        raise InvalidInput(f"invalid remote URL {url[:60]!r}")
+    if any(r.name == name for r in remotes(store)):
+        raise Conflict(f"remote {name!r} already exists")
+    config = store.git.get_config()
+    section = (b"remote", name.encode())
+    config.set(section, b"url", url.encode())
+    config.set(section, b"fetch", f"+refs/heads/*:refs/remotes/{name}/*".encode())
+    config.write_to_path()
+    return RemoteInfo(name, url)
+
+
+def remove_remote(store: GitStore, name: str) -> RemoteInfo:
+    url = remote_url(store, name)
+    config = store.git.get_config()
+    del config[(b"remote", name.encode())]
+    for section in list(config.sections()):
+        if len(section) == 2 and section[0] == b"branch" and config.get(section, b"remote") == name.encode():
+            del config[section]
+    config.write_to_path()
+    prefix = REMOTES + name.encode() + b"/"
+    for ref in list(store.git.refs.keys()):
+        if ref.startswith(prefix):
+            store.git.refs.remove_if_equals(ref, None)
+    return RemoteInfo(name, url)
+
+
+def upstream(store: GitStore, branch: str) -> tuple[str, str] | None:
+    """(remote, remote branch) the local `branch` tracks, or None."""
+    config = store.git.get_config()
+    section = (b"branch", branch.encode())
+    try:
+        remote, merge = config.get(section, b"remote"), config.get(section, b"merge")
+    except KeyError:
+        return None
+    return remote.decode(), merge.decode().removeprefix("refs/heads/")
+
+
+def set_upstream(store: GitStore, branch: str, remote: str, remote_branch: str) -> None:
+    config = store.git.get_config()
+    section = (b"branch", branch.encode())
+    config.set(section, b"remote", remote.encode())
+    config.set(section, b"merge", b"refs/heads/" + remote_branch.encode())
+    config.write_to_path()
+
+
+def resolve_target(store: GitStore, remote: str | None, branch: str | None) -> tuple[str, str]:
+    """The remote and branch a pull or push with optional arguments means."""
+    local = store.current_branch().decode().removeprefix("refs/heads/")
+    tracked = upstream(store, local)
+    if remote is None:
+        if tracked is not None:
+            remote = tracked[0]
+        elif any(r.name == "origin" for r in remotes(store)):
+            remote = "origin"
+        else:
+            raise InvalidInput(f"branch {local!r} has no upstream; name a remote (agentmem push REMOTE)")
+    if branch is None:
+        branch = tracked[1] if tracked is not None and tracked[0] == remote else local
+    return remote, validate_ref_name(branch)
+
+
+# -- talking to a remote ---------------------------------------------------------------------
+
+
+def _client(store: GitStore | None, url: str, operation: str) -> tuple[GitClient, str]:
+    """A dulwich client for `url`; HTTP asks git's credential helpers on a 401."""
+    config = store.git.get_config_stack() if store is not None else None
+    kwargs: dict[str, Any] = {}
+    if urlparse(url).scheme in ("http", "https"):
+        from dulwich.client import default_urllib3_manager
+
+        kwargs["pool_manager"] = default_urllib3_manager(config, base_url=url, auth_callback=_git_credentials)
+    try:
+        client, path = get_transport_and_path(url, config=config, operation=operation, **kwargs)
+    except (ValueError, KeyError) as exc:
+        raise InvalidInput(f"cannot use remote URL {url!r}: {exc}") from None
+    return client, path
+
+
+def _git_credentials(url: str, _www_authenticate: str, attempt: int) -> dict[str, str] | None:
+    """Ask ``git credential fill`` (the user's helpers) once for `url`'s username and password."""
+    if attempt > 1:
+        return None
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}  # a headless agent must never hang on a prompt
+    try:
+        done = subprocess.run(
+            ["git", "credential", "fill"], input=f"url={url}\n\n", env=env,
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    values = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    if done.returncode != 0 or "username" not in values:
+        return None
+    return {"username": values["username"], "password": values.get("password", "")}
+
+
+def _talking(url: str) -> Any:
+    """Turn transport failures into one-line `RemoteError`s."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def guard() -> Iterator[None]:
+        try:
+            yield
+        except HTTPUnauthorized:
+            raise RemoteError(f"{url}: authentication failed (set up a git credential helper)") from None
+        except (GitProtocolError, HangupException, OSError) as exc:
+            raise RemoteError(f"cannot talk to {url}: {str(exc).strip() or type(exc).__name__}") from None
+
+    return guard()
+
+
+def _remote_refs(client: GitClient, path: str, url: str) -> dict[bytes, bytes]:
+    with _talking(url):
+        result = client.get_refs(path.encode())
+    refs = getattr(result, "refs", result)
+    return {k: v for k, v in refs.items() if v is not None and not k.endswith(b"^{}")}
+
+
+# -- fetch -----------------------------------------------------------------------------------
+
+
+class _Quarantine:
+    """A fetch target whose objects stay apart until accepted (see the module docstring)."""
+
+    def __init__(self, store: GitStore) -> None:
+        self.store = store
+        self.path = tempfile.mkdtemp(prefix="agentmem-incoming-", dir=store.git.controldir())
+        self.git = GitRepo.init_bare(self.path)
+        self.object_store = self.git.object_store
+        self.object_store.add_alternate_path(os.path.abspath(store.objects.path))
+
+    def __getattr__(self, name: str) -> Any:  # the rest of a dulwich repository: the quarantine's
+        return getattr(self.git, name)
+
+    def get_graph_walker(self, heads: Any = None) -> Any:
+        return self.store.git.get_graph_walker(heads)  # what we have: our own refs
+
+    def new_objects(self) -> Iterator[bytes]:
+        for pack in self.object_store.packs:
+            yield from pack
+        yield from self.object_store._iter_loose_objects()
+
+    def accept(self) -> None:
+        """Move the quarantined packs into the repository (pack before index, as git does)."""
+        self.object_store.close()
+        target = Path(self.store.objects.path) / "pack"
+        target.mkdir(exist_ok=True)
+        for pack in sorted((Path(self.object_store.path) / "pack").glob("pack-*.pack")):
+            os.replace(pack, target / pack.name)
+            os.replace(pack.with_suffix(".idx"), target / pack.with_suffix(".idx").name)
+        for sha in list(self.object_store._iter_loose_objects()):
+            self.store.objects.add_object(self.object_store[sha])
+
+    def drop(self) -> None:
+        self.git.close()
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def fetch(store: GitStore, remote: str) -> FetchResult:
+    """Bring the remote's branches (as ``refs/remotes/REMOTE/*``) and tags here."""
+    url = remote_url(store, remote)
+    return _fetch_url(store, url, remote)
+
+
+def _fetch_url(store: GitStore, url: str, remote: str) -> FetchResult:
+    client, path = _client(store, url, "pull")
+    quarantine = _Quarantine(store)
+    try:
+
+        def wants(refs: dict[bytes, bytes], depth: int | None = None, **_: Any) -> list[bytes]:
+            return sorted({sha for ref, sha in refs.items() if _wanted(ref) and sha is not None
+                           and sha not in quarantine.object_store})  # fmt: skip
+
+        with _talking(url):
+            fetched = client.fetch(path.encode(), cast(Any, quarantine), determine_wants=wants)
+        refs = {k: v for k, v in fetched.refs.items() if v is not None and _wanted(k)}
+        _check_incoming(store, quarantine, refs)
+        quarantine.accept()
+    finally:
+        quarantine.drop()
+    store.objects._update_pack_cache()
+    result = FetchResult(remote, url)
+    head = fetched.symrefs.get(b"HEAD")
+    result.head = head.decode().removeprefix("refs/heads/") if head else None
+    for ref, sha in sorted(refs.items()):
+        if ref.startswith(HEADS):
+            local = REMOTES + remote.encode() + b"/" + ref[len(HEADS) :]
+        elif ref.startswith(TAGS) and store.ref_value(ref) is None:
+            local = ref  # tags are never moved once here, as git fetch does
+        else:
+            continue
+        old = store.ref_value(local)
+        if old != sha:
+            store.git.refs.set_if_equals(local, old, sha, message=f"fetch {remote}".encode())
+            result.updated.append(RefUpdate(local.decode(), old.decode() if old else None, sha.decode()))
+    return result
+
+
+def _wanted(ref: bytes) -> bool:
+    return (ref.startswith((HEADS, TAGS))) and not ref.endswith(b"^{}")
+
+
+def purged_blobs(store: GitStore, commit: bytes | None) -> set[bytes]:
+    """Blob ids listed in the purge record (``.agentmem/purged``) of `commit`'s tree: any
+    40-hex token on a line counts, so the record may carry more fields beside each id."""
+    if commit is None:
+        return set()
+    blob = store.lookup(store.commit(commit).tree, PURGED_PATH)
+    if blob is None:
+        return set()
+    text = store.objects[blob].as_raw_string().decode("utf-8", "replace")
+    found = set()
+    for token in text.replace(",", " ").replace('"', " ").split():
+        if len(token) == 40 and all(c in "0123456789abcdef" for c in token):
+            found.add(token.encode())
+    return found
+
+
+def _check_incoming(store: GitStore, quarantine: _Quarantine, refs: dict[bytes, bytes]) -> None:
+    """Refuse objects that would bring purged content back, and what `validate` rejects."""
+    incoming = GitStore(quarantine.path)
+    try:
+        head = store.ref_value(store.current_branch())
+        known = purged_blobs(store, head)
+        for sha in refs.values():
+            if sha in incoming.objects and sha not in store.objects:
+                known |= purged_blobs(incoming, sha)
+        returning = sorted(sha for sha in quarantine.new_objects() if sha in known)
+        if returning:
+            raise Conflict(
+                f"refusing the fetch: it would bring back purged content (blob {returning[0].decode()}"
+                f"{' and more' if len(returning) > 1 else ''}); the remote still holds it: purge it "
+                "there (or push your purged history with --force) first"
+            )
+        _validate(store, incoming, head, refs)
+    finally:
+        incoming.git.close()
+
+
+def _validate(store: GitStore, incoming: GitStore, base: bytes | None, refs: dict[bytes, bytes]) -> None:
+    try:
+        from .validate import validate_incoming  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return  # the hostile-content checks are not in this build
+    for ref, sha in refs.items():
+        if ref.startswith(HEADS) and sha not in store.objects:
+            validate_incoming(incoming, base, sha)
+
+
+# -- pull ------------------------------------------------------------------------------------
+
+
+def pull(
+    store: GitStore, local_dir: Path, remote: str | None, branch: str | None, sig: Signature,
+    strategy: str | None = None,
+) -> PullResult:  # fmt: skip
+    """Fetch `remote` and merge its `branch` into the current branch, fact by fact. `strategy`
+    ``fail``: conflicts raise `Conflict` with nothing committed and no merge left pending."""
+    if strategy is not None and strategy not in STRATEGIES:
+        raise InvalidInput(f"unknown strategy {strategy!r} (one of {', '.join(STRATEGIES)})")
+    remote, branch = resolve_target(store, remote, branch)
+    fetched = fetch(store, remote)
+    tracking = f"refs/remotes/{remote}/{branch}"
+    if store.ref_value(tracking.encode()) is None:
+        raise NotFound(f"remote {remote!r} has no branch {branch!r}")
+    if not sig.message:
+        here = store.current_branch().decode().removeprefix("refs/heads/")
+        sig = replace(sig, message=f"merge {remote}/{branch} into {here}")
+    merge_strategy = None if strategy == "fail" else strategy
+    result = _merge.merge(store, local_dir, store.current_branch(), tracking, sig, merge_strategy)
+    if result.status == "conflicts" and strategy == "fail":
+        _merge.abort_merge(local_dir)
+        ids = [c.id for c in result.conflicts]
+        raise Conflict(f"pull {remote}/{branch}: {len(ids)} conflicting fact(s), nothing merged: "
+                       + ", ".join(ids[:10]), fact_ids=ids)  # fmt: skip
+    return PullResult(remote, branch, fetched, result)
+
+
+# -- push ------------------------------------------------------------------------------------
+
+
+def push(
+    store: GitStore, remote: str | None, branch: str | None, *, force: bool = False,
+) -> PushResult:  # fmt: skip
+    """Send the current branch (or `branch`) to `remote`; refused unless a fast-forward or
+    `force`. The first push of a branch without an upstream sets it (``git push -u``)."""
+    local = store.current_branch().decode().removeprefix("refs/heads/")
+    remote, remote_branch = resolve_target(store, remote, branch)
+    source = branch if branch is not None else local
+    new = store.ref_value(HEADS + source.encode())
+    if new is None:
+        raise NotFound(f"no branch {source!r}")
+    url = remote_url(store, remote)
+    client, path = _client(store, url, "push")
+    ref = HEADS + remote_branch.encode()
+    seen = _remote_refs(client, path, url)
+    old = seen.get(ref)
+    status = "pushed"
+    if old == new:
+        status = "up-to-date"
+    elif old is not None and not (old in store.objects and can_fast_forward(store.git, old, new)):
+        if not force:
+            raise Conflict(f"push to {remote}/{remote_branch} refused: it has commits you do not have "
+                           f"(not a fast-forward); run 'agentmem pull {remote} {remote_branch}' "
+                           "first, or push --force to overwrite them")  # fmt: skip
+        status = "forced"
+    tags = {name: sha for name, sha in store.git.refs.as_dict(TAGS).items() if TAGS + name not in seen}
+    updates = {TAGS + name: sha for name, sha in tags.items()}
+    if status != "up-to-date":
+        updates[ref] = new
+    if updates:
+
+        def update_refs(refs: dict[bytes, bytes]) -> dict[bytes, bytes]:
+            if refs.get(ref) != old:  # moved since we looked: decide again on the next push
+                raise Conflict(f"{remote}/{remote_branch} moved during the push; run 'agentmem pull'")
+            return dict(updates)
+
+        with _talking(url):
+            sent = client.send_pack(path.encode(), update_refs, store.git.generate_pack_data)
+        failed = {r: e for r, e in (sent.ref_status or {}).items() if e is not None}
+        if failed:
+            ref_name, reason = next(iter(failed.items()))
+            raise Conflict(f"{remote} refused {ref_name.decode()}: {reason}")
+    store.git.refs.set_if_equals(REMOTES + f"{remote}/{remote_branch}".encode(), None, new, message=b"push")
+    result = PushResult(remote, remote_branch, status, old.decode() if old else None, new.decode(),
+                        sorted(t.decode() for t in tags))  # fmt: skip
+    if upstream(store, source) is None:
+        set_upstream(store, source, remote, remote_branch)
+        result.upstream_set = True
+    return result
+
+
+# -- clone -----------------------------------------------------------------------------------
+
+
+def clone_into(store: GitStore, url: str, remote: str = "origin") -> FetchResult:
+    """Fill the empty repository `store` from `url`: every remote branch becomes a local branch
+    tracking it, HEAD names the remote's default branch."""
+    remote_name = _validate_remote_name(remote)
+    config = store.git.get_config()
+    section = (b"remote", remote_name.encode())
+    config.set(section, b"url", url.encode())
+    config.set(section, b"fetch", f"+refs/heads/*:refs/remotes/{remote_name}/*".encode())
+    config.write_to_path()
+    fetched = _fetch_url(store, url, remote_name)
+    prefix = REMOTES + remote_name.encode() + b"/"
+    branches = {name.decode(): sha for name, sha in store.git.refs.as_dict(prefix).items()}
+    if not branches:
+        raise NotFound(f"{url} holds no branch to clone")
+    for name, sha in branches.items():
+        store.git.refs.set_if_equals(HEADS + name.encode(), None, sha, message=f"clone {url}".encode())
+        set_upstream(store, name, remote_name, name)
+    default = fetched.head if fetched.head in branches else None
+    if default is None:
+        default = "main" if "main" in branches else sorted(branches)[0]
+    store.git.refs.set_symbolic_ref(b"HEAD", HEADS + default.encode())
+    return fetched
