@@ -345,15 +345,22 @@ def _check_incoming(store: GitStore, quarantine: _Quarantine, refs: dict[bytes, 
     try:
         head = store.ref_value(store.current_branch())
         known = purged_blobs(store, head)
+        theirs: set[bytes] = set()
         for sha in refs.values():
             if sha in incoming.objects and sha not in store.objects:
-                known |= purged_blobs(incoming, sha)
-        returning = sorted(sha for sha in quarantine.new_objects() if sha in known)
+                theirs |= purged_blobs(incoming, sha)
+        returning = sorted(sha for sha in quarantine.new_objects() if sha in known | theirs)
         if returning:
             raise Conflict(
                 f"refusing the fetch: it would bring back purged content (blob {returning[0].decode()}"
                 f"{' and more' if len(returning) > 1 else ''}); the remote still holds it: purge it "
                 "there (or push your purged history with --force) first"
+            )
+        held = sorted(sha for sha in theirs - known if sha in store.objects)
+        if held:
+            raise Conflict(
+                f"refusing the fetch: the remote purged content this clone still holds (blob "
+                f"{held[0].decode()}); purge it here first ('agentmem purge'), then pull again"
             )
         _validate(store, incoming, head, refs)
     finally:
