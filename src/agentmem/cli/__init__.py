@@ -67,10 +67,13 @@ def main() -> None:
     app()
 
 
-from . import read, remote, search, vcs, write  # noqa: E402  (registers the commands)
+from . import read, remote, search, serve, vcs, write  # noqa: E402  (registers the commands)
 
 # Group `agentmem --help` by what a command does, in this order, after the module defining it.
-_PANELS = {write: "Write", read: "Read", vcs: "Version control", remote: "Remotes", search: "Search"}
+_PANELS = {
+    write: "Write", read: "Read", vcs: "Version control", remote: "Remotes", search: "Search",
+    serve: "Remotes",
+}
 _ORDER = list(_PANELS.values())
 for _command in app.registered_commands:
     _module = getattr(_command.callback, "__module__", "")
