@@ -38,6 +38,8 @@ def serve(
         return
     if not mcp:
         raise InvalidInput("give --mcp (the only protocol served)")
+    if http is None and agent is None:
+        raise InvalidInput("name the agent this server speaks for: --agent NAME or $AGENTMEM_AGENT")
     try:
         from ..mcp.server import serve as run
     except ImportError as exc:

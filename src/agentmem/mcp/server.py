@@ -9,6 +9,7 @@ token file maps to an agent (the SDK answers 401 to a missing or unknown token).
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -87,6 +88,7 @@ def serve(
     repo: Repo, *, agent: str | None = None, http: str | None = None, tokens: str | None = None
 ) -> None:
     """Run until stopped: stdio, or streamable HTTP on ``HOST:PORT`` (path ``/mcp``)."""
+    logging.getLogger("mcp").setLevel(logging.WARNING)  # stderr stays for real problems
     if http is None:
         build(repo, agent=agent).run("stdio")
         return

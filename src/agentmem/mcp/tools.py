@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
@@ -39,12 +40,13 @@ def plain(value: Any) -> Any:
 
 
 def as_tool_errors(func: F) -> F:
-    """Turn agentmem's refusals into MCP error results (``isError``) with a one-line reason."""
+    """Answer with one JSON text block; turn agentmem's refusals into MCP error results
+    (``isError``) with a one-line reason naming the error's kind."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> str:
         try:
-            return plain(func(*args, **kwargs))
+            return json.dumps(plain(func(*args, **kwargs)), ensure_ascii=False, indent=1)
         except AgentmemError as exc:
             raise ToolError(f"{type(exc).__name__}: {exc}") from None
 
