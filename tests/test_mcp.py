@@ -68,9 +68,9 @@ def test_stdio_tools_remember_search_blame_and_errors(repo: Repo) -> None:
     async def run() -> None:
         async with stdio(repo) as s:
             listed = {t.name: t for t in (await s.list_tools()).tools}
-            for name in ("remember", "update", "forget", "get", "search", "log", "blame", "trace",
-                         "diff", "branch", "merge", "promote", "create_entities", "search_nodes"):  # fmt: skip
-                assert name in listed
+            expected = {"remember", "update", "forget", "get", "search", "log", "blame", "trace", "diff",
+                        "branch", "merge", "promote", "create_entities", "search_nodes"}  # fmt: skip
+            assert expected <= set(listed)
             assert listed["search"].annotations.read_only_hint is True
             assert listed["forget"].annotations.destructive_hint is True
             assert listed["remember"].input_schema["required"] == ["text"]
@@ -180,10 +180,13 @@ def http_server(repo: Repo, tmp_path: Path) -> Any:
 @asynccontextmanager
 async def http(url: str, token: str) -> AsyncIterator[ClientSession]:
     client = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
-    async with client, streamable_http_client(url, http_client=client) as streams:
-        async with ClientSession(streams[0], streams[1]) as s:
-            await s.initialize()
-            yield s
+    async with (
+        client,
+        streamable_http_client(url, http_client=client) as streams,
+        ClientSession(streams[0], streams[1]) as s,
+    ):
+        await s.initialize()
+        yield s
 
 
 def test_http_bearer_token_names_the_agent(repo: Repo, http_server: Any) -> None:
