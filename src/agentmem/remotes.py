@@ -48,6 +48,10 @@ class RemoteError(AgentmemError):
     exit_code = 1
 
 
+class PurgeNeeded(Conflict):
+    """The remote purged facts this clone still holds (`fact_ids`): purge them here first."""
+
+
 @dataclass
 class RemoteInfo:
     name: str
@@ -358,13 +362,22 @@ def _check_incoming(store: GitStore, quarantine: _Quarantine, refs: dict[bytes, 
             )
         held = sorted(sha for sha in theirs - known if sha in store.objects)
         if held:
-            raise Conflict(
-                f"refusing the fetch: the remote purged content this clone still holds (blob "
-                f"{held[0].decode()}); purge it here first ('agentmem purge'), then pull again"
+            ids = sorted({_fact_id(store, sha) for sha in held})
+            raise PurgeNeeded(
+                f"refusing the fetch: the remote purged content this clone still holds (fact "
+                f"{', '.join(ids)}); purge it here first ('agentmem purge ID --yes'), then pull again",
+                fact_ids=ids,
             )
         _validate(store, incoming, head, refs)
     finally:
         incoming.git.close()
+
+
+def _fact_id(store: GitStore, blob: bytes) -> str:
+    try:
+        return store.read_fact(blob).id
+    except AgentmemError:
+        return f"(blob {blob.decode()})"
 
 
 def _validate(store: GitStore, incoming: GitStore, base: bytes | None, refs: dict[bytes, bytes]) -> None:

@@ -415,8 +415,17 @@ class Repo:
         """Fetch and merge fact by fact (default: the upstream). `strategy` ``fail`` refuses
         conflicts outright; ``ours``/``theirs``/``newest`` settle them; none leaves them to
         `resolve_conflict` and `merge_continue`."""
-        return _remotes.pull(self.store, self.local_dir, remote, branch, Signature(agent, message),
-                             strategy)  # fmt: skip
+        try:
+            return _remotes.pull(self.store, self.local_dir, remote, branch,
+                                 Signature(agent, message), strategy)  # fmt: skip
+        except _remotes.PurgeNeeded as needed:
+            purge = getattr(self, "purge", None)
+            if purge is None or any(i.startswith("(") for i in needed.fact_ids):
+                raise
+            for fact_id in needed.fact_ids:  # the remote's purge record applies here too
+                purge(fact_id, agent=agent, yes=True)
+            return _remotes.pull(self.store, self.local_dir, remote, branch,
+                                 Signature(agent, message), strategy)  # fmt: skip
 
     def push(
         self, remote: str | None = None, branch: str | None = None, *, force: bool = False
