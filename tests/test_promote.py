@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import invoke
 from typer.testing import CliRunner
 
 from agentmem import PermissionDenied, Repo
+from conftest import invoke
 
 POLICY = """
 default = "deny"

@@ -8,10 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import fsck, git, invoke
 from typer.testing import CliRunner
 
 from agentmem import InvalidInput, NotFound, PermissionDenied, Repo
+from conftest import fsck, git, invoke
 
 SECRET = "The root password is correct-horse-battery-staple-4711"
 NEEDLE = b"correct-horse-battery"

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import git, invoke
 from typer.testing import CliRunner
 
 from agentmem import NotFound, Repo
 from agentmem.governance.receipts import Receipt, Receipts
+from conftest import git, invoke
 from test_search import use_fake_model
 
 
