@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from . import history
 from . import lineage as _lineage
 from . import merge as _merge
-from .diff import DiffResult, diff_commits
+from .diff import DiffResult, FactDiff, diff_commits
 from .errors import InvalidInput, NotFound, PermissionDenied
 from .fact import Fact, parse_scope, validate_id, validate_name
 from .governance.receipts import Receipt
@@ -166,9 +166,16 @@ class Session:
         return shown if n is None else shown[:n]
 
     def _commit_visible(self, info: CommitInfo, vis: Visibility) -> bool:
-        hidden = vis.quarantine.hidden
-        changes = history.commit_info(self.repo.store, info.id.encode(), with_changes=True).changes
-        return all(vis.can_read(c.scope) and c.id not in hidden for c in changes)
+        store = self.repo.store
+        changes = history.commit_info(store, info.id.encode(), with_changes=True).changes
+        for change in changes:
+            if not vis.can_read(change.scope):
+                return False
+            if vis.quarantine.entries:
+                blob = change.new_blob or change.old_blob
+                if blob is not None and vis.quarantine.hides(store.read_fact(blob.encode())):
+                    return False
+        return True
 
     def _visible_in_history(
         self, fact_id: str, head: bytes, scope: str | None, vis: Visibility
@@ -209,7 +216,12 @@ class Session:
             raise PermissionDenied(f"agent {self.agent} may not read scope {scope}")
         result = diff_commits(store, old_id, new_id, scope=scope, with_facts=not stat)
         hidden = vis.quarantine.hidden
-        result.changes = [c for c in result.changes if vis.can_read(c.scope) and c.id not in hidden]
+
+        def shown(change: FactDiff) -> bool:
+            sources = {s for v in (change.old, change.new) if v for s in v.get("derived_from", ())}
+            return vis.can_read(change.scope) and change.id not in hidden and not sources & hidden
+
+        result.changes = [c for c in result.changes if shown(c)]
         return result
 
     def _filter_merge(self, result: MergeResult) -> MergeResult:
