@@ -9,6 +9,15 @@ from the plan. Then we:
 3. forget the wrong fact with --cascade: it and its two descendants go, in one commit, and nothing
    else changes.
 
+Then agents as identities (`governed`), under a committed policy: a support agent writes a wrong
+refund rule; billing and planner read it; billing derives two facts and planner one from
+billing's. We
+
+4. trace it: exactly the three derived facts, and exactly the two agents (with their runs) that read;
+5. quarantine it: the four facts vanish from every read of every agent at once;
+6. prove from the read receipts who saw what, in which run, at which commit;
+7. release the quarantine and forget --cascade: exactly those four facts go.
+
 Run:  python examples/incident.py [PATH]   (default: a temporary folder)
 """
 
@@ -20,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from agentmem import Repo
+from agentmem import NotFound, Repo
 
 AGENTS = ("researcher", "planner", "writer")
 WRONG = "The payments API allows 10,000 requests per minute"
@@ -109,9 +118,97 @@ def main(root: Path) -> None:
           f"agentmem show {ids['wrong']} --at {culprit.id[:12]}")  # fmt: skip
 
 
+POLICY = """
+default = "deny"
+admins = ["incident-response"]
+[agents.support]
+read = ["shared", "agent:{agent}"]
+write = ["shared", "agent:{agent}"]
+[agents.billing]
+read = ["shared", "agent:{agent}"]
+write = ["shared", "agent:{agent}"]
+[agents.planner]
+read = ["shared", "agent:billing", "agent:{agent}"]
+write = ["shared", "agent:{agent}"]
+[agents.incident-response]
+read = ["*"]
+write = ["*"]
+"""
+WRONG_RULE = "Refunds are allowed up to 365 days after purchase"
+
+
+def governed(root: Path) -> None:
+    """The incident again, with agents as identities: trace, quarantine, receipts, cascade."""
+    repo = Repo.init(root)
+    repo.policy.set(POLICY, agent="incident-response", message="policy: agents and scopes")
+    support = repo.as_agent("support", run="support-run-1", trace="ticket-4411")
+    billing = repo.as_agent("billing", run="billing-run-7")
+    planner = repo.as_agent("planner", run="planner-run-3")
+    for number in range(12):
+        support.remember(f"Customer note {number}")
+    wrong = support.remember(WRONG_RULE, tags=["refunds"]).id
+    read_at = {}
+    for reader in (billing, planner):
+        read_at[reader.agent] = reader.snapshot().commit
+        reader.get(wrong)
+    b1 = billing.remember("Approve refund requests up to one year old", "agent:billing",
+                          derived_from=[wrong]).id  # fmt: skip
+    b2 = billing.remember("Refund window shown on invoices: 365 days", derived_from=[wrong]).id
+    planner.get(b1)
+    p1 = planner.remember("Plan: no refund escalations before day 365", "agent:planner",
+                          derived_from=[b1]).id  # fmt: skip
+    unrelated = billing.remember("Invoices are sent on the first of the month").id
+    print(f"\nsupport wrote {wrong}: {WRONG_RULE!r}; billing and planner read it;")
+    print(f"billing derived {b1} and {b2}, planner derived {p1} from {b1}.")
+
+    # 4. Trace: the blast radius, from an agent allowed to see everything.
+    responder = repo.as_agent("incident-response", run="ir-1")
+    radius = responder.trace_fact(wrong)
+    derived = {d.id for d in radius.derived} - {wrong}
+    readers = set(radius.readers)
+    print(f"trace {wrong}: introduced by {radius.origin.introduced.agent}; derived "
+          f"{sorted(derived)}; read by {sorted(f'{a} ({r})' for a, r in readers)}")  # fmt: skip
+    assert derived == {b1, b2, p1}
+    assert readers == {("billing", "billing-run-7"), ("planner", "planner-run-3")}
+
+    # 5. Quarantine: every fact of the radius disappears from every read at once.
+    entry = repo.quarantine.add(wrong, agent="incident-response", reason="wrong refund window")
+    assert set(entry.hidden) == {b1, b2, p1}
+    for agent in (billing, planner, support, responder):
+        visible = {f.id for f in agent.facts()}
+        assert not visible & {wrong, b1, b2, p1}
+        for fact_id in (wrong, b1, b2, p1):
+            try:
+                agent.get(fact_id)
+                raise AssertionError(f"{agent.agent} still sees {fact_id}")
+            except NotFound:
+                pass
+    assert unrelated in {f.id for f in billing.facts()}
+    print(f"quarantine {wrong}: {1 + len(entry.hidden)} facts hidden from every agent; "
+          "the rest unchanged.")  # fmt: skip
+
+    # 6. Receipts: who saw the wrong rule, in which run, at which commit.
+    seen = [(r.agent, r.run, r.commit) for r in repo.receipts.read(fact_id=wrong)]
+    assert seen == [("billing", "billing-run-7", read_at["billing"]),
+                    ("planner", "planner-run-3", read_at["planner"])], seen  # fmt: skip
+    for agent, run, commit in seen:
+        print(f"  receipt: {agent} ({run}) read {wrong} at {commit[:12]}")
+
+    # 7. Release and forget the whole radius for good (history keeps it).
+    repo.quarantine.release(wrong, agent="incident-response")
+    before = {f.id for f in repo.facts()}
+    gone = responder.forget_cascade(wrong, message="incident: wrong refund window")
+    after = {f.id for f in repo.facts()}
+    assert {d.id for d in gone.facts} == before - after == {wrong, b1, b2, p1}
+    print(f"forget --cascade {wrong}: removed exactly {len(before - after)} facts; "
+          f"{len(after)} others unchanged.")  # fmt: skip
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1:
         main(Path(sys.argv[1]))
+        governed(Path(sys.argv[1] + "-governed"))
     else:
         with tempfile.TemporaryDirectory() as tmp:
             main(Path(tmp) / "memory")
+            governed(Path(tmp) / "governed")

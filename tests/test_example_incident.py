@@ -20,3 +20,7 @@ def test_incident_example(tmp_path: Path) -> None:
     assert "Forgot 3 facts" in out and "git fsck --full: clean" in out
     evaluations = int(out.split(" evaluations over ")[0].rsplit(" ", 1)[1])
     assert evaluations <= 9  # ceil(log2(200)) + 1
+    # agents as identities: trace, quarantine, receipts, cascade (the example asserts the sets)
+    assert "read by ['billing (billing-run-7)', 'planner (planner-run-3)']" in out
+    assert "4 facts hidden from every agent" in out
+    assert out.count("  receipt: ") == 2 and "removed exactly 4 facts" in out

@@ -118,6 +118,34 @@ def test_reference_memory_server_shapes(repo: Repo) -> None:
     assert {f.kind for f in repo.facts()} == {"entity", "observation"}
 
 
+POLICY = """
+default = "deny"
+admins = ["admin"]
+[agents.support]
+read = ["shared", "agent:{agent}"]
+write = ["shared", "agent:{agent}"]
+[agents.planner]
+read = ["shared"]
+write = ["shared"]
+"""
+
+
+def test_policy_applies_to_every_call(repo: Repo) -> None:
+    repo.policy.set(POLICY, agent="admin")
+    private = repo.as_agent("support").remember("escalation password is hunter2", "agent:support").id
+
+    async def run() -> None:
+        async with stdio(repo, "planner") as s:
+            assert "PermissionDenied" in await error(s, "remember", text="x", scope="agent:support")
+            assert "NotFound" in await error(s, "get", id=private)  # unreadable looks absent
+            assert await call(s, "search_nodes", query="hunter2") == {"entities": [], "relations": []}
+            assert all(c["agent"] != "support" for c in await call(s, "log"))
+            await call(s, "remember", text="shared note")  # still up, and allowed where allowed
+
+    asyncio.run(run())
+    assert repo.log(n=1)[0].agent == "planner"
+
+
 def test_two_stdio_servers_writing_at_once_lose_nothing(repo: Repo) -> None:
     async def writer(agent: str) -> None:
         async with stdio(repo, agent) as s:

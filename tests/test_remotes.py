@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from agentmem import Conflict, Repo
-from agentmem.remotes import PURGED_PATH, RemoteError
+from agentmem.remotes import PURGED_PATH, PurgeNeeded, RemoteError
 from agentmem.store import Signature, fact_path
 from conftest import AGENTMEM
 
@@ -291,8 +291,13 @@ def test_remote_purge_record_refuses_until_purged_here(tmp_path: Path, daemon_ur
     a.store.commit_changes(a.store.current_branch(), a.store.resolve(), {PURGED_PATH: blob + b"\n"},
                            Signature("gov", "purge"))  # fmt: skip
     a.push()
-    with pytest.raises(Conflict, match="purged content this clone still holds"):
-        b.pull()
+    with pytest.raises(PurgeNeeded, match="purged content this clone still holds") as caught:
+        b.fetch()
+    assert caught.value.fact_ids == [secret.id]
+    with pytest.raises(Conflict, match="bring back purged content"):
+        b.pull()  # applies the record (purges here), then refuses: A never rewrote its history
+    check = subprocess.run(["git", "cat-file", "-e", blob.decode()], cwd=b.root, capture_output=True)
+    assert check.returncode != 0
 
 
 def test_clone_index_catches_up_embedding_only_new_texts(tmp_path: Path, daemon_url: str) -> None:
@@ -321,3 +326,31 @@ def test_bad_remote_input(tmp_path: Path) -> None:
         a.push()
     with pytest.raises(Exception, match="unknown strategy"):
         a.pull("origin", strategy="mine")
+
+
+def test_purged_secret_does_not_return_through_a_pull(tmp_path: Path, daemon_url: str) -> None:
+    """Real purge (issue 13) on A, force-pushed; B, which pulled the secret before, pulls the
+    purge record and has the purge applied; a stale clone C pushing the secret back cannot make
+    it return to A or B, and `git cat-file` finds it nowhere in A or B."""
+    a, b = start(tmp_path, daemon_url)
+    c = Repo.clone(daemon_url, tmp_path / "c")
+    secret = a.remember("the root password is hunter2", agent="leaky")
+    a.remember("kept fact", agent="ops")
+    a.push()
+    b.pull()
+    c.pull()
+    blob = a.store.lookup(a.store.commit(a.store.resolve()).tree, fact_path("shared", secret.id))
+    assert blob is not None
+    a.purge(secret.id, agent="admin", yes=True)
+    with pytest.raises(Conflict, match="not a fast-forward"):
+        a.push()
+    assert a.push(force=True).status == "forced"
+    b.pull(agent="admin")  # the record applies here: B's copy is purged before the merge
+    for repo in (a, b):
+        assert texts(repo) == {"The deploy window is Tuesday", "kept fact"}
+        assert subprocess.run(["git", "cat-file", "-e", blob.decode()], cwd=repo.root).returncode != 0
+    c.push(force=True)  # a stale clone puts the secret back on the server
+    for repo in (a, b):
+        with pytest.raises(Conflict, match="bring back purged content"):
+            repo.pull()
+        assert subprocess.run(["git", "cat-file", "-e", blob.decode()], cwd=repo.root).returncode != 0

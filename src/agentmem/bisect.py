@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AgentmemError, InvalidInput, NotFound
+from .fact import Fact
 from .history import CommitInfo, commit_info
 from .snapshot import Snapshot
 from .statefile import read_state, write_state
@@ -198,7 +199,7 @@ def matcher(pattern: str) -> Callable[[str], bool]:
 
 def contains(
     store: GitStore, pattern: str, *, scope: str | None = None, good: str | None = None,
-    bad: str | None = None,
+    bad: str | None = None, visible: Callable[[Fact], bool] | None = None,
 ) -> BisectStep:  # fmt: skip
     """The first commit on the first-parent chain (after `good`, default: the root's parent)
     up to `bad` (default HEAD) where a fact matching `pattern` exists.
@@ -213,7 +214,7 @@ def contains(
 
     def holds(commit: str) -> bool:
         snapshot = Snapshot(store, commit.encode())
-        return any(matches(f.text) for f in snapshot.facts(scope))
+        return any(matches(f.text) and (visible is None or visible(f)) for f in snapshot.facts(scope))
 
     state["evaluations"] += 1
     if not holds(state["chain"][-1]):

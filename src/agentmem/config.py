@@ -33,6 +33,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "repo": {"format": FORMAT_VERSION},
     "embedding": {"model": "all-MiniLM-L6-v2", "device": "cpu", "batch_size": 64},
     "search": {"daemon": True, "idle_timeout": 900, "duplicate_threshold": 0.92},
+    "receipts": {"enabled": True, "max_bytes": 8 * 1024 * 1024, "files": 4},
 }
 
 CONFIG_TEMPLATE = f"""# Local settings of this agentmem checkout (not committed). See docs/format.md.

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dulwich.diff_tree import tree_changes
 from dulwich.graph import find_merge_base
 from dulwich.objects import Blob, Tree
 
@@ -116,6 +117,8 @@ def merge(
             result.status = "up-to-date"
             return result
         if base == ours:
+            if store.gate is not None:  # a fast-forward commits nothing new but moves the branch
+                store.gate(store, branch, ours, _delta(store, ours, theirs), sig)
             if store.set_ref(branch, ours, theirs, f"merge {other}: Fast-forward"):
                 result.status, result.commit = "fast-forward", theirs.decode()
                 return result
@@ -383,3 +386,14 @@ def _dec(value: bytes | None) -> str | None:
 def _enc(value: str | None) -> bytes | None:
     return None if value is None else value.encode()
 
+
+
+def _delta(store: GitStore, old: bytes, new: bytes) -> dict[bytes, bytes | None]:
+    """Every path that differs from commit `old` to `new`, with its new bytes (None: removed)."""
+    delta: dict[bytes, bytes | None] = {}
+    for change in tree_changes(store.objects, store.commit(old).tree, store.commit(new).tree):
+        if change.new is not None and change.new.path is not None and change.new.sha is not None:
+            delta[change.new.path] = _blob_bytes(store, change.new.sha)
+        elif change.old is not None and change.old.path is not None:
+            delta[change.old.path] = None
+    return delta

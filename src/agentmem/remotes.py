@@ -20,8 +20,8 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlparse
@@ -35,7 +35,7 @@ from . import merge as _merge
 from .errors import AgentmemError, Conflict, InvalidInput, NotFound
 from .merge import MergeResult
 from .refs import HEADS, TAGS, validate_ref_name
-from .store import GitStore, Signature
+from .store import GitStore
 
 REMOTES = b"refs/remotes/"
 PURGED_PATH = b".agentmem/purged"
@@ -147,6 +147,15 @@ def remove_remote(store: GitStore, name: str) -> RemoteInfo:
         if ref.startswith(prefix):
             store.git.refs.remove_if_equals(ref, None)
     return RemoteInfo(name, url)
+
+
+def drop_tracking_refs(store: GitStore) -> None:
+    """Delete every ``refs/remotes/*`` ref and its reflog (a purge must not leave old history
+    reachable through them; a fetch recreates them)."""
+    for ref in list(store.git.refs.keys()):
+        if ref.startswith(REMOTES):
+            store.git.refs.remove_if_equals(ref, None)
+    shutil.rmtree(Path(store.git.controldir()) / "logs" / "refs" / "remotes", ignore_errors=True)
 
 
 def upstream(store: GitStore, branch: str) -> tuple[str, str] | None:
@@ -394,11 +403,13 @@ def _validate(store: GitStore, incoming: GitStore, base: bytes | None, refs: dic
 
 
 def pull(
-    store: GitStore, local_dir: Path, remote: str | None, branch: str | None, sig: Signature,
-    strategy: str | None = None,
+    store: GitStore, remote: str | None, branch: str | None,
+    merge: Callable[[str, str | None, str], MergeResult], abort: Callable[[], object],
+    strategy: str | None = None, message: str = "",
 ) -> PullResult:  # fmt: skip
-    """Fetch `remote` and merge its `branch` into the current branch, fact by fact. `strategy`
-    ``fail``: conflicts raise `Conflict` with nothing committed and no merge left pending."""
+    """Fetch `remote` and merge its `branch` with `merge(ref, strategy, message)` (the acting
+    agent's session merge into its branch). `strategy` ``fail``: conflicts raise `Conflict` with
+    nothing committed and, through `abort`, no merge left pending."""
     if strategy is not None and strategy not in STRATEGIES:
         raise InvalidInput(f"unknown strategy {strategy!r} (one of {', '.join(STRATEGIES)})")
     remote, branch = resolve_target(store, remote, branch)
@@ -406,13 +417,11 @@ def pull(
     tracking = f"refs/remotes/{remote}/{branch}"
     if store.ref_value(tracking.encode()) is None:
         raise NotFound(f"remote {remote!r} has no branch {branch!r}")
-    if not sig.message:
-        here = store.current_branch().decode().removeprefix("refs/heads/")
-        sig = replace(sig, message=f"merge {remote}/{branch} into {here}")
-    merge_strategy = None if strategy == "fail" else strategy
-    result = _merge.merge(store, local_dir, store.current_branch(), tracking, sig, merge_strategy)
+    here = store.current_branch().decode().removeprefix("refs/heads/")
+    result = merge(tracking, None if strategy == "fail" else strategy,
+                   message or f"merge {remote}/{branch} into {here}")  # fmt: skip
     if result.status == "conflicts" and strategy == "fail":
-        _merge.abort_merge(local_dir)
+        abort()
         ids = [c.id for c in result.conflicts]
         raise Conflict(f"pull {remote}/{branch}: {len(ids)} conflicting fact(s), nothing merged: "
                        + ", ".join(ids[:10]), fact_ids=ids)  # fmt: skip

@@ -8,9 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import bisect as _bisect
 from . import lineage as _lineage
-from . import merge as _merge
 from . import refs as _refs
 from . import remotes as _remotes
 from . import staging
@@ -24,20 +22,26 @@ from .config import (
     REPO_TOML_PATH,
     load_config,
 )  # fmt: skip
-from .diff import DiffResult, diff_commits
-from .errors import Conflict, InvalidInput, NotARepository
+from .diff import DiffResult
+from .errors import InvalidInput, NotARepository
 from .fact import Fact
-from .history import CommitInfo, commit_info, log
+from .governance import gate
+from .governance.admin import PolicyAdmin, QuarantineAdmin
+from .governance.receipts import Receipts
+from .history import CommitInfo, commit_info
 from .lineage import Blame, Cascade, Derived
 from .merge import MergeConflict, MergeResult
 from .refs import RefInfo, ReflogEntry, ResetResult
 from .remotes import FetchResult, PullResult, PushResult, RemoteInfo
 from .search import SearchHit
+from .session import Session
 from .snapshot import Snapshot
 from .store import GitStore, Signature
+from .subsystems import Bisection, Merges
 from .transaction import CommitResult, Transaction, WriteResult
 
 if TYPE_CHECKING:
+    from .governance.purge import Purged
     from .index import Index
 
 LOCAL_DIR = ".agentmem"
@@ -55,6 +59,13 @@ class Repo:
         self.store = GitStore(str(self.root / GIT_DIR))
         self.config = load_config(self.local_dir / "config")
         self._search_index: Index | None = None  # opened on the first in-process search
+        self.store.gate = gate.check  # every commit passes the policy (governance/gate.py)
+        settings = self.config["receipts"]
+        self.receipts = Receipts(self.local_dir, int(settings["max_bytes"]), int(settings["files"]))
+        self.merges = Merges(self)
+        self.bisect = Bisection(self)
+        self.policy = PolicyAdmin(self)
+        self.quarantine = QuarantineAdmin(self)
         version = self.config["repo"].get("format")
         if version != FORMAT_VERSION:
             raise NotARepository(f"unsupported repository format {version!r} at {self.root}")
@@ -119,68 +130,114 @@ class Repo:
     def snapshot(self, at: str | None = None) -> Snapshot:
         return Snapshot(self.store, self.store.resolve(at))
 
-    # -- reading -------------------------------------------------------------------------
+    # -- acting agents ------------------------------------------------------------------
+
+    def as_agent(
+        self, agent: str, *, run: str | None = None, trace: str | None = None,
+        branch: str | None = None,
+    ) -> Session:  # fmt: skip
+        """The session every read and write of `agent` goes through (policy, receipts, its own
+        branch: `branch`, else ``$AGENTMEM_BRANCH``, else HEAD's branch now)."""
+        return Session(self, agent, run=run, trace=trace, branch=branch)
+
+    def _owner(self) -> Session:
+        """The library's caller without an identity: no policy, no receipts; quarantine and
+        retention still hide facts. The flat read methods below read through it."""
+        return Session(self, "agentmem", governed=False)
+
+    def purge(self, fact_id: str, *, agent: str, yes: bool = False) -> Purged:
+        """Erase a fact for good: every branch, tag and reflog rewritten, index, receipts and
+        local state cleaned; refused without `yes` (see governance/purge.py). On a clone the
+        remote-tracking branches are dropped too (they may reach the fact; the next fetch brings
+        them back, purge-checked)."""
+        from .governance.purge import purge
+
+        if yes:
+            _remotes.drop_tracking_refs(self.store)
+        return purge(self, fact_id, agent=agent, yes=yes)
+
+    # -- reading (flat wrappers over the owner's session) ---------------------------------
 
     def get(self, fact_id: str, at: str | None = None, scope: str | None = None) -> Fact:
         """The fact with this id at `at` (default HEAD); `NotFound` if absent."""
-        return self.snapshot(at).get(fact_id, scope)
+        return self._owner().get(fact_id, at, scope)
 
     def facts(self, scope: str | None = None, at: str | None = None) -> list[Fact]:
-        return list(self.snapshot(at).facts(scope))
+        return self._owner().facts(scope, at)
 
     def log(
         self, fact_id: str | None = None, *, n: int | None = None, agent: str | None = None,
         at: str | None = None, scope: str | None = None,
     ) -> list[CommitInfo]:  # fmt: skip
-        """Commits of the branch, newest first; with `fact_id`, only those that touched it."""
-        if n is not None and n < 0:
-            raise InvalidInput("-n must be zero or more")
-        return log(self.store, self.store.resolve(at), limit=n, agent=agent, fact_id=fact_id,
-                   scope=scope)  # fmt: skip
+        """Commits of the branch, newest first; with `fact_id`, only those that touched it
+        (`agent`: only that agent's commits)."""
+        return self._owner().log(fact_id, n=n, at=at, scope=scope, author=agent)
+
+    def log_follow(
+        self, fact_id: str, *, n: int | None = None, agent: str | None = None,
+        at: str | None = None, scope: str | None = None,
+    ) -> list[CommitInfo]:  # fmt: skip
+        """A fact's history including the merge commits that brought its changes in."""
+        return self._owner().log(fact_id, n=n, at=at, scope=scope, author=agent, follow=True)
 
     def commit_info(self, ref: str) -> CommitInfo:
         """A commit with its provenance and the facts it changed."""
         return commit_info(self.store, self.store.resolve(ref), with_changes=True)
 
-    # -- writing -------------------------------------------------------------------------
+    def diff(
+        self, old: str | None = None, new: str | None = None, *, scope: str | None = None,
+        stat: bool = False,
+    ) -> DiffResult:  # fmt: skip
+        """Facts that differ from `old` to `new` (default HEAD). Without `old`: what `new`
+        itself changed against its first parent (the empty tree for a root commit), like
+        ``git show``. `stat` skips reading the fact bodies."""
+        return self._owner().diff(old, new, scope=scope, stat=stat)
+
+    def blame(self, fact_id: str, at: str | None = None, scope: str | None = None) -> Blame:
+        """Who introduced and last changed a fact, and the same for its sources, recursively."""
+        return self._owner().blame(fact_id, at, scope)
+
+    def derived(self, fact_id: str, at: str | None = None) -> list[Derived]:
+        """The fact and every fact derived from it, transitively (an O(n) scan of the facts)."""
+        return _lineage.derived_from(self.snapshot(at), fact_id)
+
+    # -- writing (flat wrappers over `as_agent`) -------------------------------------------
 
     def transaction(
         self, *, agent: str, message: str = "", run: str | None = None, trace: str | None = None,
     ) -> Transaction:  # fmt: skip
         """``with repo.transaction(agent=...) as tx:`` commits all writes in the block at once."""
-        return Transaction(self.store, self.store.current_branch(), agent, message, run, trace)
+        return self.as_agent(agent, run=run, trace=trace).transaction(message)
 
     def remember(
         self, text: str, scope: str = "shared", *, agent: str, run: str | None = None,
         trace: str | None = None, message: str = "", **fields: Any,
     ) -> WriteResult:  # fmt: skip
         """Add one fact in its own commit; the same text in the same scope is a no-op."""
-        with self.transaction(agent=agent, run=run, trace=trace, message=message) as tx:
-            written = tx.remember(text, scope, **fields)
-        assert tx.result is not None
-        written.commit = tx.result.commit
-        return written
+        return self.as_agent(agent, run=run, trace=trace).remember(text, scope, message=message,
+                                                                    **fields)  # fmt: skip
 
     def update(
         self, fact_id: str, *, agent: str, run: str | None = None, trace: str | None = None,
         message: str = "", **fields: Any,
     ) -> WriteResult:  # fmt: skip
         """Change a fact in its own commit, keeping its id."""
-        with self.transaction(agent=agent, run=run, trace=trace, message=message) as tx:
-            written = tx.update(fact_id, **fields)
-        assert tx.result is not None
-        written.commit = tx.result.commit
-        return written
+        return self.as_agent(agent, run=run, trace=trace).update(fact_id, message=message, **fields)
 
     def forget(
         self, fact_id: str, *, agent: str, run: str | None = None, trace: str | None = None,
         message: str = "",
     ) -> CommitResult:  # fmt: skip
         """Remove a fact from the current tree in its own commit (history keeps it)."""
-        with self.transaction(agent=agent, run=run, trace=trace, message=message) as tx:
-            tx.forget(fact_id)
-        assert tx.result is not None
-        return tx.result
+        return self.as_agent(agent, run=run, trace=trace).forget(fact_id, message=message)
+
+    def forget_cascade(
+        self, fact_id: str, *, agent: str, dry_run: bool = False, run: str | None = None,
+        trace: str | None = None, message: str = "",
+    ) -> Cascade:  # fmt: skip
+        """Forget a fact and everything derived from it in one commit (`dry_run`: list only)."""
+        session = self.as_agent(agent, run=run, trace=trace)
+        return session.forget_cascade(fact_id, dry_run=dry_run, message=message)
 
     def import_facts(
         self, records: Iterable[dict[str, Any]], *, agent: str, message: str = "",
@@ -202,7 +259,6 @@ class Repo:
         assert tx.result is not None
         return tx.result
 
-
     # -- the CLI's stage -----------------------------------------------------------------
 
     def stage(self, op: dict[str, Any]) -> None:
@@ -222,23 +278,7 @@ class Repo:
         tx = self.transaction(agent=agent, message=message, run=run, trace=trace)
         return staging.commit_staged(self.local_dir, tx)
 
-    # -- version control (issue 3) --------------------------------------------------------
-    # Thin delegations to history/diff/merge/refs/lineage/bisect; see docs/version-control.md.
-
-    def diff(
-        self, old: str | None = None, new: str | None = None, *, scope: str | None = None,
-        stat: bool = False,
-    ) -> DiffResult:  # fmt: skip
-        """Facts that differ from `old` to `new` (default HEAD). Without `old`: what `new`
-        itself changed against its first parent (the empty tree for a root commit), like
-        ``git show``. `stat` skips reading the fact bodies."""
-        new_id = self.store.resolve(new)
-        if old is None:
-            parents = self.store.commit(new_id).parents
-            old_id = parents[0] if parents else None
-        else:
-            old_id = self.store.resolve(old)
-        return diff_commits(self.store, old_id, new_id, scope=scope, with_facts=not stat)
+    # -- version control: refs here, merges and bisect as `repo.merges`, `repo.bisect` ------
 
     def merge(
         self, other: str, *, agent: str = "agentmem", strategy: str | None = None,
@@ -246,35 +286,30 @@ class Repo:
     ) -> MergeResult:  # fmt: skip
         """Three-way merge of `other` into the current branch, fact by fact. Conflicts without a
         strategy: nothing committed, state saved for `resolve_conflict`/`merge_continue`."""
-        sig = Signature(agent, message or f"merge {other} into {self.branch}", run, trace)
-        return _merge.merge(self.store, self.local_dir, self.store.current_branch(), other, sig,
-                            strategy)  # fmt: skip
+        session = self.as_agent(agent, run=run, trace=trace)
+        return session.merge(other, strategy=strategy, message=message)
 
     def revert(
         self, commit: str, *, agent: str = "agentmem", strategy: str | None = None,
         message: str = "", run: str | None = None, trace: str | None = None,
     ) -> MergeResult:  # fmt: skip
         """A new commit undoing `commit` fact by fact; later changes of its facts conflict."""
-        info = commit_info(self.store, self.store.resolve(commit))
-        default = f'revert "{info.subject}"\n\nThis reverts commit {info.id}.'
-        sig = Signature(agent, message or default, run, trace)
-        return _merge.revert(self.store, self.local_dir, self.store.current_branch(), info.id,
-                             sig, strategy)  # fmt: skip
+        session = self.as_agent(agent, run=run, trace=trace)
+        return session.revert(commit, strategy=strategy, message=message)
 
     def merge_status(self) -> MergeResult:
-        """The merge or revert in progress, with its conflicts; `NotFound` if none."""
-        return _merge.pending(self.store, self.local_dir)
+        return self.merges.status()
 
     def resolve_conflict(
         self, fact_id: str, take: str, text: str | None = None, *, agent: str = "agentmem"
     ) -> MergeConflict:
-        return _merge.resolve(self.store, self.local_dir, fact_id, take, text, agent)
+        return self.merges.resolve(fact_id, take, text, agent=agent)
 
     def merge_continue(self) -> MergeResult:
-        return _merge.continue_merge(self.store, self.local_dir)
+        return self.merges.continue_()
 
     def merge_abort(self) -> MergeResult:
-        return _merge.abort_merge(self.local_dir)
+        return self.merges.abort()
 
     def branches(self) -> list[RefInfo]:
         return _refs.branches(self.store)
@@ -286,7 +321,7 @@ class Repo:
         return _refs.delete_branch(self.store, name)
 
     def switch(self, name: str) -> RefInfo:
-        self._no_merge_in_progress("switch")
+        self.merges.require_idle("switch")
         return _refs.switch(self.store, name)
 
     def tag(self, name: str, target: str | None = None) -> RefInfo:
@@ -298,7 +333,7 @@ class Repo:
     def reset(self, target: str, *, hard: bool = True) -> ResetResult:
         """Move the current branch to `target` (old head kept in the reflog); `hard` also drops
         the staged writes, as ``git reset --hard`` drops the index."""
-        self._no_merge_in_progress("reset")
+        self.merges.require_idle("reset")
         result = _refs.reset(self.store, target)
         if hard:
             self.unstage()
@@ -307,67 +342,21 @@ class Repo:
     def reflog(self, branch: str | None = None, n: int | None = None) -> list[ReflogEntry]:
         return _refs.reflog(self.store, branch, n)
 
-    def blame(self, fact_id: str, at: str | None = None, scope: str | None = None) -> Blame:
-        """Who introduced and last changed a fact, and the same for its sources, recursively."""
-        return _lineage.blame(self.store, self.store.resolve(at), fact_id, scope)
-
-    def log_follow(
-        self, fact_id: str, *, n: int | None = None, agent: str | None = None,
-        at: str | None = None, scope: str | None = None,
-    ) -> list[CommitInfo]:  # fmt: skip
-        """A fact's history including the merge commits that brought its changes in."""
-        return log(self.store, self.store.resolve(at), limit=n, agent=agent, fact_id=fact_id,
-                   scope=scope, follow=True)  # fmt: skip
-
-    def derived(self, fact_id: str, at: str | None = None) -> list[Derived]:
-        """The fact and every fact derived from it, transitively (an O(n) scan of the facts)."""
-        return _lineage.derived_from(self.snapshot(at), fact_id)
-
-    def forget_cascade(
-        self, fact_id: str, *, agent: str, dry_run: bool = False, run: str | None = None,
-        trace: str | None = None, message: str = "",
-    ) -> Cascade:  # fmt: skip
-        """Forget a fact and everything derived from it in one commit (`dry_run`: list only)."""
-        facts = self.derived(fact_id)
-        cascade = Cascade(fact_id, facts, dry_run=dry_run)
-        if dry_run:
-            return cascade
-        text = message or f"forget {fact_id} and {len(facts) - 1} derived fact(s)"
-        with self.transaction(agent=agent, run=run, trace=trace, message=text) as tx:
-            for fact in facts:
-                tx.forget(fact.id)
-        assert tx.result is not None
-        cascade.commit = tx.result.commit
-        return cascade
-
-    def bisect(
-        self, pattern: str, *, scope: str | None = None, good: str | None = None,
-        bad: str | None = None,
-    ) -> BisectStep:  # fmt: skip
-        """The first commit (first-parent chain) where a fact matching `pattern` exists."""
-        return _bisect.contains(self.store, pattern, scope=scope, good=good, bad=bad)
-
     def bisect_start(self, *, good: str, bad: str) -> BisectStep:
-        return _bisect.start(self.store, self.local_dir, good, bad)
+        return self.bisect.start(good=good, bad=bad)
 
     def bisect_mark(self, verdict: str, ref: str | None = None) -> BisectStep:
         """Record ``good``, ``bad`` or ``skip`` for `ref` (default: the current candidate)."""
-        return _bisect.mark(self.store, self.local_dir, verdict, ref)
+        return self.bisect.mark(verdict, ref)
 
     def bisect_status(self) -> BisectStep:
-        return _bisect.status(self.store, self.local_dir)
+        return self.bisect.status()
 
     def bisect_run(self, argv: list[str]) -> BisectStep:
-        return _bisect.run(self.store, self.local_dir, self.root, argv)
+        return self.bisect.run(argv)
 
     def bisect_reset(self) -> bool:
-        return _bisect.reset(self.local_dir)
-
-    def _no_merge_in_progress(self, verb: str) -> None:
-        state = _merge.merge_state(self.local_dir)
-        if state is not None:
-            raise Conflict(f"cannot {verb}: a {state['kind']} is in progress "
-                           "(agentmem merge --continue or --abort)")  # fmt: skip
+        return self.bisect.reset()
 
     # -- remotes (issue 14) -----------------------------------------------------------------
     # Thin delegations to remotes.py; see docs/remotes.md.
@@ -415,17 +404,22 @@ class Repo:
         """Fetch and merge fact by fact (default: the upstream). `strategy` ``fail`` refuses
         conflicts outright; ``ours``/``theirs``/``newest`` settle them; none leaves them to
         `resolve_conflict` and `merge_continue`."""
+        session = self.as_agent(agent)
+
+        def merge(ref: str, how: str | None, text: str) -> MergeResult:
+            return session.merge(ref, strategy=how, message=text)
+
+        def pull() -> PullResult:
+            return _remotes.pull(self.store, remote, branch, merge, self.merge_abort, strategy, message)
+
         try:
-            return _remotes.pull(self.store, self.local_dir, remote, branch,
-                                 Signature(agent, message), strategy)  # fmt: skip
+            return pull()
         except _remotes.PurgeNeeded as needed:
-            purge = getattr(self, "purge", None)
-            if purge is None or any(i.startswith("(") for i in needed.fact_ids):
+            if any(i.startswith("(") for i in needed.fact_ids):
                 raise
             for fact_id in needed.fact_ids:  # the remote's purge record applies here too
-                purge(fact_id, agent=agent, yes=True)
-            return _remotes.pull(self.store, self.local_dir, remote, branch,
-                                 Signature(agent, message), strategy)  # fmt: skip
+                self.purge(fact_id, agent=agent, yes=True)
+            return pull()
 
     def push(
         self, remote: str | None = None, branch: str | None = None, *, force: bool = False
@@ -445,11 +439,10 @@ class Repo:
         daemon: bool = False, progress: Callable[[int, int], None] | None = None,
     ) -> list[SearchHit]:  # fmt: skip
         """Facts ranked by meaning and keywords at `at` (default: the current branch). Every
-        hit names the commit it was read from: searching `at` that commit gives the same hits."""
-        params = {"query": query, "at": at, "scope": scope, "agent": agent, "kind": kind,
-                  "k": k, "mode": mode}  # fmt: skip
-        found = self._search_call("search", params, daemon, progress=progress)
-        return [SearchHit.from_dict(hit) for hit in found]
+        hit names the commit it was read from: searching `at` that commit gives the same hits.
+        `agent` keeps only facts that agent wrote (to search AS an agent: `as_agent(...).search`)."""
+        return self._owner().search(query, at=at, scope=scope, author=agent, kind=kind, k=k,
+                                    mode=mode, daemon=daemon, progress=progress)  # fmt: skip
 
     def near_duplicates(
         self, fact_id: str, *, at: str | None = None, threshold: float | None = None, k: int = 10,

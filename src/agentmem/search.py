@@ -125,12 +125,14 @@ def run_search(
     index: Index, query: str, *, at: str | None = None, scope: str | None = None,
     agent: str | None = None, kind: str | None = None, k: int = 10, mode: str = "hybrid",
     fusion: dict[str, float] | None = None, progress: Any = None, query_vector: Any = None,
+    where: str | None = None,
 ) -> list[SearchHit]:  # fmt: skip
     """Search the view of `at` (caught up first). Every hit names the view's commit.
-    `query_vector` skips embedding the query (benchmarks time the two apart)."""
+    `query_vector` skips embedding the query (benchmarks time the two apart); `where` is an
+    extra prefilter built by the caller from validated values (the reader's scopes)."""
     check_query(query, k, mode)
     params = {**FUSION, **(fusion or {})}
-    where = where_clause(scope, agent, kind)
+    where = where_clause(scope, agent, kind, where)
     pool = max(k, int(params["candidates"]))
     vector = None
     if mode != "keyword":

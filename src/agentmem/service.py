@@ -169,7 +169,10 @@ def dispatch(index: Index, op: str, params: dict[str, Any],
     from . import search
 
     if op == "search":
-        hits = search.run_search(index, progress=progress, **params)
+        # The service filters by the reader's policy itself; it never trusts a client to.
+        from .governance.visibility import governed_search
+
+        hits = governed_search(index, params.pop("reader", None), params, progress)
         return [hit.to_dict() for hit in hits]
     if op == "near_duplicates":
         return [hit.to_dict() for hit in search.near_duplicates(index, **params)]

@@ -20,7 +20,7 @@ import random
 import stat
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -144,6 +144,9 @@ def _write_pack(objects_store: Any, objects: list[ShaFile]) -> None:
     os.replace(tmp + ".idx", final + ".idx")
 
 
+Gate = Callable[["GitStore", bytes, bytes, Mapping[bytes, bytes | None], "Signature"], None]
+
+
 class GitStore:
     """A dulwich repository seen as a store of facts."""
 
@@ -154,6 +157,9 @@ class GitStore:
             raise NotARepository(f"not a git repository: {git_dir} ({exc})") from None
         self.objects = self.git.object_store
         self._trees: dict[bytes, Tree] = {}
+        # Called with (store, branch, head, changes, signature) before every commit moves a
+        # branch; the repository installs the governance gate here (governance/gate.py).
+        self.gate: Gate | None = None
         # Close pack files when the store goes away or, at the latest, at exit: left to dulwich's
         # __del__ during interpreter shutdown, they print "Exception ignored" noise.
         weakref.finalize(self, self.git.close)
@@ -372,6 +378,8 @@ class GitStore:
                 pending = self._rebase(base_tree, head_tree, pending, dedupe)
             if not pending and not merged:
                 return None
+            if self.gate is not None:
+                self.gate(self, branch, head, pending, sig)  # the policy (and later CI) on every commit
             tree_id = self.write_tree(head_tree, pending)
             if tree_id == head_tree and not merged:
                 return None

@@ -67,19 +67,20 @@ def main() -> None:
     app()
 
 
-from . import read, remote, search, serve, vcs, write  # noqa: E402  (registers the commands)
+from . import governance, read, remote, search, serve, vcs, write  # noqa: E402  (registers the commands)
 
 # Group `agentmem --help` by what a command does, in this order, after the module defining it.
 _PANELS = {
     write: "Write", read: "Read", vcs: "Version control", remote: "Remotes", search: "Search",
-    serve: "Remotes",
-}
+    serve: "Remotes", governance: "Governance",
+}  # fmt: skip
 _ORDER = list(_PANELS.values())
 for _command in app.registered_commands:
     _module = getattr(_command.callback, "__module__", "")
     _command.rich_help_panel = next(p for m, p in _PANELS.items() if _module.startswith(m.__name__))
 for _group in app.registered_groups:
-    _panel = {"bisect": "Version control", "remote": "Remotes"}
+    _panel = {"bisect": "Version control", "remote": "Remotes", "policy": "Governance",
+              "review": "Governance"}  # fmt: skip
     _group.rich_help_panel = _panel.get(_group.name or "", "Search")
 app.registered_commands.sort(key=lambda c: _ORDER.index(c.rich_help_panel or "Write"))
 app.registered_groups.sort(key=lambda g: _ORDER.index(g.rich_help_panel or "Write"))

@@ -8,6 +8,7 @@ import typer
 
 from ..fact import Fact
 from . import app, open_repo
+from .identity import Agent, Branch, Run, Trace, session
 from .output import (
     COMMIT_COLUMNS,
     FACT_COLUMNS,
@@ -29,15 +30,16 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 def show(
     fact_id: Annotated[str, typer.Argument(metavar="ID")],
     at: At = None, scope: ScopeFilter = None, json_out: Json = False,
+    agent: Agent = "cli", run: Run = None, trace: Trace = None, branch: Branch = None,
 ) -> None:  # fmt: skip
     """Show one fact as stored (front matter and text)."""
-    repo = open_repo()
-    snapshot = repo.snapshot(at)
-    fact = snapshot.get(fact_id, scope)
+    reader = session(agent, run, trace, branch)
+    commit = reader.snapshot(at).commit
+    fact = reader.get(fact_id, commit, scope)
     if json_out:
-        print_json({**fact.to_dict(), "commit": snapshot.commit})
+        print_json({**fact.to_dict(), "commit": commit})
         return
-    console.print(f"# at {snapshot.commit[:12]}")
+    console.print(f"# at {commit[:12]}")
     console.print(fact.to_bytes().decode("utf-8"), end="")
 
 
@@ -46,37 +48,33 @@ def ls(
     scope: ScopeFilter = None, at: At = None,
     limit: Annotated[int | None, typer.Option("-n", help="Show at most N facts.")] = None,
     json_out: Json = False,
+    agent: Agent = "cli", run: Run = None, trace: Trace = None, branch: Branch = None,
 ) -> None:  # fmt: skip
     """List the facts on a branch or commit."""
-    repo = open_repo()
-    snapshot = repo.snapshot(at)
-    facts: list[Fact] = []
-    for fact in snapshot.facts(scope):
-        if limit is not None and len(facts) >= limit:
-            break
-        facts.append(fact)
+    reader = session(agent, run, trace, branch)
+    commit = reader.snapshot(at).commit
+    facts: list[Fact] = reader.facts(scope, commit, limit=limit)
     if json_out:
         print_json([f.to_dict() for f in facts])
         return
-    table(FACT_COLUMNS, fact_rows(facts), title=f"{len(facts)} facts at {snapshot.commit[:12]}")
+    table(FACT_COLUMNS, fact_rows(facts), title=f"{len(facts)} facts at {commit[:12]}")
 
 
 @app.command()
 def log(
     fact_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="Only this fact.")] = None,
     n: Annotated[int | None, typer.Option("-n", help="At most N commits.")] = None,
-    agent: Annotated[str | None, typer.Option("--agent", help="Only this agent's commits.")] = None,
+    author: Annotated[str | None, typer.Option("--author", help="Only this agent's commits.")] = None,
     at: At = None, scope: ScopeFilter = None, json_out: Json = False,
     follow: Annotated[
         bool, typer.Option("--follow", help="With ID: include merges that brought changes in.")
     ] = False,
+    agent: Agent = "cli", run: Run = None, trace: Trace = None, branch: Branch = None,
 ) -> None:  # fmt: skip
     """History of the branch, or of one fact."""
-    repo = open_repo()
-    if follow and fact_id is not None:
-        commits = repo.log_follow(fact_id, n=n, agent=agent, at=at, scope=scope)
-    else:
-        commits = repo.log(fact_id, n=n, agent=agent, at=at, scope=scope)
+    commits = session(agent, run, trace, branch).log(
+        fact_id, n=n, author=author, at=at, scope=scope, follow=follow and fact_id is not None
+    )
     if json_out:
         print_json(commits)
         return

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from . import app, open_repo
+from .identity import Agent, Branch, Run, Trace, session
 from .output import console, err, print_json, table
 
 At = Annotated[str | None, typer.Option("--at", help="Branch, tag or commit to search (default: HEAD).")]
@@ -54,25 +55,27 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for, in words.")],
     at: At = None,
     scope: Annotated[str | None, typer.Option("--scope", "-s", help="Only this scope.")] = None,
-    agent: Annotated[str | None, typer.Option("--agent", help="Only facts by this agent.")] = None,
+    author: Annotated[str | None, typer.Option("--author", help="Only facts by this agent.")] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="Only facts of this kind.")] = None,
     k: Annotated[int, typer.Option("-k", help="Number of results.")] = 10,
     mode: Annotated[str, typer.Option("--mode", help="hybrid, vector or keyword.")] = "hybrid",
     explain: Annotated[bool, typer.Option("--explain", help="Show each ranker's placing.")] = False,
     no_daemon: NoDaemon = False, json_out: Json = False,
+    agent: Agent = "cli", run: Run = None, trace: Trace = None, branch: Branch = None,
 ) -> None:  # fmt: skip
     """Facts ranked by meaning (and keywords); each result names the commit it was read from."""
-    repo = open_repo()
+    reader = session(agent, run, trace, branch)
+    repo = reader.repo
     bar = _Bar("indexing", not json_out)
     try:
-        hits = repo.search(query, at=at, scope=scope, agent=agent, kind=kind, k=k, mode=mode,
-                           daemon=_daemon(repo, no_daemon), progress=bar)  # fmt: skip
+        hits = reader.search(query, at=at, scope=scope, author=author, kind=kind, k=k, mode=mode,
+                             daemon=_daemon(repo, no_daemon), progress=bar)  # fmt: skip
     finally:
         bar.close()
     if json_out:
         print_json([hit.to_dict() for hit in hits])
         return
-    commit = hits[0].commit[:12] if hits else repo.resolve(at)[:12]
+    commit = hits[0].commit[:12] if hits else reader.snapshot(at).commit[:12]
     columns = ["id", "score", "scope", "text"]
     if explain:
         columns[2:2] = ["kw", "vec", "chunk", "cos"]  # ranks by keyword, by vector

@@ -9,6 +9,7 @@ import typer
 
 from ..errors import InvalidInput
 from . import app, open_repo
+from .identity import Branch, Run, Trace, session
 from .output import console, err, print_json, table
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -17,7 +18,7 @@ At = Annotated[
 ]
 ScopeFilter = Annotated[str | None, typer.Option("--scope", "-s", help="Only this scope.")]
 Agent = Annotated[
-    str, typer.Option("--agent", "-a", envvar="AGENTMEM_AGENT", help="Agent making the write.")
+    str, typer.Option("--agent", "-a", envvar="AGENTMEM_AGENT", help="The acting agent.")
 ]
 Message = Annotated[str, typer.Option("--message", "-m", help="Commit message.")]
 Strategy = Annotated[
@@ -84,6 +85,7 @@ def diff(
     scope: ScopeFilter = None,
     stat: Annotated[bool, typer.Option("--stat", help="Counts per scope only.")] = False,
     json_out: Json = False,
+    agent: Agent = "cli", run: Run = None, trace: Trace = None, branch: Branch = None,
 ) -> None:  # fmt: skip
     """Facts added, removed and changed. No args: what HEAD changed; A: A..HEAD; A B or A..B."""
     if old is not None and ".." in old:
@@ -92,7 +94,7 @@ def diff(
         old, _, rest = old.partition("..")
         new = rest or None
         old = old or None
-    result = open_repo().diff(old, new, scope=scope, stat=stat)
+    result = session(agent, run, trace, branch).diff(old, new, scope=scope, stat=stat)
     if json_out:
         print_json(result)
         return
@@ -148,11 +150,13 @@ def merge(
     continue_: Annotated[bool, typer.Option("--continue", help="Commit the resolved merge.")] = False,
     abort: Annotated[bool, typer.Option("--abort", help="Drop the merge in progress.")] = False,
     agent: Agent = "cli", message: Message = "", json_out: Json = False,
+    run: Run = None, trace: Trace = None, branch: Branch = None,
 ) -> None:  # fmt: skip
     """Three-way merge of BRANCH into the current branch, fact by fact.
 
     With no BRANCH: show the merge (or revert) in progress."""
-    repo = open_repo()
+    actor = session(agent, run, trace, branch)
+    repo = actor.repo
     if sum([other is not None, continue_, abort]) > 1:
         raise InvalidInput("give BRANCH, --continue or --abort (one of them)")
     if continue_:
@@ -160,9 +164,9 @@ def merge(
     elif abort:
         result = repo.merge_abort()
     elif other is None:
-        result = repo.merge_status()
+        result = actor.merge_status()
     else:
-        result = repo.merge(other, agent=agent, strategy=strategy, message=message)
+        result = actor.merge(other, strategy=strategy, message=message)
     _show_merge(result, json_out)
     if not json_out and result.status in ("merged", "fast-forward") and result.taken:
         from .search import dup_warnings  # after the commit: a merge never waits for search
@@ -188,7 +192,7 @@ def resolve(
     agent: Agent = "cli",
 ) -> None:  # fmt: skip
     """Settle one conflict of the merge or revert in progress."""
-    conflict = open_repo().resolve_conflict(fact_id, take, text, agent=agent)
+    conflict = session(agent).resolve_conflict(fact_id, take, text)
     console.print(f"{conflict.id}: {take}")
 
 
@@ -196,9 +200,10 @@ def resolve(
 def revert(
     commit: Annotated[str, typer.Argument(help="Commit to undo.")],
     strategy: Strategy = None, agent: Agent = "cli", message: Message = "", json_out: Json = False,
+    run: Run = None, trace: Trace = None, branch: Branch = None,
 ) -> None:  # fmt: skip
     """A new commit undoing COMMIT fact by fact; a later change of one of its facts conflicts."""
-    result = open_repo().revert(commit, agent=agent, strategy=strategy, message=message)
+    result = session(agent, run, trace, branch).revert(commit, strategy=strategy, message=message)
     _show_merge(result, json_out)
 
 
@@ -249,9 +254,10 @@ def _blame_lines(node: Any, depth: int) -> list[str]:
 def blame(
     fact_id: Annotated[str, typer.Argument(metavar="ID")],
     at: At = None, scope: ScopeFilter = None, json_out: Json = False,
+    agent: Agent = "cli", run: Run = None, trace: Trace = None, branch: Branch = None,
 ) -> None:  # fmt: skip
     """Who introduced and last changed a fact, and the same for its derived_from sources."""
-    result = open_repo().blame(fact_id, at=at, scope=scope)
+    result = session(agent, run, trace, branch).blame(fact_id, at=at, scope=scope)
     if json_out:
         print_json(result)
         return

@@ -9,6 +9,7 @@ import typer
 
 from ..errors import InvalidInput
 from . import app, open_repo
+from .identity import Agent
 from .output import console, print_json
 
 bisect_app = typer.Typer(
@@ -52,7 +53,7 @@ def _bisect(
     scope: Annotated[str | None, typer.Option("--scope", "-s", help="Only this scope.")] = None,
     good: Annotated[str | None, typer.Option("--good", help="Known good (default: root).")] = None,
     bad: Annotated[str | None, typer.Option("--bad", help="Known bad (default HEAD).")] = None,
-    json_out: Json = False,
+    json_out: Json = False, agent: Agent = "cli",
 ) -> None:  # fmt: skip
     """Direct form: ``agentmem bisect --contains TEXT``; else see the subcommands."""
     if ctx.invoked_subcommand is not None:
@@ -62,7 +63,7 @@ def _bisect(
     if contains is None:
         console.print(ctx.get_help())
         raise typer.Exit(2)
-    _show(open_repo().bisect(contains, scope=scope, good=good, bad=bad), json_out)
+    _show(open_repo().bisect(contains, scope=scope, good=good, bad=bad, agent=agent), json_out)
 
 
 @bisect_app.command("start")

@@ -12,6 +12,7 @@ import typer
 
 from ..errors import InvalidInput
 from . import app, open_repo
+from .identity import Branch, session
 from .output import console, print_json, table
 
 Agent = Annotated[
@@ -80,7 +81,7 @@ def remember(
     agent: Agent = "cli", scope: Scope = "shared", run: Run = None, trace: Trace = None,
     message: Message = "", derived_from: DerivedFrom = None, tag: Tags = None, kind: Kind = None,
     meta: Meta = None, source: Source = None, expires: Expires = None, id: FactId = None,
-    json_out: Json = False,
+    json_out: Json = False, branch: Branch = None,
     no_dup_check: Annotated[
         bool, typer.Option("--no-dup-check", help="Skip the near-duplicate check.")
     ] = False,
@@ -93,10 +94,9 @@ def remember(
     After the commit, a running search service is asked for near-duplicates (a warning on
     stderr)."""
     fields = _fields(kind, tag, meta, derived_from, source, expires)
-    repo = open_repo()
-    result = repo.remember(
-        _text(text), scope, agent=agent, run=run, trace=trace, message=message, id=id, **fields
-    )
+    writer = session(agent, run, trace, branch)
+    repo = writer.repo
+    result = writer.remember(_text(text), scope, message=message, id=id, **fields)
     if json_out:
         print_json(result)
     else:
@@ -113,15 +113,13 @@ def update(
     text: Annotated[str | None, typer.Option("--text", help="New text ('-' reads stdin).")] = None,
     agent: Agent = "cli", run: Run = None, trace: Trace = None, message: Message = "",
     derived_from: DerivedFrom = None, tag: Tags = None, kind: Kind = None, meta: Meta = None,
-    source: Source = None, expires: Expires = None, json_out: Json = False,
+    source: Source = None, expires: Expires = None, json_out: Json = False, branch: Branch = None,
 ) -> None:  # fmt: skip
     """Change a fact (text, tags, metadata...) and commit at once; its id stays."""
     fields = _fields(kind, tag, meta, derived_from, source, expires)
     if text is not None:
         fields["text"] = _text(text)
-    result = open_repo().update(
-        fact_id, agent=agent, run=run, trace=trace, message=message, **fields
-    )
+    result = session(agent, run, trace, branch).update(fact_id, message=message, **fields)
     if json_out:
         print_json(result)
     else:
@@ -132,7 +130,7 @@ def update(
 def forget(
     fact_id: Annotated[str, typer.Argument(metavar="ID")],
     agent: Agent = "cli", run: Run = None, trace: Trace = None, message: Message = "",
-    json_out: Json = False,
+    json_out: Json = False, branch: Branch = None,
     cascade: Annotated[
         bool, typer.Option("--cascade", help="Also forget every fact derived from it.")
     ] = False,
@@ -144,8 +142,8 @@ def forget(
     if dry_run and not cascade:
         raise InvalidInput("--dry-run goes with --cascade")
     if cascade:
-        gone = open_repo().forget_cascade(
-            fact_id, agent=agent, run=run, trace=trace, message=message, dry_run=dry_run
+        gone = session(agent, run, trace, branch).forget_cascade(
+            fact_id, message=message, dry_run=dry_run
         )
         if json_out:
             print_json(gone)
@@ -156,7 +154,7 @@ def forget(
               title=f"{verb} {len(gone.facts)} fact(s)"
               + (f" in {gone.commit[:12]}" if gone.commit else ""))  # fmt: skip
         return
-    result = open_repo().forget(fact_id, agent=agent, run=run, trace=trace, message=message)
+    result = session(agent, run, trace, branch).forget(fact_id, message=message)
     if json_out:
         print_json(result)
     else:

@@ -113,7 +113,7 @@ def register(server: MCPServer, session: Callable[[], Any]) -> None:
     @tool(READ)
     def trace(id: str) -> Any:
         """A fact's blast radius: what was derived from it and who read it."""
-        return session().trace(id)
+        return session().trace_fact(id)
 
     @tool(READ)
     def diff(old: str | None = None, new: str | None = None, scope: str | None = None) -> Any:

@@ -1,0 +1,238 @@
+"""Governance commands: policy, promote, review, expire, reads, trace, quarantine, purge.
+
+Each is one API call (`repo.policy`, `session.promote`, `repo.receipts`, ...) rendered as a
+table or JSON; see docs/governance.md."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import InvalidInput
+from . import app, open_repo
+from .identity import Agent, Branch, Run, Trace, session
+from .output import console, print_json, table
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+FactId = Annotated[str, typer.Argument(metavar="ID")]
+Message = Annotated[str, typer.Option("--message", "-m", help="Commit message.")]
+
+policy_app = typer.Typer(help="The committed access policy (.agentmem/policy.toml).",
+                         no_args_is_help=True)  # fmt: skip
+app.add_typer(policy_app, name="policy")
+review_app = typer.Typer(help="Proposed promotions (branches proposals/<agent>).",
+                         invoke_without_command=True)  # fmt: skip
+app.add_typer(review_app, name="review")
+
+
+@policy_app.command("set")
+def policy_set(
+    file: Annotated[str, typer.Argument(help="TOML policy file ('-' reads stdin).")],
+    agent: Agent = "cli", message: Message = "", branch: Branch = None,
+) -> None:  # fmt: skip
+    """Commit FILE as the new policy (only an admin of the current policy may)."""
+    if file == "-":
+        text = sys.stdin.read()
+    elif Path(file).is_file():
+        text = Path(file).read_text(encoding="utf-8")
+    else:
+        raise InvalidInput(f"no such file: {file}")
+    commit = open_repo().policy.set(text, agent=agent, message=message, branch=branch)
+    console.print(f"policy {'committed in ' + commit[:12] if commit else 'unchanged'}")
+
+
+@policy_app.command("show")
+def policy_show(
+    at: Annotated[str | None, typer.Option("--at", help="Branch, tag or commit.")] = None,
+) -> None:  # fmt: skip
+    """Print the policy (none: every agent may do everything)."""
+    text = open_repo().policy.show(at)
+    console.print(text if text is not None else "# no policy: every agent may do everything", end="")
+
+
+@policy_app.command("explain")
+def policy_explain(
+    agent_name: Annotated[str, typer.Argument(metavar="AGENT")],
+    action: Annotated[str, typer.Argument(help="read, write or promote.")],
+    scope: Annotated[str, typer.Argument(metavar="SCOPE")],
+    json_out: Json = False,
+) -> None:  # fmt: skip
+    """Which rule allows or denies AGENT to ACTION in SCOPE."""
+    decision = open_repo().policy.explain(agent_name, action, scope)
+    if json_out:
+        print_json(decision)
+        return
+    verdict = "allow" if decision.allowed else "deny"
+    console.print(f"{verdict}: {decision.agent} {decision.action} {decision.scope} ({decision.reason})")
+
+
+@app.command()
+def promote(
+    fact_id: FactId,
+    to: Annotated[str, typer.Option("--to", help="Scope to promote into.")],
+    propose: Annotated[
+        bool, typer.Option("--propose", help="Put it on proposals/<agent> for review.")
+    ] = False,
+    agent: Agent = "cli", run: Run = None, trace: Trace = None, branch: Branch = None,
+    json_out: Json = False,
+) -> None:  # fmt: skip
+    """Write a copy of a fact in a wider scope, derived from it (needs the promote right)."""
+    result = session(agent, run, trace, branch).promote(fact_id, to, propose=propose)
+    if json_out:
+        print_json(result)
+    else:
+        console.print(result.id)
+
+
+@review_app.callback()
+def review(ctx: typer.Context, json_out: Json = False, branch: Branch = None) -> None:
+    """List proposals with their fact diffs (subcommands: accept, reject)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from ..governance.promotion import proposals
+
+    repo = open_repo()
+    found = proposals(repo, branch or repo.branch)
+    if json_out:
+        print_json(found)
+        return
+    for proposal in found:
+        rows = [[c.id, c.scope, c.op, c.summary] for c in proposal.changes]
+        table(("id", "scope", "op", "text"), rows, title=f"{proposal.branch} ({proposal.agent})")
+    if not found:
+        console.print("No proposals.")
+
+
+Ids = Annotated[list[str] | None, typer.Argument(metavar="[ID]...", help="Only these facts.")]
+Proposer = Annotated[str, typer.Argument(metavar="PROPOSAL", help="proposals/<agent> or <agent>.")]
+
+
+@review_app.command("accept")
+def review_accept(
+    name: Proposer, ids: Ids = None, agent: Agent = "cli", branch: Branch = None
+) -> None:
+    """Copy the proposal's facts (or the IDs given) onto the branch, fact by fact."""
+    from ..governance.promotion import accept
+
+    taken = accept(session(agent, None, None, branch), name, ids)
+    console.print(f"accepted {len(taken)} fact(s): {' '.join(taken)}")
+
+
+@review_app.command("reject")
+def review_reject(
+    name: Proposer, ids: Ids = None, agent: Agent = "cli", branch: Branch = None
+) -> None:
+    """Drop the proposal (or only the IDs given)."""
+    from ..governance.promotion import reject
+
+    dropped = reject(session(agent, None, None, branch), name, ids)
+    console.print(f"rejected {len(dropped)} fact(s)")
+
+
+@app.command()
+def expire(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what is expired.")] = False,
+    agent: Agent = "cli", run: Run = None, trace: Trace = None, branch: Branch = None,
+    json_out: Json = False,
+) -> None:  # fmt: skip
+    """Commit the removal of every expired fact (own expiry or the scope's time to live)."""
+    from ..governance.retention import expire as run_expire
+
+    result = run_expire(session(agent, run, trace, branch), dry_run=dry_run)
+    if json_out:
+        print_json(result)
+        return
+    verb = "would remove" if dry_run else "removed"
+    console.print(f"{verb} {len(result.ids)} expired fact(s)"
+                  + (f" in {result.commit[:12]}" if result.commit else ""))  # fmt: skip
+
+
+@app.command()
+def reads(
+    fact: Annotated[str | None, typer.Option("--fact", help="Reads that handed out this fact.")] = None,
+    agent: Annotated[str | None, typer.Option("--agent", help="Reads by this agent.")] = None,
+    run: Annotated[str | None, typer.Option("--run", help="Reads in this run.")] = None,
+    json_out: Json = False,
+) -> None:  # fmt: skip
+    """Read receipts: who read which facts, in which run, at which commit, when."""
+    found = open_repo().receipts.read(fact_id=fact, agent=agent, run=run)
+    if json_out:
+        print_json(found)
+        return
+    rows = [[r.time[:19], r.agent, r.run, r.op, r.commit[:12], len(r.facts),
+             " ".join(r.fact_ids[:3]) + (" ..." if len(r.facts) > 3 else "")] for r in found]  # fmt: skip
+    table(("time", "agent", "run", "op", "commit", "facts", "ids"), rows, title=f"{len(found)} reads")
+
+
+@app.command("trace")
+def trace_(
+    fact_id: FactId, agent: Agent = "cli", branch: Branch = None, json_out: Json = False
+) -> None:
+    """A fact's blast radius: its origin, every fact derived from it (branch and history),
+    and every agent and run that read any of them."""
+    found = session(agent, None, None, branch).trace_fact(fact_id)
+    if json_out:
+        print_json(found)
+        return
+    origin = found.origin.introduced
+    console.print(f"{found.id} introduced in {origin.id[:12]} by {origin.agent} "
+                  f"(run {origin.run or '-'}, trace {origin.trace or '-'}) at {origin.time}")  # fmt: skip
+    table(("id", "scope", "from", "on branch", "text"),
+          [[d.id, d.scope, d.via or "", "yes" if d.present else "no", d.summary]
+           for d in found.derived], title=f"{len(found.derived)} fact(s) in the blast radius")  # fmt: skip
+    table(("time", "agent", "run", "op", "fact", "commit"),
+          [[r.time[:19], r.agent, r.run, r.op, r.fact, r.commit[:12]] for r in found.reads],
+          title=f"{len(found.readers)} reader(s)")  # fmt: skip
+
+
+@app.command()
+def quarantine(
+    target: Annotated[str | None, typer.Argument(metavar="[ID | release ID]")] = None,
+    fact_id: Annotated[str | None, typer.Argument(metavar="", hidden=True)] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the list).")] = "",
+    agent: Agent = "cli", run: Run = None, trace: Trace = None, branch: Branch = None,
+    json_out: Json = False,
+) -> None:  # fmt: skip
+    """Hide a fact and its blast radius from every read (a committed list); `quarantine
+    release ID` lifts it; no argument lists the quarantined facts."""
+    repo = open_repo()
+    if target == "release":
+        if fact_id is None:
+            raise InvalidInput("quarantine release needs an ID")
+        entry: Any = repo.quarantine.release(fact_id, agent=agent, branch=branch)
+        console.print(f"released {entry.id} and {len(entry.hidden)} derived fact(s)")
+        return
+    if target is None:
+        entries = repo.quarantine.list(branch)
+        if json_out:
+            print_json(entries)
+        else:
+            table(("id", "hidden", "by", "at", "reason"),
+                  [[e.id, len(e.hidden), e.by, e.at, e.reason] for e in entries])  # fmt: skip
+        return
+    if fact_id is not None:
+        raise InvalidInput("give one ID (or: quarantine release ID)")
+    entry = repo.quarantine.add(target, agent=agent, reason=reason, run=run, trace=trace,
+                                branch=branch)  # fmt: skip
+    if json_out:
+        print_json(entry)
+    else:
+        console.print(f"quarantined {entry.id} and {len(entry.hidden)} derived fact(s)")
+
+
+@app.command()
+def purge(
+    fact_id: FactId,
+    yes: Annotated[bool, typer.Option("--yes", help="Really erase it (rewrites history).")] = False,
+    agent: Agent = "cli", json_out: Json = False,
+) -> None:  # fmt: skip
+    """Erase a fact from every branch, tag, reflog, index and receipt (rewrites history)."""
+    result = open_repo().purge(fact_id, agent=agent, yes=yes)
+    if json_out:
+        print_json(result)
+        return
+    console.print(f"purged {result.id}: {len(result.blobs)} version(s), "
+                  f"{result.commits_rewritten} commit(s) rewritten on {len(result.refs)} ref(s)")  # fmt: skip

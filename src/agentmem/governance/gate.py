@@ -1,0 +1,49 @@
+"""The commit gate: every commit (transactions, merges, reverts, resolutions, governance
+files) passes `check` before its ref moves. Later CI gates hook in here too."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..errors import AgentmemError, PermissionDenied
+from ..fact import Fact
+from ..store import GitStore, Signature, parse_fact_path
+from .visibility import load_policy
+
+PROMOTED = "promote:"  # the `source` prefix of a promoted fact (see promotion.py)
+
+
+def check(
+    store: GitStore, branch: bytes, head: bytes, changes: Mapping[bytes, bytes | None],
+    sig: Signature,
+) -> None:  # fmt: skip
+    """`PermissionDenied` unless `sig.agent` may make every change on `branch` under the policy
+    committed at `head`: a fact needs the write right on its scope (a promotion the promote
+    right), any other file (the policy, the quarantine list, repo.toml) needs an admin.
+    Proposal branches (``proposals/*``) take any fact: they are not memory until accepted."""
+    policy = load_policy(store, head)
+    if not policy.exists:
+        return  # no policy: everyone may do everything, setting the first policy included
+    if branch.startswith(b"refs/heads/proposals/") and all(parse_fact_path(p) for p in changes):
+        return
+    agent = sig.agent
+    for path, data in changes.items():
+        parsed = parse_fact_path(path)
+        if parsed is None:
+            if not policy.is_admin(agent):
+                what = path.decode("utf-8", "replace")
+                raise PermissionDenied(f"agent {agent} may not change {what} (admins only)")
+            continue
+        scope = parsed[0]
+        action = "write"
+        if data is not None and _promoted(data) and store.lookup(store.commit(head).tree, path) is None:
+            action = "promote"
+        policy.require(agent, action, scope)
+
+
+def _promoted(data: bytes) -> bool:
+    try:
+        source = Fact.from_bytes(data).source
+    except AgentmemError:
+        return False  # not a fact: validation refuses it elsewhere
+    return bool(source and source.startswith(PROMOTED))

@@ -1,0 +1,109 @@
+"""Promotion: copy a fact into a wider scope as a new fact derived from it, with the promotion
+in its provenance (``source = "promote:<scope>/<id>@<commit>"``, ``derived_from = [id]``).
+
+Promoting needs the promote right on the target scope (the gate checks it). With `propose`,
+the new fact goes to the branch ``proposals/<agent>`` instead, which anyone may write (it is
+not memory until accepted); `review` lists proposals as fact diffs, `accept` copies chosen
+facts onto the reviewer's branch (the reviewer needs the promote right) and `reject` drops them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dulwich.graph import find_merge_base
+
+from ..diff import FactDiff, diff_commits
+from ..errors import NotFound
+from ..fact import Fact, parse_scope
+from ..refs import delete_branch
+from ..transaction import WriteResult
+from .gate import PROMOTED
+
+if TYPE_CHECKING:
+    from ..repo import Repo
+    from ..session import Session
+
+PROPOSALS = "proposals/"
+
+
+@dataclass
+class Proposal:
+    branch: str
+    agent: str
+    changes: list[FactDiff] = field(default_factory=list)
+
+
+def promote(session: Session, fact_id: str, to: str, *, propose: bool = False) -> WriteResult:
+    original = session.get(fact_id)
+    target = parse_scope(to)
+    fields = {
+        "kind": original.kind, "tags": original.tags, "meta": dict(original.meta),
+        "derived_from": [original.id],
+        "source": f"{PROMOTED}{original.scope}/{original.id}@{session.tip().decode()[:12]}",
+    }  # fmt: skip
+    message = f"promote {original.id} from {original.scope} to {target}"
+    writer = session
+    if propose:
+        branch = f"{PROPOSALS}{session.agent}"
+        store = session.repo.store
+        if store.ref_value(f"refs/heads/{branch}".encode()) is None:
+            session.repo.create_branch(branch, session.tip().decode())
+        writer = session.repo.as_agent(session.agent, run=session.run, trace=session.trace,
+                                       branch=branch)  # fmt: skip
+        message = "propose: " + message
+    return writer.remember(original.text, target, message=message, **fields)
+
+
+def proposals(repo: Repo, into: str) -> list[Proposal]:
+    """Every `proposals/*` branch with the facts it adds or changes relative to `into`."""
+    store = repo.store
+    target = store.resolve(into)
+    found = []
+    for ref in repo.branches():
+        if not ref.name.startswith(PROPOSALS):
+            continue
+        tip = store.resolve(ref.name)
+        bases = find_merge_base(store.git, [target, tip])
+        diff = diff_commits(store, bases[0] if bases else None, tip)
+        found.append(Proposal(ref.name, ref.name[len(PROPOSALS):], diff.changes))
+    return found
+
+
+def _proposal(repo: Repo, into: str, name: str) -> Proposal:
+    branch = name if name.startswith(PROPOSALS) else PROPOSALS + name
+    for proposal in proposals(repo, into):
+        if proposal.branch == branch:
+            return proposal
+    raise NotFound(f"no proposal {name}")
+
+
+def accept(session: Session, name: str, ids: list[str] | None = None) -> list[str]:
+    """Copy the chosen facts (default: all) of proposal `name` onto the session's branch, in
+    one commit by the reviewer; the proposal branch goes once nothing is left in it."""
+    proposal = _proposal(session.repo, session.branch, name)
+    chosen = [c for c in proposal.changes if c.new is not None and (ids is None or c.id in ids)]
+    missing = set(ids or ()) - {c.id for c in chosen}
+    if missing:
+        raise NotFound(f"proposal {name} has no fact {sorted(missing)[0]}")
+    with session.transaction(f"accept {len(chosen)} fact(s) from {proposal.branch}") as tx:
+        for change in chosen:
+            assert change.new is not None
+            tx.put(Fact.from_dict(change.new))
+    if ids is None or len(chosen) == len(proposal.changes):
+        delete_branch(session.repo.store, proposal.branch)
+    return [c.id for c in chosen]
+
+
+def reject(session: Session, name: str, ids: list[str] | None = None) -> list[str]:
+    """Drop the chosen facts (default: the whole proposal)."""
+    proposal = _proposal(session.repo, session.branch, name)
+    if ids is None:
+        delete_branch(session.repo.store, proposal.branch)
+        return [c.id for c in proposal.changes]
+    writer = session.repo.as_agent(session.agent, branch=proposal.branch)
+    with writer.transaction(f"reject {len(ids)} proposed fact(s)") as tx:
+        for fact_id in ids:
+            tx.forget(fact_id)
+    return ids

@@ -1,0 +1,62 @@
+"""The quarantine list: `.agentmem/quarantine.json`, committed, so every change is reviewable.
+
+An entry names a fact and its blast radius at the time (every fact derived from it, on the
+branch and in history). Every fact listed, and any fact derived from one of them later, is
+hidden from every read at once; `release` removes the entry. Format in docs/format.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..errors import CorruptObject, NotFound
+from ..fact import Fact
+
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    id: str
+    hidden: tuple[str, ...]
+    by: str
+    at: str
+    reason: str = ""
+
+
+@dataclass
+class QuarantineList:
+    entries: list[QuarantineEntry] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, text: str) -> QuarantineList:
+        try:
+            data = json.loads(text)
+            return cls([QuarantineEntry(e["id"], tuple(e["hidden"]), e["by"], e["at"],
+                                        e.get("reason", "")) for e in data["entries"]])  # fmt: skip
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CorruptObject(f"quarantine.json is unreadable: {exc}") from None
+
+    def to_text(self) -> str:
+        data: dict[str, Any] = {"version": VERSION, "entries": [asdict(e) for e in self.entries]}
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+    @property
+    def hidden(self) -> frozenset[str]:
+        return frozenset(i for e in self.entries for i in (e.id, *e.hidden))
+
+    def hides(self, fact: Fact) -> bool:
+        hidden = self.hidden
+        return fact.id in hidden or any(source in hidden for source in fact.derived_from)
+
+    def add(self, entry: QuarantineEntry) -> None:
+        self.entries = [e for e in self.entries if e.id != entry.id] + [entry]
+
+    def release(self, fact_id: str) -> QuarantineEntry:
+        for entry in self.entries:
+            if entry.id == fact_id:
+                self.entries.remove(entry)
+                return entry
+        raise NotFound(f"fact {fact_id} is not quarantined")

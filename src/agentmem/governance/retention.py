@@ -1,0 +1,58 @@
+"""Retention: a fact's own `expires_at` and its scope's time to live (policy ``[retention]``).
+
+Expired facts are hidden from every read and search at once; `expire` commits their removal
+(history keeps them). A scope's time to live counts from the fact's last write (`updated_at`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from ..fact import Fact
+from .policy import Policy
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+
+def parse_time(value: str) -> datetime:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def expired(fact: Fact, policy: Policy, now: datetime) -> bool:
+    """Whether `fact` is past its own expiry or its scope's time to live at `now`."""
+    if fact.expires_at and parse_time(fact.expires_at) <= now:
+        return True
+    ttl = policy.ttl(fact.scope)
+    return ttl is not None and parse_time(fact.updated_at) + timedelta(seconds=ttl) <= now
+
+
+@dataclass
+class Expired:
+    """What `expire` removed (or, with `dry_run`, would remove)."""
+
+    ids: list[str] = field(default_factory=list)
+    commit: str | None = None
+    dry_run: bool = False
+
+
+def expire(session: Session, *, dry_run: bool = False) -> Expired:
+    """Forget, in one commit on the session's branch, every fact past its expiry or its
+    scope's time to live (history keeps them)."""
+    from .visibility import load_policy
+
+    snapshot = session.snapshot()
+    policy = load_policy(session.repo.store, snapshot.commit_id)
+    now = datetime.now(UTC)
+    found = Expired([f.id for f in snapshot.facts() if expired(f, policy, now)], dry_run=dry_run)
+    if dry_run or not found.ids:
+        return found
+    with session.transaction(f"expire {len(found.ids)} fact(s)") as tx:
+        for fact_id in found.ids:
+            tx.forget(fact_id)
+    assert tx.result is not None
+    found.commit = tx.result.commit
+    return found

@@ -1,0 +1,106 @@
+"""Trace: a fact's blast radius. Where it came from (blame), every fact derived from it
+transitively (on the branch and in its history, across scopes, forgotten ones included), and
+every agent and run that read it or a derived fact, with when and at which commit (receipts).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..history import changes_between, walk
+from ..lineage import Blame, blame
+from .receipts import Receipt
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+
+@dataclass
+class TracedFact:
+    """A fact in the blast radius: `via` is the source that put it there; `present` whether the
+    branch still holds it; `commit` the first commit (oldest) that wrote it."""
+
+    id: str
+    scope: str
+    summary: str
+    via: str | None
+    present: bool
+    commit: str
+
+
+@dataclass
+class TraceRead:
+    """One read of a fact in the radius: who, in which run and trace, when, at which commit."""
+
+    fact: str
+    agent: str
+    run: str | None
+    trace: str | None
+    op: str
+    commit: str
+    time: str
+
+
+@dataclass
+class Trace:
+    id: str
+    origin: Blame
+    derived: list[TracedFact] = field(default_factory=list)  # the fact first, then breadth-first
+    reads: list[TraceRead] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str]:
+        return [d.id for d in self.derived]
+
+    @property
+    def readers(self) -> list[tuple[str, str | None]]:
+        """(agent, run) pairs that read a fact of the radius, first read first."""
+        return list(dict.fromkeys((r.agent, r.run) for r in self.reads))
+
+
+def trace(session: Session, fact_id: str) -> Trace:
+    """The blast radius of `fact_id` as seen from the session's branch."""
+    store = session.repo.store
+    tip = session.tip()
+    known: dict[str, TracedFact] = {}  # every fact version in history: id -> newest-seen info
+    children: dict[str, set[str]] = {}
+    read_blobs: set[bytes] = set()
+    for commit in walk(store, tip):  # newest first: the last assignment is the oldest commit
+        parent = store.commit(commit.parents[0]).tree if commit.parents else None
+        for change in changes_between(store, parent, commit.tree):
+            if change.new_blob is None or change.new_blob.encode() in read_blobs:
+                continue
+            read_blobs.add(change.new_blob.encode())
+            fact = store.read_fact(change.new_blob.encode())
+            for source in fact.derived_from:
+                children.setdefault(source, set()).add(fact.id)
+            entry = known.get(fact.id)
+            if entry is None:
+                known[fact.id] = TracedFact(fact.id, fact.scope, fact.summary, None, False,
+                                            commit.id.decode())  # fmt: skip
+            else:
+                entry.commit = commit.id.decode()
+    snapshot = session.snapshot()
+    origin = blame(store, tip, fact_id)
+    root = known.get(fact_id) or TracedFact(fact_id, origin.scope, origin.text[:72], None, False,
+                                             origin.introduced.id)  # fmt: skip
+    found = [root]
+    seen = {fact_id}
+    queue = deque([fact_id])
+    while queue:
+        current = queue.popleft()
+        for child in sorted(children.get(current, ())):
+            if child not in seen and child in known:
+                seen.add(child)
+                item = known[child]
+                item.via = current
+                found.append(item)
+                queue.append(child)
+    for item in found:
+        item.present = snapshot.locate(item.id, item.scope) is not None
+    receipts: list[Receipt] = session.repo.receipts.read(fact_ids=seen)
+    reads = [TraceRead(fact, r.agent, r.run, r.trace, r.op, r.commit, r.time)
+             for r in receipts for fact in r.fact_ids if fact in seen]  # fmt: skip
+    return Trace(fact_id, origin, found, reads)

@@ -1,0 +1,348 @@
+"""The acting agent: `repo.as_agent("billing", run=..., trace=..., branch=...)`.
+
+Every read and write of an agent goes through its `Session`:
+
+- one read path: every fact that leaves the store (a snapshot, `ls`, `show`, log, blame, diff,
+  search hits, merge conflicts, bisect) is filtered by `Visibility` (policy, quarantine,
+  retention) and written to the read receipts, in `_hand_out`;
+- one commit path: every commit passes the gate installed on the store (`governance.gate`), so
+  transactions, merges, reverts and resolutions are checked the same way;
+- one branch: a session writes to ITS branch (``branch=``, ``$AGENTMEM_BRANCH``, else HEAD's
+  branch when the session is made); another agent's `switch` never redirects it.
+
+Identity is declared (like a git author); see docs/governance.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from . import history
+from . import lineage as _lineage
+from . import merge as _merge
+from .diff import DiffResult, FactDiff, diff_commits
+from .errors import InvalidInput, NotFound, PermissionDenied
+from .fact import Fact, parse_scope, validate_id, validate_name
+from .governance.receipts import Receipt
+from .governance.visibility import Visibility
+from .history import CommitInfo
+from .lineage import Blame, Cascade
+from .merge import MergeResult
+from .search import SearchHit
+from .snapshot import Snapshot
+from .store import Signature
+from .transaction import CommitResult, Transaction, WriteResult
+
+if TYPE_CHECKING:
+    from .governance.trace import Trace
+    from .repo import Repo
+
+BRANCH_ENV = "AGENTMEM_BRANCH"
+
+
+class Session:
+    """One agent (with its run, trace and branch) acting on a repository."""
+
+    def __init__(
+        self, repo: Repo, agent: str, *, run: str | None = None, trace: str | None = None,
+        branch: str | None = None, governed: bool = True,
+    ) -> None:  # fmt: skip
+        self.repo = repo
+        self.agent = validate_name(agent, "agent name")
+        self.run, self.trace = run, trace
+        name = branch or os.environ.get(BRANCH_ENV) or repo.branch
+        from .refs import validate_ref_name
+
+        self.branch = validate_ref_name(name.removeprefix("refs/heads/"))
+        self.governed = governed  # False: the library's owner reading (no policy, no receipts)
+
+    def __repr__(self) -> str:
+        return f"Session(agent={self.agent!r}, run={self.run!r}, branch={self.branch!r})"
+
+    @property
+    def ref(self) -> bytes:
+        return f"refs/heads/{self.branch}".encode()
+
+    def tip(self) -> bytes:
+        tip = self.repo.store.ref_value(self.ref)
+        if tip is None:
+            raise NotFound(f"branch {self.branch} does not exist")
+        return tip
+
+    def visibility(self) -> Visibility:
+        """What this session may see now (governance state at the tip of its branch)."""
+        return Visibility.load(self.repo.store, self.agent if self.governed else None, self.tip())
+
+    def snapshot(self, at: str | None = None) -> Snapshot:
+        return Snapshot(self.repo.store, self.tip() if at is None else self.repo.store.resolve(at))
+
+    # -- the read path ---------------------------------------------------------------------
+
+    def _hand_out(
+        self, op: str, commit: str, facts: Iterable[tuple[Fact, str]], query: str | None = None
+    ) -> None:
+        """The one point where facts leave the store: record the read receipt."""
+        if not self.governed or not self.repo.config["receipts"].get("enabled", True):
+            return
+        receipt = Receipt(self.agent, op, commit, [(f.id, blob) for f, blob in facts], self.run,
+                          self.trace, query)  # fmt: skip
+        self.repo.receipts.append(receipt)
+
+    def get(self, fact_id: str, at: str | None = None, scope: str | None = None) -> Fact:
+        """The fact at `at` (default: the session's branch); `NotFound` if absent or hidden."""
+        snap = self.snapshot(at)
+        found = snap.locate(fact_id, scope)
+        fact = None if found is None else self.repo.store.read_fact(found[1])
+        if fact is None or not self.visibility().shows(fact):
+            where = f" in scope {scope}" if scope else ""
+            raise NotFound(f"no fact {fact_id}{where} at {snap.commit[:12]}")
+        assert found is not None
+        self._hand_out("show", snap.commit, [(fact, found[1].decode())], fact_id)
+        return fact
+
+    def facts(
+        self, scope: str | None = None, at: str | None = None, *, limit: int | None = None
+    ) -> list[Fact]:
+        """The facts this agent may read (of one scope; `PermissionDenied` for a scope it may not)."""
+        vis = self.visibility()
+        if scope is not None:
+            scope = parse_scope(scope)
+            if not vis.can_read(scope):
+                raise PermissionDenied(f"agent {self.agent} may not read scope {scope}")
+        snap = self.snapshot(at)
+        store = self.repo.store
+        handed: list[tuple[Fact, str]] = []
+        if scope is None or scope in snap.scopes:
+            for _path, blob in store.entries(snap.tree_id, scope):
+                if limit is not None and len(handed) >= limit:
+                    break
+                fact = store.read_fact(blob)
+                if vis.shows(fact):
+                    handed.append((fact, blob.decode()))
+        self._hand_out("ls", snap.commit, handed, scope)
+        return [fact for fact, _blob in handed]
+
+    def search(
+        self, query: str, *, at: str | None = None, scope: str | None = None,
+        author: str | None = None, kind: str | None = None, k: int = 10, mode: str = "hybrid",
+        daemon: bool = False, progress: Any = None,
+    ) -> list[SearchHit]:  # fmt: skip
+        """Ranked hits this agent may read; the search service applies the filter itself."""
+        if scope is not None and not self.visibility().can_read(parse_scope(scope)):
+            raise PermissionDenied(f"agent {self.agent} may not read scope {scope}")
+        params = {"query": query, "at": at or self.branch, "scope": scope, "agent": author,
+                  "kind": kind, "k": k, "mode": mode,
+                  "reader": {"agent": self.agent if self.governed else None,
+                             "branch": self.branch}}  # fmt: skip
+        found = self.repo._search_call("search", params, daemon, progress=progress)
+        hits = [SearchHit.from_dict(hit) for hit in found]
+        if hits:
+            self._hand_out("search", hits[0].commit,
+                           [(h.fact, _blob_id(h.fact)) for h in hits], query)  # fmt: skip
+        else:
+            self._hand_out("search", self.snapshot(at).commit, [], query)
+        return hits
+
+    def log(
+        self, fact_id: str | None = None, *, n: int | None = None, at: str | None = None,
+        scope: str | None = None, author: str | None = None, follow: bool = False,
+    ) -> list[CommitInfo]:  # fmt: skip
+        """Commits of the branch (or of one fact), newest first, without those that touched a
+        fact this agent may not see (their messages may quote it)."""
+        if n is not None and n < 0:
+            raise InvalidInput("-n must be zero or more")
+        head = self.snapshot(at).commit_id
+        vis = self.visibility()
+        if fact_id is not None:
+            self._visible_in_history(fact_id, head, scope, vis)
+        if not (vis.restricted or vis.quarantine.entries):
+            return history.log(self.repo.store, head, limit=n, agent=author, fact_id=fact_id,
+                               scope=scope, follow=follow)  # fmt: skip
+        commits = history.log(self.repo.store, head, agent=author, fact_id=fact_id, scope=scope,
+                              follow=follow)  # fmt: skip
+        shown = [c for c in commits if self._commit_visible(c, vis)]
+        return shown if n is None else shown[:n]
+
+    def _commit_visible(self, info: CommitInfo, vis: Visibility) -> bool:
+        store = self.repo.store
+        changes = history.commit_info(store, info.id.encode(), with_changes=True).changes
+        for change in changes:
+            if not vis.can_read(change.scope):
+                return False
+            if vis.quarantine.entries:
+                blob = change.new_blob or change.old_blob
+                if blob is not None and vis.quarantine.hides(store.read_fact(blob.encode())):
+                    return False
+        return True
+
+    def _visible_in_history(
+        self, fact_id: str, head: bytes, scope: str | None, vis: Visibility
+    ) -> None:
+        """`NotFound`, worded as for a fact that never existed, unless this agent may see it."""
+        commit, path = history.newest_holding(self.repo.store, head, validate_id(fact_id), scope)
+        blob = self.repo.store.lookup(self.repo.store.commit(commit).tree, path)
+        assert blob is not None
+        fact = self.repo.store.read_fact(blob)
+        if not vis.can_read(fact.scope) or vis.quarantine.hides(fact):
+            raise NotFound(f"fact {fact_id} never existed in the history of {head.decode()[:12]}")
+
+    def blame(self, fact_id: str, at: str | None = None, scope: str | None = None) -> Blame:
+        """Blame a fact; sources this agent may not see are listed as never found."""
+        head = self.snapshot(at).commit_id
+        vis = self.visibility()
+        self._visible_in_history(fact_id, head, scope, vis)
+        result = _lineage.blame(self.repo.store, head, fact_id, scope)
+        _prune_blame(result, vis)
+        self._hand_out("blame", head.decode(), [], fact_id)
+        return result
+
+    def diff(
+        self, old: str | None = None, new: str | None = None, *, scope: str | None = None,
+        stat: bool = False,
+    ) -> DiffResult:  # fmt: skip
+        """Facts that differ from `old` to `new` (default: the session's branch), those this
+        agent may see."""
+        store = self.repo.store
+        new_id = self.snapshot(new).commit_id
+        if old is None:
+            parents = store.commit(new_id).parents
+            old_id = parents[0] if parents else None
+        else:
+            old_id = store.resolve(old)
+        vis = self.visibility()
+        if scope is not None and not vis.can_read(parse_scope(scope)):
+            raise PermissionDenied(f"agent {self.agent} may not read scope {scope}")
+        result = diff_commits(store, old_id, new_id, scope=scope, with_facts=not stat)
+        hidden = vis.quarantine.hidden
+
+        def shown(change: FactDiff) -> bool:
+            sources = {s for v in (change.old, change.new) if v for s in v.get("derived_from", ())}
+            return vis.can_read(change.scope) and change.id not in hidden and not sources & hidden
+
+        result.changes = [c for c in result.changes if shown(c)]
+        return result
+
+    def _filter_merge(self, result: MergeResult) -> MergeResult:
+        """Conflicts and taken facts this agent may not see are left out of what it is shown."""
+        vis = self.visibility()
+        result.conflicts = [c for c in result.conflicts if vis.can_read(c.scope)]
+        return result
+
+    def merge_status(self) -> MergeResult:
+        return self._filter_merge(_merge.pending(self.repo.store, self.repo.local_dir))
+
+    def trace_fact(self, fact_id: str) -> Trace:
+        """The blast radius of a fact: its origin, every fact derived from it (on the branch
+        and in history, across scopes) and every agent and run that read one of them."""
+        from .governance.trace import trace
+
+        self._visible_in_history(fact_id, self.tip(), None, self.visibility())
+        return trace(self, fact_id)
+
+    def commit_file(self, path: str, data: bytes | None, message: str) -> str | None:
+        """Commit one governance file (policy, quarantine list) on the session's branch; the
+        gate decides whether this agent may."""
+        commit = self.repo.store.commit_changes(self.ref, self.tip(), {path.encode(): data},
+                                                self.signature(message))  # fmt: skip
+        return None if commit is None else commit.decode()
+
+    # -- the commit path --------------------------------------------------------------------
+
+    def signature(self, message: str) -> Signature:
+        return Signature(self.agent, message, self.run, self.trace)
+
+    def transaction(self, message: str = "") -> Transaction:
+        """``with session.transaction() as tx:`` commits the block's writes at once."""
+        return Transaction(self.repo.store, self.ref, self.agent, message, self.run, self.trace)
+
+    def remember(self, text: str, scope: str = "shared", *, message: str = "", **fields: Any) -> WriteResult:
+        with self.transaction(message) as tx:
+            written = tx.remember(text, scope, **fields)
+        assert tx.result is not None
+        written.commit = tx.result.commit
+        return written
+
+    def update(self, fact_id: str, *, message: str = "", **fields: Any) -> WriteResult:
+        self._writable(fact_id)
+        with self.transaction(message) as tx:
+            written = tx.update(fact_id, **fields)
+        assert tx.result is not None
+        written.commit = tx.result.commit
+        return written
+
+    def forget(self, fact_id: str, *, message: str = "") -> CommitResult:
+        self._writable(fact_id)
+        with self.transaction(message) as tx:
+            tx.forget(fact_id)
+        assert tx.result is not None
+        return tx.result
+
+    def _writable(self, fact_id: str) -> None:
+        """A fact this agent cannot see is 'not found' for a write too (no guessing by writes)."""
+        snap = self.snapshot()
+        fact = snap.find(fact_id)
+        if fact is None or not self.visibility().can_read(fact.scope):
+            raise NotFound(f"no fact {fact_id} at {snap.commit[:12]}")
+
+    def forget_cascade(self, fact_id: str, *, dry_run: bool = False, message: str = "") -> Cascade:
+        """Forget a fact and everything derived from it in one commit (`dry_run`: list only)."""
+        self._writable(fact_id)
+        facts = _lineage.derived_from(self.snapshot(), fact_id)
+        cascade = Cascade(fact_id, facts, dry_run=dry_run)
+        if dry_run:
+            return cascade
+        text = message or f"forget {fact_id} and {len(facts) - 1} derived fact(s)"
+        with self.transaction(text) as tx:
+            for fact in facts:
+                tx.forget(fact.id)
+        assert tx.result is not None
+        cascade.commit = tx.result.commit
+        return cascade
+
+    def promote(self, fact_id: str, to: str, *, propose: bool = False) -> WriteResult:
+        from .governance.promotion import promote
+
+        return promote(self, fact_id, to, propose=propose)
+
+    def merge(self, other: str, *, strategy: str | None = None, message: str = "") -> MergeResult:
+        """Three-way merge of `other` into the session's branch, fact by fact."""
+        sig = self.signature(message or f"merge {other} into {self.branch}")
+        result = _merge.merge(self.repo.store, self.repo.local_dir, self.ref, other, sig, strategy)
+        return self._filter_merge(result)
+
+    def revert(self, commit: str, *, strategy: str | None = None, message: str = "") -> MergeResult:
+        """A new commit on the session's branch undoing `commit` fact by fact."""
+        info = history.commit_info(self.repo.store, self.repo.store.resolve(commit))
+        default = f'revert "{info.subject}"\n\nThis reverts commit {info.id}.'
+        sig = self.signature(message or default)
+        result = _merge.revert(self.repo.store, self.repo.local_dir, self.ref, info.id, sig,
+                               strategy)  # fmt: skip
+        return self._filter_merge(result)
+
+    def resolve_conflict(self, fact_id: str, take: str, text: str | None = None) -> Any:
+        state = _merge.merge_state(self.repo.local_dir)
+        scopes = {c["id"]: c["scope"] for c in (state or {}).get("conflicts", [])}
+        if fact_id in scopes and not self.visibility().can_read(scopes[fact_id]):
+            raise NotFound(f"no conflict on fact {fact_id}")
+        return _merge.resolve(self.repo.store, self.repo.local_dir, fact_id, take, text, self.agent)
+
+
+def _prune_blame(node: Blame, vis: Visibility) -> None:
+    kept = []
+    for source in node.sources:
+        if vis.can_read(source.scope) and source.id not in vis.quarantine.hidden:
+            _prune_blame(source, vis)
+            kept.append(source)
+        else:
+            node.missing.append(source.id)
+    node.sources = kept
+
+
+def _blob_id(fact: Fact) -> str:
+    """The git blob id of a fact's canonical file (what a search hit handed out)."""
+    import hashlib
+
+    data = fact.to_bytes()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()

@@ -1,0 +1,180 @@
+"""The committed policy on every read and write: an agent cannot read another's private scope
+through any interface, a denied write changes nothing (exit 5), a policy change is a commit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+from agentmem import NotFound, PermissionDenied, Repo
+from agentmem.service import call
+from conftest import invoke
+from test_search import use_fake_model
+
+POLICY = """
+default = "deny"
+admins = ["admin"]
+[agents.support]
+read = ["shared", "user:*", "agent:{agent}"]
+write = ["shared", "user:*", "agent:{agent}"]
+[agents.billing]
+read = ["shared", "agent:{agent}"]
+write = ["shared", "agent:{agent}"]
+promote = ["shared"]
+[agents."ops-*"]
+read = ["shared"]
+[agents.admin]
+read = ["*"]
+write = ["*"]
+promote = ["*"]
+"""
+SECRET = "Support escalation password is hunter2"
+
+
+@pytest.fixture
+def gov(repo: Repo) -> Iterator[tuple[Repo, str, str]]:
+    """A repository with the policy, one private fact of support's and a shared fact."""
+    repo = use_fake_model(repo)
+    repo.policy.set(POLICY, agent="admin")
+    secret = repo.as_agent("support").remember(SECRET, "agent:support").id
+    shared = repo.as_agent("support").remember("The office opens at 9", "shared").id
+    yield repo, secret, shared
+    call(repo.root, "stop", {}, start=False)
+
+
+def _same_not_found(cli: CliRunner, *args: str, secret: str) -> None:
+    """The hidden fact and a fact that never existed give the same exit code and message."""
+    code, out, err = invoke(cli, *args)
+    absent = "0" * 26
+    code2, out2, err2 = invoke(cli, *[absent if a == secret else a for a in args])
+    assert code == code2 == 3 and out == out2 == ""
+    assert err.replace(secret, absent) == err2 and err.count("\n") == 1
+
+
+def test_policy_change_is_a_commit_by_an_admin(gov: tuple[Repo, str, str], cli: CliRunner) -> None:
+    repo, _secret, _shared = gov
+    assert repo.policy.show() == POLICY
+    commit = repo.log(n=3)[-1]
+    assert commit.agent == "admin" and commit.subject == "set policy"
+    head = repo.resolve()
+    with pytest.raises(PermissionDenied):
+        repo.policy.set(POLICY.replace('"deny"', '"allow"'), agent="support")
+    code, out, err = invoke(cli, "policy", "set", "-", "--agent", "billing", input=POLICY)
+    assert code == 5 and err.startswith("error:") and err.count("\n") == 1
+    assert repo.resolve() == head
+    code, out, _ = invoke(cli, "policy", "explain", "ops-7", "read", "shared")
+    assert code == 0 and 'agents."ops-*"' in out and "allow" in out
+    code, out, _ = invoke(cli, "policy", "explain", "billing", "read", "agent:support", "--json")
+    assert json.loads(out)["allowed"] is False
+
+
+def test_denied_write_and_promote_exit_5_and_change_nothing(
+    gov: tuple[Repo, str, str], cli: CliRunner
+) -> None:
+    repo, secret, shared = gov
+    head = repo.resolve()
+    with pytest.raises(PermissionDenied):
+        repo.as_agent("billing").remember("I write into support's memory", "agent:support")
+    for args in (
+        ("remember", "x", "--scope", "agent:support", "--agent", "billing"),
+        ("remember", "x", "--scope", "user:bob", "--agent", "ops-1"),
+        ("promote", shared, "--to", "user:bob", "--agent", "billing"),
+        ("ls", "--scope", "agent:support", "--agent", "billing"),
+    ):
+        code, out, err = invoke(cli, *args)
+        assert code == 5 and out == "" and err.startswith("error:") and err.count("\n") == 1, args
+    assert repo.resolve() == head
+    # an unreadable fact cannot be changed either, and looks absent
+    _same_not_found(cli, "forget", secret, "--agent", "billing", secret=secret)
+    _same_not_found(cli, "update", secret, "--text", "y", "--agent", "billing", secret=secret)
+    assert repo.resolve() == head
+
+
+def test_no_interface_shows_another_agents_private_scope(
+    gov: tuple[Repo, str, str], cli: CliRunner
+) -> None:
+    repo, secret, shared = gov
+    derived = repo.as_agent("support").remember("Ask support for the password", "shared",
+                                                 derived_from=[secret]).id  # fmt: skip
+    for args in (("show", secret), ("log", secret), ("blame", secret)):
+        _same_not_found(cli, *args, "--agent", "billing", secret=secret)
+    outputs = []
+    for args in (("ls",), ("log",), ("diff", "HEAD~4"), ("blame", derived),
+                 ("search", "password hunter2", "--no-daemon"), ("search", "password hunter2")):
+        code, out, err = invoke(cli, *args, "--agent", "billing", "--json")
+        assert code == 0, (args, err)
+        outputs.append(out)
+        assert "hunter2" not in out and secret not in out.replace(f'"{secret}"', ""), args
+    blame = json.loads(outputs[3])
+    assert blame["sources"] == [] and blame["missing"] == [secret]
+    assert shared in outputs[0] and derived in outputs[0]
+    code, _out, err = invoke(cli, "bisect", "--contains", "hunter2", "--agent", "billing")
+    assert code == 3
+    # the owner of the scope sees it everywhere
+    code, out, _ = invoke(cli, "search", "password hunter2", "--agent", "support", "--json")
+    assert code == 0 and json.loads(out)[0]["fact"]["id"] == secret
+    assert repo.as_agent("support").get(secret).text == SECRET
+    with pytest.raises(NotFound):
+        repo.as_agent("billing").get(secret)
+
+
+def test_the_service_filters_by_itself(gov: tuple[Repo, str, str]) -> None:
+    """A client that sends its identity and no filter still gets only what it may read."""
+    repo, secret, _shared = gov
+    params = {"query": "password hunter2", "at": "main", "k": 10, "mode": "hybrid",
+              "reader": {"agent": "billing", "branch": "main"}}  # fmt: skip
+    hits = call(repo.root, "search", params)
+    assert hits and all(h["fact"]["scope"] == "shared" for h in hits)
+    assert all(h["keyword_rank"] in (None, 1, 2) for h in hits)
+    owner = call(repo.root, "search", {**params, "reader": {"agent": "support", "branch": "main"}})
+    assert secret in [h["fact"]["id"] for h in owner]
+
+
+def test_merge_conflict_on_a_private_fact_is_not_shown(gov: tuple[Repo, str, str], cli: CliRunner) -> None:
+    repo, secret, _shared = gov
+    repo.create_branch("side")
+    repo.as_agent("support", branch="side").update(secret, text=SECRET + " (side)")
+    repo.as_agent("support").update(secret, text=SECRET + " (main)")
+    code, out, err = invoke(cli, "merge", "side", "--agent", "billing", "--json")
+    assert code == 4 and "hunter2" not in out + err and secret not in out + err
+    assert json.loads(out)["conflicts"] == []
+    code, out, _ = invoke(cli, "merge", "--agent", "billing", "--json")
+    assert "hunter2" not in out
+    code, out, _ = invoke(cli, "merge", "--agent", "support", "--json")
+    assert "hunter2" in out
+    invoke(cli, "merge", "--abort")
+    head = repo.resolve()
+    code, _out, err = invoke(cli, "merge", "side", "--agent", "billing", "--strategy", "theirs")
+    assert code == 5 and repo.resolve() == head
+
+
+def test_identity_from_the_environment_on_the_command_line(gov: tuple[Repo, str, str]) -> None:
+    repo, secret, _shared = gov
+    env = {**os.environ, "AGENTMEM_REPO": str(repo.root), "AGENTMEM_AGENT": "billing"}
+    shown = subprocess.run([sys.executable, "-m", "agentmem", "show", secret], env=env,
+                           capture_output=True, text=True)  # fmt: skip
+    assert shown.returncode == 3 and "hunter2" not in shown.stdout + shown.stderr
+    env["AGENTMEM_AGENT"] = "support"
+    shown = subprocess.run([sys.executable, "-m", "agentmem", "show", secret], env=env,
+                           capture_output=True, text=True)  # fmt: skip
+    assert shown.returncode == 0 and "hunter2" in shown.stdout
+
+
+def test_no_policy_behaves_as_before(repo: Repo, cli: CliRunner) -> None:
+    written = repo.as_agent("anyone").remember("Private note", "agent:someone-else")
+    code, out, _ = invoke(cli, "show", written.id, "--agent", "stranger")
+    assert code == 0 and "Private note" in out
+
+
+def test_bad_policy_is_refused(repo: Repo, cli: CliRunner) -> None:
+    head = repo.resolve()
+    for text in ('default = "maybe"', "[agents.x]\nread = 3", "[retention]\n'run:*' = 'soon'", "[[x"):
+        code, _out, err = invoke(cli, "policy", "set", "-", "--agent", "admin", input=text)
+        assert code == 2 and err.count("\n") == 1, text
+    assert repo.resolve() == head

@@ -1,0 +1,89 @@
+"""Purge: after `purge --yes` and `git gc --prune=now`, no object and no file under .git holds
+the secret; every other fact is unchanged; `git fsck` is clean; the purge is recorded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from agentmem import InvalidInput, NotFound, PermissionDenied, Repo
+from conftest import fsck, git, invoke
+
+SECRET = "The root password is correct-horse-battery-staple-4711"
+NEEDLE = b"correct-horse-battery"
+
+
+def _everything(repo: Repo) -> bytes:
+    """Every object's content plus every file under .git and .agentmem."""
+    objects = subprocess.run(["git", "cat-file", "--batch-all-objects", "--batch"], cwd=repo.root,
+                             check=True, capture_output=True).stdout  # fmt: skip
+    files = b"".join(p.read_bytes() for root in (repo.root / ".git", repo.local_dir)
+                     for p in Path(root).rglob("*") if p.is_file())  # fmt: skip
+    return objects + files
+
+
+@pytest.fixture
+def leaked(repo: Repo) -> tuple[Repo, str, dict[str, object]]:
+    """A secret written, read, updated, merged, tagged, reset away, staged and quoted in messages."""
+    keep = repo.as_agent("ops").remember("The deploy window is Tuesday").id
+    secret = repo.as_agent("ops", run="r1").remember(SECRET, "agent:ops").id
+    repo.as_agent("reader", run="r2").get(secret)
+    repo.as_agent("reader", run="r2").facts()
+    repo.create_branch("side")
+    repo.as_agent("ops", branch="side").update(secret, text=SECRET + " (rotated soon)")
+    repo.as_agent("ops", branch="side").remember("Side note")
+    repo.tag("v1")
+    repo.merge("side", agent="ops")
+    repo.as_agent("ops").remember("Derived", derived_from=[secret])
+    repo.as_agent("ops").remember("Rotate it monthly", message=f"about {SECRET}")
+    head = repo.resolve()
+    repo.as_agent("ops").remember("Soon reset away " + SECRET[:30], message=SECRET)
+    repo.reset(head)  # the commit lives on in the reflog only
+    repo.stage({"op": "update", "id": secret, "text": SECRET + "!"})
+    before = {f.id: f for f in repo.facts()}
+    return repo, secret, {"before": before, "keep": keep}
+
+
+def test_purge_erases_every_trace(leaked: tuple[Repo, str, dict[str, object]]) -> None:
+    repo, secret, info = leaked
+    assert NEEDLE in _everything(repo)
+    result = repo.purge(secret, agent="admin", yes=True)
+    assert result.id == secret and len(result.blobs) == 2 and result.commits_rewritten > 3
+    git(repo, "gc", "--prune=now")
+    fsck(repo)
+    assert NEEDLE not in _everything(repo), "the secret is left somewhere"
+    after = {f.id: f for f in Repo(repo.root).facts()}
+    before = info["before"]
+    assert set(before) - set(after) == {secret}  # type: ignore[arg-type]
+    assert all(after[i] == before[i] for i in after)  # type: ignore[index]
+    with pytest.raises(NotFound):
+        Repo(repo.root).get(secret, at="v1")
+    assert Repo(repo.root).staged() == []
+    assert Repo(repo.root).receipts.read(fact_id=secret) == []
+    audit = [json.loads(line) for line in (repo.local_dir / "purge.log").read_text().splitlines()]
+    assert audit[-1]["id"] == secret and audit[-1]["blobs"] == result.blobs
+    assert "correct" not in (repo.local_dir / "purge.log").read_text()
+    purged = git(repo, "show", "main:.agentmem/purged")
+    assert all(blob in purged for blob in result.blobs)
+    assert "remember " + secret + ": [purged]" in git(repo, "log", "--all", "--format=%B")
+
+
+def test_purge_refuses_without_yes_and_for_non_admins(repo: Repo, cli: CliRunner) -> None:
+    secret = repo.as_agent("ops").remember(SECRET).id
+    head = repo.resolve()
+    code, _out, err = invoke(cli, "purge", secret, "--agent", "admin")
+    assert code == 2 and "--yes" in err and repo.resolve() == head
+    with pytest.raises(InvalidInput):
+        repo.purge(secret, agent="admin")
+    repo.policy.set('default = "allow"\nadmins = ["admin"]\n', agent="admin")
+    head = repo.resolve()
+    with pytest.raises(PermissionDenied):
+        repo.purge(secret, agent="ops", yes=True)
+    code, _out, _err = invoke(cli, "purge", "0" * 26, "--yes", "--agent", "admin")
+    assert code == 3 and repo.resolve() == head
+    code, out, _err = invoke(cli, "purge", secret, "--yes", "--agent", "admin", "--json")
+    assert code == 0 and json.loads(out)["id"] == secret

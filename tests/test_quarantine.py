@@ -1,0 +1,84 @@
+"""Quarantine hides a fact and its blast radius from every read at once (a committed list);
+release lifts it. Retention: expiry and scope time to live hide facts; `expire` commits removal."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from agentmem import NotFound, PermissionDenied, Repo
+from agentmem.service import call
+from conftest import invoke
+from test_search import use_fake_model
+
+
+@pytest.fixture
+def radius(repo: Repo):
+    repo = use_fake_model(repo)
+    bad = repo.as_agent("support").remember("The API limit is 10,000 per minute").id
+    child = repo.as_agent("billing").remember("Bill for 10,000 calls", "agent:billing",
+                                              derived_from=[bad]).id  # fmt: skip
+    ok = repo.as_agent("billing").remember("Invoices go out monthly").id
+    yield repo, bad, child, ok
+    call(repo.root, "stop", {}, start=False)
+
+
+def test_quarantine_hides_the_radius_everywhere_then_release(radius, cli: CliRunner) -> None:
+    repo, bad, child, ok = radius
+    code, out, _ = invoke(cli, "quarantine", bad, "--agent", "ir", "--reason", "wrong limit")
+    assert code == 0 and "1 derived" in out
+    info = repo.commit_info("HEAD")
+    assert info.agent == "ir" and [c for c in info.changes] == []
+    assert [(e.id, e.hidden, e.reason) for e in repo.quarantine.list()] == [
+        (bad, (child,), "wrong limit")
+    ]
+    later = repo.as_agent("planner").remember("Plan for 10,000", derived_from=[child]).id
+    for hidden in (bad, child, later):
+        for args in (("show", hidden), ("blame", hidden)):
+            code, _out, _err = invoke(cli, *args, "--agent", "anyone")
+            assert code == 3, args
+    for args in (("ls",), ("search", "10,000 limit"), ("search", "10,000", "--no-daemon"),
+                 ("log",), ("diff", "HEAD~5")):
+        code, out, _ = invoke(cli, *args, "--json", "--agent", "anyone")
+        assert code == 0 and "10,000" not in out, args
+    assert ok in {f.id for f in repo.facts()} and bad not in {f.id for f in repo.facts()}
+    code, out, _ = invoke(cli, "quarantine", "--json")
+    assert [e["id"] for e in json.loads(out)] == [bad]
+    code, out, _ = invoke(cli, "quarantine", "release", bad, "--agent", "ir")
+    assert code == 0 and repo.get(child).id == child and repo.get(later).id == later
+    assert invoke(cli, "quarantine", "release", bad, "--agent", "ir")[0] == 3
+
+
+def test_only_admins_quarantine_under_a_policy(radius) -> None:
+    repo, bad, _child, _ok = radius
+    repo.policy.set('default = "allow"\nadmins = ["ir"]\n', agent="ir")
+    head = repo.resolve()
+    with pytest.raises(PermissionDenied):
+        repo.quarantine.add(bad, agent="billing")
+    assert repo.resolve() == head
+    repo.quarantine.add(bad, agent="ir")
+    with pytest.raises(NotFound):
+        repo.as_agent("billing").get(bad)
+
+
+def test_retention_hides_expired_facts_and_expire_commits_removal(repo: Repo, cli: CliRunner) -> None:
+    old = repo.as_agent("a").remember("Temporary token", "run:r1").id
+    own = repo.as_agent("a").remember("Until 2001", expires_at="2001-01-01T00:00:00Z").id
+    kept = repo.as_agent("a").remember("Forever").id
+    assert repo.get(old).id == old  # no retention yet
+    repo.policy.set('default = "allow"\n[retention]\n"run:*" = "0s"\n', agent="admin")
+    for fact_id in (old, own):
+        with pytest.raises(NotFound):
+            repo.get(fact_id)
+        assert invoke(cli, "show", fact_id)[0] == 3
+    assert {f.id for f in repo.facts()} == {kept}
+    code, out, _ = invoke(cli, "expire", "--dry-run", "--json")
+    assert code == 0 and set(json.loads(out)["ids"]) == {old, own}
+    head = repo.resolve()
+    code, out, _ = invoke(cli, "expire", "--agent", "janitor")
+    assert code == 0 and "removed 2" in out
+    info = repo.commit_info("HEAD")
+    assert info.agent == "janitor" and {c.id for c in info.changes} == {old, own}
+    assert repo.snapshot(head).find(old) is not None  # history keeps it

@@ -1,0 +1,79 @@
+"""Read receipts: every read by an agent (show, ls, search and its hits) is recorded with agent,
+run, trace, operation, query, fact and blob ids, commit and time; append-only, rotated."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from agentmem import NotFound, Repo
+from agentmem.governance.receipts import Receipt, Receipts
+from conftest import git, invoke
+from test_search import use_fake_model
+
+
+def test_reads_through_every_interface_are_recorded(repo: Repo, cli: CliRunner) -> None:
+    repo = use_fake_model(repo)
+    one = repo.as_agent("w").remember("Alice prefers email").id
+    two = repo.as_agent("w").remember("Bob prefers phone").id
+    head = repo.resolve()
+    reader = repo.as_agent("billing", run="run-1", trace="t-9")
+    reader.get(one)
+    reader.facts()
+    hits = reader.search("email", mode="keyword")
+    invoke(cli, "show", two, "--agent", "planner", "--run", "run-2")
+    invoke(cli, "ls", "--agent", "planner", "--run", "run-2")
+    with pytest.raises(NotFound):
+        reader.get("0" * 26)  # nothing handed out: no receipt of a fact
+    got = repo.receipts.read()
+    assert [(r.agent, r.op) for r in got] == [("billing", "show"), ("billing", "ls"),
+                                              ("billing", "search"), ("planner", "show"),
+                                              ("planner", "ls")]  # fmt: skip
+    show = got[0]
+    blob = git(repo, "rev-parse", f"HEAD:{git(repo, 'ls-tree', '-r', '--name-only', 'HEAD').split()[-1]}")
+    assert show.facts[0][0] == one and show.commit == head and show.run == "run-1"
+    assert show.trace == "t-9" and show.time.endswith("Z")
+    all_blobs = set(git(repo, "ls-tree", "-r", "HEAD").split())
+    assert all(b in all_blobs for r in got for _i, b in r.facts)
+    assert blob.strip() in all_blobs
+    assert got[2].query == "email" and [i for i, _b in got[2].facts] == [h.fact.id for h in hits]
+    assert {i for i, _b in got[1].facts} == {one, two}
+    assert [r.agent for r in repo.receipts.read(fact_id=two)] == ["billing", "planner", "planner"]
+    assert [r.op for r in repo.receipts.read(run="run-2")] == ["show", "ls"]
+    code, out, _ = invoke(cli, "reads", "--fact", one, "--agent", "billing", "--json")
+    assert code == 0 and [r["op"] for r in json.loads(out)] == ["show", "ls", "search"]
+    assert not (repo.root / ".git" / "reads").exists()
+    assert "reads" not in git(repo, "ls-tree", "-r", "--name-only", "HEAD")
+
+
+def test_the_owner_and_disabled_receipts_write_nothing(repo: Repo) -> None:
+    fact = repo.remember("x", agent="w").id
+    repo.get(fact)  # the library's caller without an identity
+    config = repo.local_dir / "config"
+    config.write_text(config.read_text() + "\n[receipts]\nenabled = false\n")
+    Repo(repo.root).as_agent("a").get(fact)
+    assert repo.receipts.read() == []
+
+
+def test_receipts_are_bounded_and_rotated(tmp_path) -> None:
+    receipts = Receipts(tmp_path, max_bytes=2000, files=3)
+    for number in range(200):
+        receipts.append(Receipt("a", "show", "c" * 40, [(f"id{number}", "b" * 40)]))
+    files = receipts.paths()
+    assert len(files) == 3 and all(p.stat().st_size <= 2000 for p in files)
+    kept = receipts.read()
+    assert kept[-1].fact_ids == ["id199"] and len(kept) < 200
+    numbers = [int(r.fact_ids[0][2:]) for r in kept]
+    assert numbers == sorted(numbers)  # oldest first, none lost in the middle
+    assert numbers == list(range(numbers[0], 200))
+
+
+def test_a_torn_line_is_skipped(tmp_path) -> None:
+    receipts = Receipts(tmp_path)
+    receipts.append(Receipt("a", "show", "c" * 40, [("x", "b" * 40)]))
+    with open(receipts.paths()[0], "a") as handle:
+        handle.write('{"agent": "half')
+    receipts.append(Receipt("b", "ls", "c" * 40))
+    assert [r.agent for r in receipts.read()] == ["a"]  # the torn line glued the next record

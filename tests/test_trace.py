@@ -1,0 +1,51 @@
+"""Trace: the blast radius of a fact: origin, derived facts (branch and history, across scopes)
+and every agent and run that read one of them."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from agentmem import Repo
+from conftest import invoke
+
+
+def test_trace_finds_derived_facts_in_history_and_their_readers(repo: Repo, cli: CliRunner) -> None:
+    root = repo.as_agent("support", run="s1").remember("Refunds within 365 days").id
+    a = repo.as_agent("billing").remember("Approve old refunds", "agent:billing",
+                                          derived_from=[root]).id  # fmt: skip
+    b = repo.as_agent("billing").remember("Invoice footer: 365 days", "app:invoices",
+                                          derived_from=[root]).id  # fmt: skip
+    c = repo.as_agent("planner").remember("Plan refund staffing", "agent:planner",
+                                          derived_from=[a]).id  # fmt: skip
+    repo.as_agent("x").remember("Unrelated", derived_from=[])
+    repo.forget(b, agent="billing")  # gone from the branch, still in the radius
+    side_only = repo.as_agent("y").remember("Later derived then forgotten", derived_from=[c]).id
+    repo.forget(side_only, agent="y")
+    repo.as_agent("reader-1", run="r1").get(root)
+    repo.as_agent("reader-2", run="r2").get(c)
+    repo.as_agent("reader-3", run="r3").facts("shared")  # lists root (shared): a read of it
+    found = repo.as_agent("auditor").trace_fact(root)
+    assert found.ids[0] == root and set(found.ids) == {root, a, b, c, side_only}
+    present = {d.id: d.present for d in found.derived}
+    assert present == {root: True, a: True, b: False, c: True, side_only: False}
+    via = {d.id: d.via for d in found.derived}
+    assert via[c] == a and via[a] == root and via[side_only] == c
+    assert found.readers == [("reader-1", "r1"), ("reader-2", "r2"), ("reader-3", "r3")]
+    assert found.origin.introduced.agent == "support" and found.origin.introduced.run == "s1"
+    code, out, _ = invoke(cli, "trace", root, "--json")
+    data = json.loads(out)
+    assert code == 0 and {d["id"] for d in data["derived"]} == set(found.ids)
+    assert {r["agent"] for r in data["reads"]} == {"reader-1", "reader-2", "reader-3"}
+    code, out, _ = invoke(cli, "trace", root)
+    assert code == 0 and "5 fact(s) in the blast radius" in out and "3 reader(s)" in out
+
+
+def test_trace_of_a_hidden_or_unknown_fact_is_not_found(repo: Repo, cli: CliRunner) -> None:
+    repo.policy.set('default = "deny"\n[agents.a]\nread = ["agent:a"]\nwrite = ["agent:a"]\n',
+                    agent="boss")  # fmt: skip
+    secret = repo.as_agent("a").remember("mine", "agent:a").id
+    code, _out, err = invoke(cli, "trace", secret, "--agent", "b")
+    code2, _out2, err2 = invoke(cli, "trace", "0" * 26, "--agent", "b")
+    assert code == code2 == 3 and err.replace(secret, "0" * 26) == err2
