@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _corpus import bench_repo, records  # noqa: E402
+from _corpus import bench_repo, records
 
-from agentmem import Repo  # noqa: E402
+from agentmem import Repo
 
 QUERIES = ["who prefers email", "problems with the staging database", "invoice approvals",
            "nightly backup failures", "weekly updates on the billing API"]  # fmt: skip
@@ -96,19 +96,21 @@ def transfer_figures(new: int) -> None:
         # identical copies: agentmem works on one set, plain git on the other
         for name in ("remote.git", "a", "b-plain"):
             shutil.copytree(work / name, work / f"{name}-git", symlinks=True)
-        git("--git-dir", str(work / "a-git" / ".git"), "remote", "set-url", "origin", str(work / "remote.git-git"))
-        git("-C", str(work / "b-plain-git"), "remote", "set-url", "origin", str(work / "remote.git-git"))
+        remote_git = str(work / "remote.git-git")
+        git("--git-dir", str(work / "a-git" / ".git"), "remote", "set-url", "origin", remote_git)
+        git("-C", str(work / "b-plain-git"), "remote", "set-url", "origin", remote_git)
         a = Repo(work / "a")
         push_am = timed(lambda: a.push())
-        push_git = timed(lambda: git("--git-dir", str(work / "a-git" / ".git"), "push", "-q", "origin", "main"))
+        push_git = timed(lambda: git("--git-dir", str(work / "a-git" / ".git"), "push", "-q", "origin"))
         b = Repo(work / "b")
         pull_am = timed(lambda: b.pull())
         pull_git = timed(lambda: git("-C", str(work / "b-plain-git"), "pull", "-q", "--ff-only"))
         assert len(b.facts()) == 1000 + new
-        print(f"| push {new:,} new facts (100 commits) | agentmem push | {push_am:.2f} s |")
-        print(f"| push {new:,} new facts (100 commits) | git push | {push_git:.2f} s |")
-        print(f"| pull {new:,} new facts (100 commits) | agentmem pull (fact-level merge) | {pull_am:.2f} s |")
-        print(f"| pull {new:,} new facts (100 commits) | git pull --ff-only (work tree checkout) | {pull_git:.2f} s |")
+        what = f"{new:,} new facts (100 commits)"
+        print(f"| push {what} | agentmem push | {push_am:.2f} s |")
+        print(f"| push {what} | git push | {push_git:.2f} s |")
+        print(f"| pull {what} | agentmem pull (fact-level merge) | {pull_am:.2f} s |")
+        print(f"| pull {what} | git pull --ff-only (work tree checkout) | {pull_git:.2f} s |")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
