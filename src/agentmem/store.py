@@ -72,6 +72,7 @@ class Signature:
     message: str
     run: str | None = None
     trace: str | None = None
+    staged: tuple[str, ...] = ()  # stage batches this commit consumed (see staging.py)
 
     def commit_message(self) -> bytes:
         trailers = [f"Agentmem-Agent: {self.agent}"]
@@ -79,6 +80,8 @@ class Signature:
             trailers.append(f"Agentmem-Run: {self.run}")
         if self.trace:
             trailers.append(f"Agentmem-Trace: {self.trace}")
+        if self.staged:
+            trailers.append(f"Agentmem-Staged: {' '.join(self.staged)}")
         body = self.message.strip() or "update memory"
         return (body + "\n\n" + "\n".join(trailers) + "\n").encode("utf-8")
 
