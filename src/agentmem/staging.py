@@ -31,7 +31,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from .errors import InvalidInput
 from .fact import parse_scope, validate_id
@@ -214,8 +214,9 @@ def _batch_time(batch: str) -> float:
 def _claim(path: Path, held: contextlib.ExitStack) -> tuple[str, Path]:
     """Take one stage file for this commit: lock it (the lock lives as long as `held`) and rename
     it to a claim. Called under the stage lock."""
-    handle: TextIO = held.enter_context(open(path))
-    fcntl.flock(handle, fcntl.LOCK_EX)
+    fd = os.open(path, os.O_RDONLY)
+    held.callback(os.close, fd)
+    fcntl.flock(fd, fcntl.LOCK_EX)
     match = BATCH_RE.fullmatch(path.name)
     batch = match.group(1) if match else _new_batch()
     claim = path.with_name(f"stage.{batch}.claim")
@@ -232,24 +233,22 @@ def _settle(store: GitStore, local_dir: Path) -> None:
             continue
         path = local_dir / name
         try:
-            handle = open(path)
+            fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
             continue  # its commit finished meanwhile
-        with handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                continue  # a live commit holds it
-            try:
-                if os.stat(path).st_ino != os.fstat(handle.fileno()).st_ino:
-                    continue
-            except FileNotFoundError:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.stat(path).st_ino != os.fstat(fd).st_ino:
                 continue
             batch = match.group(1)
             if _committed(store, batch):
                 path.unlink()
             else:
                 os.rename(path, path.with_name(f"stage.{batch}.returned"))
+        except (BlockingIOError, FileNotFoundError):
+            continue  # a live commit holds it, or finished with it meanwhile
+        finally:
+            os.close(fd)
 
 
 def _committed(store: GitStore, batch: str) -> bool:
