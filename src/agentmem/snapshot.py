@@ -50,8 +50,8 @@ class Snapshot:
         return None if found is None else found[1]
 
     def find(self, fact_id: str, scope: str | None = None) -> Fact | None:
-        blob = self.blob_of(fact_id, scope)
-        return None if blob is None else self.store.read_fact(blob)
+        found = self.locate(fact_id, scope)
+        return None if found is None else self.store.read_fact(found[1], found[0])
 
     def get(self, fact_id: str, scope: str | None = None) -> Fact:
         fact = self.find(fact_id, scope)
@@ -66,5 +66,5 @@ class Snapshot:
             scope = parse_scope(scope)
             if scope not in self.scopes:
                 return
-        for _path, blob in self.store.entries(self.tree_id, scope):
-            yield self.store.read_fact(blob)
+        for path, blob in self.store.entries(self.tree_id, scope):
+            yield self.store.read_fact(blob, path)
