@@ -162,3 +162,19 @@ def test_huge_fact_in_history_is_refused_unread(tmp_path: Path) -> None:
     assert result.returncode == 1 and "evil.md" in result.stderr and "limit" in result.stderr
     assert result.stderr.count("\n") == 1
     assert time.monotonic() - started < 60
+
+
+def test_blame_over_a_1000_deep_derived_from_chain(repo: Repo) -> None:
+    """Issue 12.9: no RecursionError. Blame follows 100 levels and names where it stopped."""
+    with repo.transaction(agent="a") as tx:
+        for n in range(1000):
+            tx.remember(f"step {n}", id=f"f{n}", derived_from=[f"f{n - 1}"] if n else [])
+    result = repo.blame("f999")
+    depth, node = 0, result
+    while node.sources:
+        node, depth = node.sources[0], depth + 1
+    assert depth == 100 and node.truncated == ["f898"]
+    code, out, err = run(repo, "blame", "f999")
+    assert code == 0 and "f898 (deeper than blame follows)" in out, err
+    code, out, err = run(repo, "blame", "f999", "--json")
+    assert code == 0 and '"truncated"' in out, err
