@@ -48,6 +48,18 @@ def _counts(repo: Repo, texts: list[str]) -> Counter[str]:
     return found
 
 
+def _where_killed(repo: Repo, returncode: int) -> str:
+    """Which window a kill hit, read from what it left: no claim (before claiming, or finished),
+    a claim not yet committed, or a claim whose commit landed (killed before deleting it)."""
+    if returncode == 0:
+        return "finished"
+    claims = [p.name.split(".")[1] for p in repo.local_dir.glob("stage.*.claim")]
+    if not claims:
+        return "killed before claiming"
+    message = Repo(repo.root).store.commit(Repo(repo.root).store.resolve()).message.decode()
+    return "killed after its commit landed" if claims[0] in message else "killed while committing"
+
+
 def _commit_cli(repo: Repo) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [*AGENTMEM, "commit", "-m", "staged batch"], env=_env(repo),
@@ -82,7 +94,7 @@ def test_killed_commit_loses_no_staged_write(repo: Repo) -> None:
         time.sleep(rng.uniform(0.1, 1.1) * duration)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
-        outcomes["finished" if proc.returncode == 0 else "killed"] += 1
+        outcomes[_where_killed(repo, proc.returncode)] += 1
         counts = _counts(repo, all_texts)
         assert all(counts[t] == 1 for t in all_texts), (
             f"trial {trial}: lost {sum(1 for t in all_texts if counts[t] == 0)}, "
@@ -97,7 +109,8 @@ def test_killed_commit_loses_no_staged_write(repo: Repo) -> None:
     assert all(counts[t] == 1 for t in all_texts)
     assert not [p for p in os.listdir(repo.local_dir) if p.startswith("stage.") and "." in p[6:]]
     fsck(repo)
-    assert outcomes["killed"] >= KILL_TRIALS // 2, outcomes
+    print(f"staging kill trials: {dict(outcomes)}, ops checked: {len(all_texts)}")
+    assert outcomes["killed while committing"] >= 3, outcomes
 
 
 ADDER = """
@@ -161,6 +174,7 @@ def test_add_racing_commit_loses_nothing(repo: Repo, tmp_path: Path) -> None:
     doubled = [t for t in acknowledged if counts[t] > 1]
     assert not lost and not doubled, (len(lost), len(doubled), len(acknowledged))
     assert len(acknowledged) > 3600
+    print(f"add racing commit: {len(acknowledged)} acknowledged, lost 0, doubled 0")
     fsck(repo)
 
 
