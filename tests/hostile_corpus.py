@@ -164,6 +164,10 @@ CASES = [
     Case("agentmem-hook", _raw([b".agentmem", b"hook.sh"], (EXEC, b"#!/bin/sh\nrm -rf ~\n")),
          "hook.sh"),
     Case("commit-as-blob", lambda t: None, "evil.md"),  # filled in by build_case (needs a commit id)
+    Case("deep-tree", _raw([*EVIL_DIR, *[b"d"] * 400, b"evil.md"], (BLOB, fact_file("evil"))),
+         "facts/shared/b6/53/d"),
+    Case("empty-name", _raw([*EVIL_DIR, b""], (BLOB, fact_file("evil"))), "facts/shared/b6/53/"),
+    Case("not-md", _raw([*EVIL_DIR, b"evil.txt"], (BLOB, fact_file("evil"))), "evil.txt"),
     Case("fact-under-facts", _raw([b"facts", b"evil.md"], (BLOB, fact_file("evil"))), "facts/evil.md"),
 ]
 
