@@ -24,6 +24,8 @@ from agentmem import Repo
 from agentmem.fact import content_id
 from conftest import AGENTMEM, fsck
 
+pytestmark = pytest.mark.slow  # many processes
+
 KILL_TRIALS = 12
 OPS_PER_TRIAL = 250
 

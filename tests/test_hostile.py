@@ -124,6 +124,20 @@ def test_three_way_merge_refuses_too(repo: Repo) -> None:
     assert fsck_ok.returncode in (0, 1, 2)  # the corpus has dangling gitlinks on purpose
 
 
+def test_three_way_merge_refuses_an_id_ours_holds_in_another_scope(repo: Repo) -> None:
+    fork = repo.resolve()
+    tree = read_tree(repo.root, f"{fork}^{{tree}}")
+    put(tree, [b"facts", b"shared", *fan("twin"), b"twin.md"], ("100644", fact_file("twin")))
+    commit = git(repo.root, "commit-tree", write_tree(repo.root, tree), "-p", fork, "-m", "t")
+    git(repo.root, "update-ref", "refs/heads/theirs", commit)
+    validate_incoming(repo.store, fork.encode(), commit.encode())  # valid on its own
+    repo.remember("ours", "agent:x", id="twin", agent="a")
+    before = repo.resolve()
+    with pytest.raises(CorruptObject, match="also in scope agent:x"):
+        repo.merge("theirs")
+    assert repo.resolve() == before
+
+
 def test_valid_incoming_branch_is_accepted(repo: Repo) -> None:
     """Content written by agentmem itself passes: another branch's facts in every scope."""
     repo.create_branch("other")

@@ -42,10 +42,15 @@ class _Level:
     fanout: bytes = b""
 
 
-def validate_incoming(store: GitStore, base_commit: bytes | None, incoming_commit: bytes) -> None:
+def validate_incoming(
+    store: GitStore, base_commit: bytes | None, incoming_commit: bytes, *,
+    ours_commit: bytes | None = None,
+) -> None:  # fmt: skip
     """Refuse (`InvalidTree`, one line naming the path and object) an incoming commit whose tree
     adds or changes anything that is not a valid memory tree entry. `base_commit` is what the
-    receiving side already trusts (the merge base or our head); None checks the whole tree."""
+    receiving side already trusts (the merge base or our head); None checks the whole tree.
+    `ours_commit` (a three-way merge's other side): a new fact's id must not be in another
+    scope there either."""
     base_tree = None if base_commit is None else store.commit(base_commit).tree
     incoming_tree = store.commit(incoming_commit).tree
     new_ids: list[tuple[str, str, bytes]] = []
@@ -69,6 +74,8 @@ def validate_incoming(store: GitStore, base_commit: bytes | None, incoming_commi
             old_tree = old[1] if old is not None and stat.S_ISDIR(old[0]) else None
             stack.append((child, sha, old_tree))
     _check_unique(store, incoming_tree, new_ids)
+    if ours_commit is not None:
+        _check_unique(store, store.commit(ours_commit).tree, new_ids)
 
 
 def _refuse(path: bytes, sha: bytes, why: str) -> InvalidTree:
