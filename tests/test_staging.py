@@ -102,6 +102,15 @@ def test_lines_without_an_op_id_are_read(repo: Repo) -> None:
     assert repo.commit_staged(agent="a").added == [content_id("shared", "old style")]
 
 
+def _holds(pid: int, name: str) -> bool:
+    """Whether process `pid` has a file called `name` open (it is then blocked on its lock)."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+        return any(os.readlink(f"/proc/{pid}/fd/{fd}").endswith(name) for fd in fds)
+    except OSError:
+        return False
+
+
 def test_stage_lock_is_taken_by_add(repo: Repo) -> None:
     """`add` appends under the same lock `commit` claims under: held, `add` waits."""
     lock = open(repo.local_dir / "stage.lock", "a")  # noqa: SIM115
@@ -110,8 +119,13 @@ def test_stage_lock_is_taken_by_add(repo: Repo) -> None:
         [sys.executable, "-m", "agentmem", "add", "waiting"],
         env={**os.environ, "AGENTMEM_REPO": str(repo.root)},
     )
-    time.sleep(1.5)
-    assert adder.poll() is None
+    deadline = time.monotonic() + 60
+    while adder.poll() is None and not _holds(adder.pid, "stage.lock"):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.3)
+    assert adder.poll() is None, "add did not wait for the stage lock"
+    assert not (repo.local_dir / "stage.jsonl").exists()
     fcntl.flock(lock, fcntl.LOCK_UN)
     lock.close()
     assert adder.wait(timeout=60) == 0
