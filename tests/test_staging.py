@@ -130,3 +130,16 @@ def test_stage_lock_is_taken_by_add(repo: Repo) -> None:
     lock.close()
     assert adder.wait(timeout=60) == 0
     assert [op.text for op in repo.staged()] == ["waiting"]
+
+
+def test_a_legacy_committing_file_of_a_dead_process_is_staged_again(repo: Repo) -> None:
+    """Issue 12.2/12.3: older agentmem left `stage.<pid>.committing` behind when killed, and
+    nothing read it. Its operations come back."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    line = json.dumps({"op": "remember", "text": "was lost", "scope": "shared"})
+    (repo.local_dir / f"stage.{dead}.committing").write_text(line + "\n")
+    assert [op.text for op in repo.staged()] == ["was lost"]
+    repo.commit_staged(agent="a")
+    assert repo.get(content_id("shared", "was lost")).text == "was lost"
+    assert sorted(p.name for p in repo.local_dir.glob("stage.*")) == ["stage.lock"]

@@ -42,6 +42,7 @@ OPS = ("remember", "update", "forget")
 STAGE_FILE = "stage.jsonl"
 LOCK_FILE = "stage.lock"
 BATCH_RE = re.compile(r"stage\.([0-9a-f]{12}-[0-9a-f]{8})\.(claim|returned)")
+LEGACY_RE = re.compile(r"stage\.([0-9]+)\.committing")  # left by agentmem before batches
 CLOCK_SLACK_S = 5  # commits made this long before a batch was claimed are not searched for it
 
 
@@ -228,6 +229,7 @@ def _settle(store: GitStore, local_dir: Path) -> None:
     """Settle every claim whose commit is gone: drop it if committed, else return it to the
     stage. Called under the stage lock; claims of live commits are left alone."""
     for name in sorted(os.listdir(local_dir)):
+        _adopt_legacy(local_dir, name)
         match = BATCH_RE.fullmatch(name)
         if not match or match.group(2) != "claim":
             continue
@@ -249,6 +251,25 @@ def _settle(store: GitStore, local_dir: Path) -> None:
             continue  # a live commit holds it, or finished with it meanwhile
         finally:
             os.close(fd)
+
+
+def _adopt_legacy(local_dir: Path, name: str) -> None:
+    """A ``stage.<pid>.committing`` file of an older agentmem whose process is gone: such a commit
+    was almost always killed before it committed (it deleted the file right after), so its
+    operations go back to the stage (replaying a `remember` or `update` that did land is a no-op)."""
+    match = LEGACY_RE.fullmatch(name)
+    if not match:
+        return
+    try:
+        os.kill(int(match.group(1)), 0)
+        return  # still running (or the pid was reused): leave it
+    except ProcessLookupError:
+        pass
+    except (PermissionError, OverflowError):
+        return
+    path = local_dir / name
+    stamp = int(path.stat().st_mtime * 1000)
+    os.rename(path, local_dir / f"stage.{stamp:012x}-{int(match.group(1)) & 0xFFFFFFFF:08x}.returned")
 
 
 def _committed(store: GitStore, batch: str) -> bool:
