@@ -354,3 +354,14 @@ def test_purged_secret_does_not_return_through_a_pull(tmp_path: Path, daemon_url
         with pytest.raises(Conflict, match="bring back purged content"):
             repo.pull()
         assert subprocess.run(["git", "cat-file", "-e", blob.decode()], cwd=repo.root).returncode != 0
+
+
+def test_purge_record_travels_to_clones_that_never_held_the_secret(tmp_path: Path, daemon_url: str) -> None:
+    a, b = start(tmp_path, daemon_url)
+    secret = a.remember("token sk-live-42", agent="leaky")
+    a.purge(secret.id, agent="admin", yes=True)
+    a.push(force=True)
+    b.pull()  # b never held it: the record (.agentmem/purged) passes validation and is merged
+    assert (a.resolve() == b.resolve()) and texts(b) == {"The deploy window is Tuesday"}
+    c = Repo.clone(daemon_url, tmp_path / "c")
+    assert texts(c) == texts(b)
