@@ -36,19 +36,15 @@ def p50(values: list[float]) -> str:
 
 
 def search_figures(count: int, rounds: int) -> None:
+    """The two are measured interleaved (API, MCP, API, MCP...) so that load from other
+    processes falls on both alike."""
     repo = bench_repo(count)
-    repo.search(QUERIES[0])  # warm: model and index loaded in this process
-    api = []
-    for i in range(rounds):
-        started = time.perf_counter()
-        repo.search(QUERIES[i % len(QUERIES)], k=10)
-        api.append(time.perf_counter() - started)
-    mcp = asyncio.run(_mcp_rounds(repo, rounds))
-    print(f"| search p50, {count:,} facts | Python API (in process) | {p50(api)} |")
-    print(f"| search p50, {count:,} facts | MCP stdio round trip | {p50(mcp)} |")
+    api, mcp = asyncio.run(_rounds(repo, rounds))
+    print(f"| search p50, {count:,} facts | Python API (in process, warm) | {p50(api)} |")
+    print(f"| search p50, {count:,} facts | MCP stdio round trip (warm server) | {p50(mcp)} |")
 
 
-async def _mcp_rounds(repo: Repo, rounds: int) -> list[float]:
+async def _rounds(repo: Repo, rounds: int) -> tuple[list[float], list[float]]:
     from mcp import ClientSession, StdioServerParameters
     from mcp.client.stdio import stdio_client
 
@@ -57,16 +53,22 @@ async def _mcp_rounds(repo: Repo, rounds: int) -> list[float]:
         args=["-m", "agentmem", "-C", str(repo.root), "serve", "--mcp", "--agent", "bench"],
         env={**os.environ},
     )  # fmt: skip
-    times = []
+    api: list[float] = []
+    mcp: list[float] = []
     async with stdio_client(params) as streams, ClientSession(streams[0], streams[1]) as session:
         await session.initialize()
         await session.call_tool("search", {"query": QUERIES[0]})  # warm the server
+        repo.search(QUERIES[0])  # and this process
         for i in range(rounds):
+            query = QUERIES[i % len(QUERIES)]
             started = time.perf_counter()
-            result = await session.call_tool("search", {"query": QUERIES[i % len(QUERIES)], "k": 10})
-            times.append(time.perf_counter() - started)
+            repo.search(query, k=10)
+            api.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            result = await session.call_tool("search", {"query": query, "k": 10})
+            mcp.append(time.perf_counter() - started)
             assert not result.is_error, result.content
-    return times
+    return api, mcp
 
 
 def git(*args: str, cwd: Path | None = None) -> None:
@@ -101,7 +103,8 @@ def transfer_figures(new: int) -> None:
         git("-C", str(work / "b-plain-git"), "remote", "set-url", "origin", remote_git)
         a = Repo(work / "a")
         push_am = timed(lambda: a.push())
-        push_git = timed(lambda: git("--git-dir", str(work / "a-git" / ".git"), "push", "-q", "origin"))
+        a_git = str(work / "a-git" / ".git")
+        push_git = timed(lambda: git("--git-dir", a_git, "push", "-q", "origin", "main"))
         b = Repo(work / "b")
         pull_am = timed(lambda: b.pull())
         pull_git = timed(lambda: git("-C", str(work / "b-plain-git"), "pull", "-q", "--ff-only"))
