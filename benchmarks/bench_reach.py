@@ -124,10 +124,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--new", type=int, default=1000)
     parser.add_argument("--skip-search", action="store_true")
+    parser.add_argument("--skip-transfer", action="store_true")
     args = parser.parse_args()
     print("| what | through | p50 / time |")
     print("|---|---|---|")
-    transfer_figures(args.new)
+    if not args.skip_transfer:
+        transfer_figures(args.new)
     if not args.skip_search:
         search_figures(args.facts, args.rounds)
 
