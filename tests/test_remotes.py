@@ -365,3 +365,15 @@ def test_purge_record_travels_to_clones_that_never_held_the_secret(tmp_path: Pat
     assert (a.resolve() == b.resolve()) and texts(b) == {"The deploy window is Tuesday"}
     c = Repo.clone(daemon_url, tmp_path / "c")
     assert texts(c) == texts(b)
+
+
+def test_plain_git_clone_of_the_remote_opens_in_agentmem(tmp_path: Path, daemon_url: str) -> None:
+    pytest.importorskip("agentmem.adopt", reason="opening a git clone comes with issue 15's adopt.py")
+    a, _ = start(tmp_path, daemon_url)
+    subprocess.run(["git", "clone", "-q", daemon_url, str(tmp_path / "plain")], check=True)
+    plain = Repo.open(tmp_path / "plain")
+    assert texts(plain) == texts(a)
+    plain.remember("written in a plain clone", agent="c")
+    assert plain.push().status == "pushed"  # git clone set the upstream already
+    a.pull()
+    assert "written in a plain clone" in texts(a)
