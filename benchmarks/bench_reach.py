@@ -5,7 +5,7 @@
 * ``agentmem push`` / ``pull`` of 1,000 new facts (100 commits of 10) against plain ``git push``
   / ``git pull`` of identical copies of the same repositories, over a local bare remote.
 
-    python benchmarks/bench_reach.py [--facts 10000] [--rounds 30] [--new 1000]
+    python benchmarks/bench_reach.py [--facts 10000] [--rounds 30] [--new 1000] [--fake]
 """
 
 from __future__ import annotations
@@ -35,13 +35,28 @@ def p50(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:.1f} ms"
 
 
-def search_figures(count: int, rounds: int) -> None:
+def search_figures(count: int, rounds: int, fake: bool) -> None:
     """The two are measured interleaved (API, MCP, API, MCP...) so that load from other
-    processes falls on both alike."""
-    repo = bench_repo(count)
+    processes falls on both alike. `fake`: the deterministic fake embedder (``fake:384``), which
+    leaves only the plumbing (index, ranking, transport) to measure."""
+    repo = _fake_repo(count) if fake else bench_repo(count)
     api, mcp = asyncio.run(_rounds(repo, rounds))
-    print(f"| search p50, {count:,} facts | Python API (in process, warm) | {p50(api)} |")
-    print(f"| search p50, {count:,} facts | MCP stdio round trip (warm server) | {p50(mcp)} |")
+    model = "fake:384 embedder" if fake else "all-MiniLM-L6-v2"
+    print(f"| search p50, {count:,} facts, {model} | Python API (in process, warm) | {p50(api)} |")
+    print(f"| search p50, {count:,} facts, {model} | MCP stdio round trip (warm server) | {p50(mcp)} |")
+
+
+def _fake_repo(count: int) -> Repo:
+    root = Path(__file__).resolve().parent / "out" / f"reach-fake-{count}"
+    if (root / ".agentmem" / "config").exists():
+        return Repo(root)
+    repo = Repo.init(root)
+    config = repo.local_dir / "config"
+    config.write_text(config.read_text().replace('model = "all-MiniLM-L6-v2"', 'model = "fake:384"'))
+    repo = Repo(root)
+    repo.import_facts(records(count), agent="bench", message=f"{count} benchmark facts")
+    repo.index()
+    return repo
 
 
 async def _rounds(repo: Repo, rounds: int) -> tuple[list[float], list[float]]:
@@ -125,13 +140,14 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=1000)
     parser.add_argument("--skip-search", action="store_true")
     parser.add_argument("--skip-transfer", action="store_true")
+    parser.add_argument("--fake", action="store_true", help="fake embedder: plumbing only")
     args = parser.parse_args()
     print("| what | through | p50 / time |")
     print("|---|---|---|")
     if not args.skip_transfer:
         transfer_figures(args.new)
     if not args.skip_search:
-        search_figures(args.facts, args.rounds)
+        search_figures(args.facts, args.rounds, args.fake)
 
 
 if __name__ == "__main__":
