@@ -79,6 +79,7 @@ class Index:
         self.model_name = str(embedding.get("model") or "all-MiniLM-L6-v2")
         self.embedded_texts = 0  # texts embedded by this object (tests and benchmarks count them)
         self._embedder: Embedder | None = None
+        self.before_load: Callable[[], None] | None = None  # told when the model is about to load
         self._db: Any = None
         self._matrices: dict[str, ViewMatrix] = {}  # by table name, most recently used last
 
@@ -88,8 +89,14 @@ class Index:
     def embedder(self) -> Embedder:
         """The model, loaded on first use (a query, or a text the cache has not seen)."""
         if self._embedder is None:
+            if self.before_load is not None:
+                self.before_load()
             self._embedder = load_embedder(self.embedding_config)
         return self._embedder
+
+    @property
+    def model_loaded(self) -> bool:
+        return self._embedder is not None
 
     def embed_query(self, query: str) -> Vectors:
         """The query's vector (a query is embedded whole; the model truncates it)."""
@@ -369,6 +376,8 @@ class Index:
                 chunks.extend((digest, number, piece) for number, piece in enumerate(pieces))
             # Cached batch by batch (never splitting a text): an interrupted build keeps its work.
             starts = [*[n for n, c in enumerate(chunks) if c[1] == 0][::_EMBED_BATCH], len(chunks)]
+            if progress is not None:
+                progress(0, len(chunks))
             for start, end in itertools.pairwise(starts):
                 batch = chunks[start:end]
                 vectors = embedder.encode([c[2] for c in batch])
