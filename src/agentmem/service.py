@@ -265,9 +265,12 @@ def _start(path: Path) -> socket.socket:
             return conn
         with contextlib.suppress(FileNotFoundError):
             path.unlink()  # stale: nobody answers on it, and the folder is this user's alone
+        # The service imports this very copy of agentmem (it runs from "/", holding no folder).
+        source = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
         with open(folder / LOG_NAME, "ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "agentmem.server", str(path)],
+                [sys.executable, "-m", "agentmem.server", str(path)], env=env,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, cwd="/",
             )  # fmt: skip
         deadline = time.monotonic() + START_TIMEOUT
