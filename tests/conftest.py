@@ -79,16 +79,16 @@ def invoke(runner: CliRunner, *args: str, input: str | None = None) -> tuple[int
 
 def git(repo: Repo, *args: str) -> str:
     """Run real git on the repository and return its stdout (raises on failure)."""
-    return subprocess.run(
-        ["git", *args], cwd=repo.root, check=True, capture_output=True, text=True
-    ).stdout
+    return subprocess.run(["git", *args], cwd=repo.root, check=True, capture_output=True, text=True).stdout
 
 
 def fsck(repo: Repo) -> str:
     """`git fsck --full --strict`; returns its combined output, fails the test on any error."""
     result = subprocess.run(
         ["git", "fsck", "--full", "--strict", "--no-dangling"],
-        cwd=repo.root, capture_output=True, text=True,
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout + result.stderr

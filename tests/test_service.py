@@ -137,7 +137,7 @@ def test_the_api_follows_search_daemon_and_refuses_a_non_boolean(mem: Repo) -> N
     assert service_pid(mem) is not None
     config = mem.local_dir / "config"
     config.write_text(config.read_text().replace("daemon = true", 'daemon = "no"'))
-    with pytest.raises(InvalidInput, match="search.daemon must be true or false"):
+    with pytest.raises(InvalidInput, match=r"search\.daemon must be true or false"):
         Repo(mem.root).search("email")
     result = cli(mem, "search", "email")
     assert result.returncode == 2 and result.stderr.startswith("error: search.daemon must be")
@@ -250,7 +250,8 @@ def test_two_users_of_a_shared_repository_keep_their_own_services(mem: Repo) -> 
     try:
         assert cli(mem, "search", "email", "--json").returncode == 0
         mine = socket_path()
-        assert cli(mem, "search", "late", "--json", env={"AGENTMEM_RUNTIME_DIR": str(other_dir)}).returncode == 0
+        other_user = {"AGENTMEM_RUNTIME_DIR": str(other_dir)}
+        assert cli(mem, "search", "late", "--json", env=other_user).returncode == 0
         assert mine.exists() and (other_dir / "search.sock").exists()
         assert not list(mem.local_dir.glob("*.sock"))
         assert cli(mem, "search", "email", "--json").returncode == 0

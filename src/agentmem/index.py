@@ -442,9 +442,7 @@ class Index:
             query = query.where(where, prefilter=True)
         return list(query.select(["id", "chunk", "blob", "_distance"]).limit(n).to_list())
 
-    def keyword_candidates(
-        self, view: View, text: str, where: str | None, n: int
-    ) -> list[dict[str, Any]]:
+    def keyword_candidates(self, view: View, text: str, where: str | None, n: int) -> list[dict[str, Any]]:
         """Best BM25 matches (chunk 0 rows only hold text), best first, with `_score`."""
         query = view.table.search(text, query_type="fts", fts_columns="text")
         if where:

@@ -200,7 +200,6 @@ class Repo:
         assert tx.result is not None
         return tx.result
 
-
     # -- the CLI's stage -----------------------------------------------------------------
 
     def stage(self, op: dict[str, Any]) -> None:
@@ -417,7 +416,8 @@ class Repo:
         """Bring the search index of `at` up to date (from scratch with `rebuild`); return
         what is indexed."""
         result: dict[str, Any] = self._search_call(
-            "index", {"at": at, "rebuild": rebuild}, daemon, None, progress=progress, note=note)
+            "index", {"at": at, "rebuild": rebuild}, daemon, None, progress=progress, note=note
+        )
         return result
 
     def index_status(self, *, daemon: bool | None = None) -> dict[str, Any]:
@@ -425,8 +425,11 @@ class Repo:
         service answers at once; while it is busy with this repository (or when none runs) the
         index is read here."""
         result: dict[str, Any] | None = self._search_call("status", {}, daemon, None, start=False)
-        return result if result is not None and "views" in result else self._search_call(
-            "status", {}, False, None)
+        return (
+            result
+            if result is not None and "views" in result
+            else self._search_call("status", {}, False, None)
+        )
 
     def _search_call(
         self, op: str, params: dict[str, Any], daemon: bool | None, actor: Actor | None, *,

@@ -19,9 +19,7 @@ from .output import console, err, err_console, print_json, table
 
 At = Annotated[str | None, typer.Option("--at", help="Branch, tag or commit to search (default: HEAD).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-NoDaemon = Annotated[
-    bool, typer.Option("--no-daemon", help="Load the model and index in this process.")
-]
+NoDaemon = Annotated[bool, typer.Option("--no-daemon", help="Load the model and index in this process.")]
 
 service_app = typer.Typer(help="The warm search service of this user.", no_args_is_help=True)
 app.add_typer(service_app, name="service")
