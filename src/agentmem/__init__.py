@@ -1,8 +1,8 @@
 """agentmem: git for the memory of multi-agent AI systems.
 
-from agentmem import Repo
-repo = Repo.init("memory")
-fact = repo.remember("Alice prefers email", scope="user:alice", agent="support")
+    from agentmem import Repo
+    repo = Repo.init("memory")
+    fact = repo.remember("Alice prefers email", scope="user:alice", agent="support")
 """
 
 from .errors import (

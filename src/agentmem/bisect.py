@@ -159,7 +159,9 @@ def run(store: GitStore, local_dir: Path, root: Path, argv: Sequence[str]) -> Bi
         except OSError as exc:
             raise InvalidInput(f"cannot run {argv[0]!r}: {exc}") from None
         if code < 0 or code > 127:
-            raise AgentmemError(f"bisect run aborted: {argv[0]} exited with {code} at {step.candidate[:12]}")
+            raise AgentmemError(
+                f"bisect run aborted: {argv[0]} exited with {code} at {step.candidate[:12]}"
+            )
         verdict = "good" if code == 0 else "skip" if code == 125 else "bad"
         step = mark(store, local_dir, verdict, step.candidate)
     return step

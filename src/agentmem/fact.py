@@ -282,7 +282,6 @@ class Fact:
         """Whether two versions say the same thing: equal but for who wrote them and when
         (agent, run, trace, created_at, updated_at). Two agents that make the same change
         agree; that is not a conflict."""
-
         def content(fact: Fact) -> Fact:
             return replace(fact, agent=None, run=None, trace=None, created_at="", updated_at="")
 

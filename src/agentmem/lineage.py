@@ -89,7 +89,9 @@ def _blame(store: GitStore, head: bytes, fact_id: str, scope: str | None, seen: 
     return result
 
 
-def _locate(store: GitStore, head: bytes, fact_id: str, scope: str | None) -> tuple[bytes, bytes, bool]:
+def _locate(
+    store: GitStore, head: bytes, fact_id: str, scope: str | None
+) -> tuple[bytes, bytes, bool]:
     """(commit, path, present at head): `head` if it holds the fact, else the newest commit that
     did."""
     commit, path = newest_holding(store, head, fact_id, scope)

@@ -76,9 +76,13 @@ class _Plan:
     clashes: list[tuple[bytes, bytes | None, bytes | None, bytes | None]]  # path, base, ours, theirs
 
 
-def three_way(store: GitStore, base_tree: bytes | None, ours_tree: bytes, theirs_tree: bytes) -> _Plan:
+def three_way(
+    store: GitStore, base_tree: bytes | None, ours_tree: bytes, theirs_tree: bytes
+) -> _Plan:
     """The fact-level three-way rule over the changed paths only."""
-    ours = {fact_path(c.scope, c.id): c.new_blob for c in changes_between(store, base_tree, ours_tree)}
+    ours = {
+        fact_path(c.scope, c.id): c.new_blob for c in changes_between(store, base_tree, ours_tree)
+    }
     plan = _Plan({}, [])
     for change in changes_between(store, base_tree, theirs_tree):
         path = fact_path(change.scope, change.id)
@@ -378,3 +382,4 @@ def _dec(value: bytes | None) -> str | None:
 
 def _enc(value: str | None) -> bytes | None:
     return None if value is None else value.encode()
+

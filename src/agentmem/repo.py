@@ -200,6 +200,7 @@ class Repo:
         assert tx.result is not None
         return tx.result
 
+
     # -- the CLI's stage -----------------------------------------------------------------
 
     def stage(self, op: dict[str, Any]) -> None:
@@ -425,11 +426,10 @@ class Repo:
         service answers at once; while it is busy with this repository (or when none runs) the
         index is read here."""
         result: dict[str, Any] | None = self._search_call("status", {}, daemon, None, start=False)
-        return (
-            result
-            if result is not None and "views" in result
-            else self._search_call("status", {}, False, None)
-        )
+        if result is not None and "views" in result:
+            return result
+        local: dict[str, Any] = self._search_call("status", {}, False, None)
+        return local
 
     def _search_call(
         self, op: str, params: dict[str, Any], daemon: bool | None, actor: Actor | None, *,

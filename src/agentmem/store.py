@@ -207,10 +207,7 @@ class GitStore:
     def _set_ref(self, name: bytes, old: bytes | None, new: bytes, message: str) -> bool:
         return bool(
             self.git.refs.set_if_equals(
-                name,
-                old,
-                new,
-                committer=b"agentmem <agentmem@localhost>",
+                name, old, new, committer=b"agentmem <agentmem@localhost>",
                 message=message.encode("utf-8", "replace"),
             )
         )
@@ -419,5 +416,8 @@ class GitStore:
             clashes.append(parse_fact_path(path))
         if clashes:
             ids = [c[1] for c in clashes if c]
-            raise Conflict("another writer changed the same fact(s) first: " + ", ".join(ids), fact_ids=ids)
+            raise Conflict(
+                "another writer changed the same fact(s) first: " + ", ".join(ids), fact_ids=ids
+            )
         return kept
+

@@ -214,7 +214,9 @@ class Transaction:
         if changes:
             sig = Signature(self.agent, self.message or self._default_message(), self.run,
                             self.trace)  # fmt: skip
-            commit = self.store.commit_changes(self.branch, self.base.commit_id, changes, sig, self._dedupe)
+            commit = self.store.commit_changes(
+                self.branch, self.base.commit_id, changes, sig, self._dedupe
+            )
             result.commit = None if commit is None else commit.decode()
         self.result = result
         return result

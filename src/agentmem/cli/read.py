@@ -18,7 +18,9 @@ from .output import (
     table,
 )  # fmt: skip
 
-At = Annotated[str | None, typer.Option("--at", help="Branch, tag or commit to read (HEAD~3 works).")]
+At = Annotated[
+    str | None, typer.Option("--at", help="Branch, tag or commit to read (HEAD~3 works).")
+]
 ScopeFilter = Annotated[str | None, typer.Option("--scope", "-s", help="Only this scope.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 

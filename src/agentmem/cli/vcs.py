@@ -12,9 +12,13 @@ from . import app, open_repo
 from .output import console, err, print_json, table
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-At = Annotated[str | None, typer.Option("--at", help="Branch, tag or commit to read (HEAD~3 works).")]
+At = Annotated[
+    str | None, typer.Option("--at", help="Branch, tag or commit to read (HEAD~3 works).")
+]
 ScopeFilter = Annotated[str | None, typer.Option("--scope", "-s", help="Only this scope.")]
-Agent = Annotated[str, typer.Option("--agent", "-a", envvar="AGENTMEM_AGENT", help="Agent making the write.")]
+Agent = Annotated[
+    str, typer.Option("--agent", "-a", envvar="AGENTMEM_AGENT", help="Agent making the write.")
+]
 Message = Annotated[str, typer.Option("--message", "-m", help="Commit message.")]
 Strategy = Annotated[
     str | None,
@@ -132,10 +136,8 @@ def _print_merge(result: Any) -> None:
               title=f"{result.kind}: {len(result.conflicts)} conflict(s), nothing committed")  # fmt: skip
         open_ids = [c.id for c in result.conflicts if not c.resolution]
         if open_ids:
-            err(
-                f"error: {len(open_ids)} unresolved conflict(s): 'agentmem resolve ID --take "
-                "ours|theirs|edit', then 'agentmem merge --continue' (or --abort)"
-            )
+            err(f"error: {len(open_ids)} unresolved conflict(s): 'agentmem resolve ID --take "
+                "ours|theirs|edit', then 'agentmem merge --continue' (or --abort)")
             raise typer.Exit(4)
 
 

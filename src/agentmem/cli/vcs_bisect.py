@@ -106,7 +106,9 @@ def reset() -> None:
     console.print("bisection ended" if dropped else "no bisection in progress")
 
 
-@bisect_app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@bisect_app.command(
+    "run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
 def run(
     command: Annotated[list[str], typer.Argument(metavar="CMD...", help="Command to run.")],
     json_out: Json = False,

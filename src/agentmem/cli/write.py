@@ -14,9 +14,13 @@ from ..errors import InvalidInput
 from . import app, open_repo
 from .output import console, print_json, table
 
-Agent = Annotated[str, typer.Option("--agent", "-a", envvar="AGENTMEM_AGENT", help="Agent making the write.")]
+Agent = Annotated[
+    str, typer.Option("--agent", "-a", envvar="AGENTMEM_AGENT", help="Agent making the write.")
+]
 Run = Annotated[str | None, typer.Option("--run", envvar="AGENTMEM_RUN", help="Run/session id.")]
-Trace = Annotated[str | None, typer.Option("--trace", envvar="AGENTMEM_TRACE", help="Conversation/trace id.")]
+Trace = Annotated[
+    str | None, typer.Option("--trace", envvar="AGENTMEM_TRACE", help="Conversation/trace id.")
+]
 Message = Annotated[str, typer.Option("--message", "-m", help="Commit message.")]
 Scope = Annotated[str, typer.Option("--scope", "-s", help="shared, user:ID, agent:ID, run:ID, app:ID.")]
 DerivedFrom = Annotated[
@@ -115,7 +119,9 @@ def update(
     fields = _fields(kind, tag, meta, derived_from, source, expires)
     if text is not None:
         fields["text"] = _text(text)
-    result = open_repo().update(fact_id, agent=agent, run=run, trace=trace, message=message, **fields)
+    result = open_repo().update(
+        fact_id, agent=agent, run=run, trace=trace, message=message, **fields
+    )
     if json_out:
         print_json(result)
     else:
