@@ -447,7 +447,8 @@ class Index:
         query = view.table.search(text, query_type="fts", fts_columns="text")
         if where:
             query = query.where(where, prefilter=True)
-        return list(query.select(["id", "chunk", "blob", "_score"]).limit(n).to_list())
+        found = query.select(["id", "chunk", "blob", "_score"]).limit(n).to_list()
+        return sorted(found, key=lambda row: (-row["_score"], row["id"], row["chunk"]))  # ties: by id
 
     @staticmethod
     def matrix(rows: pa.Table) -> Vectors:
