@@ -35,7 +35,7 @@ from .session import Session
 from .snapshot import Snapshot
 from .store import GitStore, Signature
 from .subsystems import Bisection, Merges
-from .transaction import CommitResult, Transaction, WriteResult
+from .transaction import CommitResult, Transaction, WriteResult, import_records
 
 if TYPE_CHECKING:
     from .governance.purge import Purged
@@ -241,15 +241,7 @@ class Repo:
         """Write many facts in one commit. A record with an ``id`` is put as given (added or
         replaced); one without is remembered (deduplicated by text)."""
         with self.transaction(agent=agent, run=run, trace=trace, message=message) as tx:
-            for count, record in enumerate(records, 1):
-                try:
-                    _import_one(tx, record)
-                except (TypeError, KeyError, AttributeError) as exc:
-                    raise InvalidInput(f"record {count}: {exc}") from None
-                except InvalidInput as exc:
-                    raise InvalidInput(f"record {count}: {exc}") from None
-                if progress is not None:
-                    progress(count)
+            import_records(tx, records, progress)
         assert tx.result is not None
         return tx.result
 
@@ -438,19 +430,3 @@ class Repo:
             self._search_index = Index(self.store, self.local_dir, self.config["embedding"])
         return service.dispatch(self._search_index, op, params, progress, note, visible(self, actor))
 
-
-def _import_one(tx: Transaction, record: Any) -> None:
-    """One JSON-lines record: a full fact (with ``created_at``) is put as given; a record whose
-    ``id`` exists updates it; anything else is remembered."""
-    if not isinstance(record, dict):
-        raise InvalidInput("expected a JSON object")
-    record = dict(record)
-    if "id" in record and "created_at" in record:
-        tx.put(Fact.from_dict(record))
-    elif "id" in record and tx.get(record["id"]) is not None:
-        record.pop("scope", None)
-        tx.update(record.pop("id"), **record)
-    else:
-        if "text" not in record:
-            raise InvalidInput("missing 'text'")
-        tx.remember(record.pop("text"), record.pop("scope", "shared"), **record)
