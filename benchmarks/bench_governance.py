@@ -56,7 +56,8 @@ def main() -> None:
                 tx.remember(f"Fact {number} about topic {number % 37} and item {number * 7}")
         reader = repo.as_agent("reader", run="bench")
         reader.search("topic 5 item", k=10, daemon=False)  # loads the model and builds the index
-        on, off = receipts_on_off(repo, reader, lambda: reader.search("what is the API limit", k=10, daemon=False), runs)
+        on, off = receipts_on_off(
+            repo, reader, lambda: reader.search("what is the API limit", k=10, daemon=False), runs)
         rows.append(("search p50 (1,001 facts, k=10, hybrid, in-process)", on, off))
         on, off = receipts_on_off(
             repo, reader, lambda: reader.search("topic 5 item", k=10, mode="keyword", daemon=False), runs)
