@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -67,6 +68,7 @@ class SentenceTransformerEmbedder:
             raise InvalidInput(f"cannot load embedding model {model!r} on {device}: {reason}") from None
         self.name = model
         self.batch_size = batch_size
+        self._lock = threading.Lock()  # one model serves every thread; its tokenizer is not re-entrant
         # renamed in sentence-transformers 6; the old name warns
         dimension = getattr(self.model, "get_embedding_dimension", None)
         dimension = dimension or self.model.get_sentence_embedding_dimension
@@ -76,14 +78,19 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
-        )  # fmt: skip
-        return np.asarray(vectors, dtype=np.float32)
+        parts = []
+        step = self.batch_size * 4  # held a few batches at a time: other threads' queries interleave
+        for start in range(0, len(texts), step):
+            with self._lock:
+                parts.append(self.model.encode(
+                    list(texts[start : start + step]), batch_size=self.batch_size,
+                    normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
+                ))  # fmt: skip
+        return np.asarray(np.concatenate(parts), dtype=np.float32)
 
     def token_counts(self, texts: Sequence[str]) -> list[int]:
-        encoded = self.model.tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
+        with self._lock:
+            encoded = self.model.tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
 
@@ -112,6 +119,7 @@ class FakeEmbedder:
 
 
 _loaded: dict[tuple[str, str, int], Embedder] = {}
+_loading = threading.Lock()
 
 
 def load_embedder(config: dict[str, Any]) -> Embedder:
@@ -123,9 +131,10 @@ def load_embedder(config: dict[str, Any]) -> Embedder:
     except (TypeError, ValueError):
         raise InvalidInput("embedding.batch_size must be a whole number") from None
     key = (model, device, batch_size)
-    if key not in _loaded:
-        _loaded[key] = _load(model, device, batch_size)
-    return _loaded[key]
+    with _loading:  # the search service opens many repositories from many threads: load once
+        if key not in _loaded:
+            _loaded[key] = _load(model, device, batch_size)
+        return _loaded[key]
 
 
 def _load(model: str, device: str, batch_size: int) -> Embedder:

@@ -41,10 +41,12 @@ from .chunking import chunk_text
 from .embed import Embedder, Vectors, load_embedder
 from .errors import AgentmemError
 from .history import FactChange, changes_between
+from .matrix import ViewMatrix, parse_where
 from .search import quote
 from .store import GitStore
 
 MAX_VIEWS = 4  # each holds a vector per fact: ~150 MB at 100,000 facts
+MAX_MATRICES = 2  # views whose vectors stay in memory (exact search by matrix product)
 STATE_VERSION = 1
 _IN_BATCH = 500
 _EMBED_BATCH = 4096  # texts per cache write
@@ -77,7 +79,9 @@ class Index:
         self.model_name = str(embedding.get("model") or "all-MiniLM-L6-v2")
         self.embedded_texts = 0  # texts embedded by this object (tests and benchmarks count them)
         self._embedder: Embedder | None = None
+        self.before_load: Callable[[], None] | None = None  # told when the model is about to load
         self._db: Any = None
+        self._matrices: dict[str, ViewMatrix] = {}  # by table name, most recently used last
 
     # -- model -----------------------------------------------------------------------------
 
@@ -85,8 +89,14 @@ class Index:
     def embedder(self) -> Embedder:
         """The model, loaded on first use (a query, or a text the cache has not seen)."""
         if self._embedder is None:
+            if self.before_load is not None:
+                self.before_load()
             self._embedder = load_embedder(self.embedding_config)
         return self._embedder
+
+    @property
+    def model_loaded(self) -> bool:
+        return self._embedder is not None
 
     def embed_query(self, query: str) -> Vectors:
         """The query's vector (a query is embedded whole; the model truncates it)."""
@@ -141,6 +151,7 @@ class Index:
     def reset(self) -> None:
         """Delete the whole index folder (it is rebuilt from git on the next search)."""
         self._db = None
+        self._matrices.clear()
         shutil.rmtree(self.path, ignore_errors=True)
 
     # -- views -------------------------------------------------------------------------------
@@ -216,15 +227,44 @@ class Index:
         entry = views.get(key)
         table = self._open(entry["table"]) if entry else None
         if entry is not None and table is not None:
-            if entry["commit"] != commit:
-                self._apply(table, self._diff(entry["commit"], commit), progress)
+            # Write-ahead: `pending` names the commit a catch-up was moving to when it was
+            # interrupted (killed between changing rows and saving this file). Applying a diff
+            # is idempotent, so the interrupted step is finished first, then the new one.
+            for target in (entry.get("pending"), commit):
+                if target and entry["commit"] != target:
+                    entry["pending"] = target
+                    self._save_state(state)
+                    self._apply(table, self._diff(entry["commit"], target), progress)
+                    entry["commit"] = target
+                entry.pop("pending", None)
         else:
             table = self._new_view(key, views, commit, progress)
+        if self._matrix(table).duplicated():
+            # A faithful view holds each (id, chunk) once; anything else (a damaged or foreign
+            # write) is rebuilt from the embedding cache rather than served.
+            log.warning("view %s holds duplicated rows; rebuilding it", key)
+            views.pop(key, None)
+            self._drop(table.name)
+            self._matrices.pop(table.name, None)
+            table = self._new_view(key, views, commit, progress)
+            self._matrix(table)
         views[key] = {"table": table.name, "commit": commit, "used": time.time()}
         for old in sorted(views, key=lambda k: views[k]["used"])[: max(0, len(views) - MAX_VIEWS)]:
-            self._drop(views.pop(old)["table"])
+            name = views.pop(old)["table"]
+            self._matrices.pop(name, None)
+            self._drop(name)
         self._save_state(state)
         return View(key, commit, table)
+
+    def _matrix(self, table: Any) -> ViewMatrix:
+        """The in-memory vectors of a view table, (re)loaded when the table changed elsewhere."""
+        found = self._matrices.pop(table.name, None)
+        if found is None or found.version != table.version:
+            found = ViewMatrix.load(table)
+        self._matrices[table.name] = found
+        while len(self._matrices) > MAX_MATRICES:
+            self._matrices.pop(next(iter(self._matrices)))
+        return found
 
     def _diff(self, old_commit: str | None, new_commit: str) -> list[FactChange]:
         old_tree = self.store.commit(old_commit.encode()).tree if old_commit else None
@@ -255,15 +295,22 @@ class Index:
         return table
 
     def _apply(self, table: Any, changes: list[FactChange], progress: Progress | None) -> None:
-        removed = sorted({c.id for c in changes if c.op != "add"})
+        """Move a view's rows by a diff. Idempotent: every changed id's rows are deleted before
+        its new rows are added, so applying a diff twice (after a kill) never duplicates a row."""
+        removed = sorted({c.id for c in changes})
+        rows = self._rows([c for c in changes if c.op != "forget"], progress)  # embeds: slow part
+        known = self._matrices.get(table.name)
+        if known is not None and known.version != table.version:
+            known = None
         for start in range(0, len(removed), _IN_BATCH):
             batch = removed[start : start + _IN_BATCH]
             table.delete("id IN (" + ", ".join(quote(i) for i in batch) + ")")
-        rows = self._rows([c for c in changes if c.op != "forget"], progress)
         if rows.num_rows:
             table.add(rows)
         if changes and self._unindexed(table) > 1000:
             table.optimize()
+        if known is not None and changes:
+            known.replace(int(table.version), removed, rows)
 
     @staticmethod
     def _unindexed(table: Any) -> int:
@@ -332,6 +379,8 @@ class Index:
                 chunks.extend((digest, number, piece) for number, piece in enumerate(pieces))
             # Cached batch by batch (never splitting a text): an interrupted build keeps its work.
             starts = [*[n for n, c in enumerate(chunks) if c[1] == 0][::_EMBED_BATCH], len(chunks)]
+            if progress is not None:
+                progress(0, len(chunks))
             for start, end in itertools.pairwise(starts):
                 batch = chunks[start:end]
                 vectors = embedder.encode([c[2] for c in batch])
@@ -385,20 +434,24 @@ class Index:
     def vector_candidates(
         self, view: View, vector: Vectors, where: str | None, n: int
     ) -> list[dict[str, Any]]:
-        """Nearest chunks (cosine), best first: rows with id, chunk, blob and `_distance`."""
+        """Nearest chunks (cosine), best first: rows with id, chunk, blob and `_distance`.
+        Exact, over the view's in-memory matrix; a filter of another form than
+        `search.where_clause` writes goes to LanceDB."""
+        conditions = parse_where(where) if where else []
+        if conditions is not None:
+            return self._matrix(view.table).nearest(np.asarray(vector, np.float32), conditions, n)
         query = view.table.search(vector, vector_column_name="vector").distance_type("cosine")
         if where:
             query = query.where(where, prefilter=True)
         return list(query.select(["id", "chunk", "blob", "_distance"]).limit(n).to_list())
 
-    def keyword_candidates(
-        self, view: View, text: str, where: str | None, n: int
-    ) -> list[dict[str, Any]]:
+    def keyword_candidates(self, view: View, text: str, where: str | None, n: int) -> list[dict[str, Any]]:
         """Best BM25 matches (chunk 0 rows only hold text), best first, with `_score`."""
         query = view.table.search(text, query_type="fts", fts_columns="text")
         if where:
             query = query.where(where, prefilter=True)
-        return list(query.select(["id", "chunk", "blob", "_score"]).limit(n).to_list())
+        found = query.select(["id", "chunk", "blob", "_score"]).limit(n).to_list()
+        return sorted(found, key=lambda row: (-row["_score"], row["id"], row["chunk"]))  # ties: by id
 
     @staticmethod
     def matrix(rows: pa.Table) -> Vectors:

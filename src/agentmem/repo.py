@@ -39,11 +39,12 @@ from .snapshot import Snapshot
 from .staging import StageContents, StagedCommitResult, StagedOp
 from .store import GitStore, Signature
 from .subsystems import Bisection, Merges
-from .transaction import CommitResult, Transaction, WriteResult
+from .transaction import CommitResult, Transaction, WriteResult, import_records
 
 if TYPE_CHECKING:
     from .governance.purge import Purged
     from .index import Index
+    from .visibility import Actor
 
 LOCAL_DIR = ".agentmem"
 GIT_DIR = ".git"
@@ -248,15 +249,7 @@ class Repo:
         """Write many facts in one commit. A record with an ``id`` is put as given (added or
         replaced); one without is remembered (deduplicated by text)."""
         with self.transaction(agent=agent, run=run, trace=trace, message=message) as tx:
-            for count, record in enumerate(records, 1):
-                try:
-                    _import_one(tx, record)
-                except (TypeError, KeyError, AttributeError) as exc:
-                    raise InvalidInput(f"record {count}: {exc}") from None
-                except InvalidInput as exc:
-                    raise InvalidInput(f"record {count}: {exc}") from None
-                if progress is not None:
-                    progress(count)
+            import_records(tx, records, progress)
         assert tx.result is not None
         return tx.result
 
@@ -434,84 +427,88 @@ class Repo:
         return _remotes.push(self.store, remote, branch, force=force)
 
     # -- search (issues 4 and 8) --------------------------------------------------------
-    # `daemon=True` sends the request to the repository's warm search service (started on
-    # demand; see service.py); otherwise the model and index load in this process. Both run
-    # `service.dispatch`, so they give the same answer.
+    # `daemon=True` sends the request to the user's warm search service (started on demand;
+    # see service.py); `False` loads the model and index in this process; None (the default)
+    # follows ``search.daemon`` in the config. Both run `service.dispatch`, so they give the
+    # same answer, and both pass every hit through the acting identity's visibility test
+    # (`actor`, default from $AGENTMEM_AGENT / _RUN / _TRACE).
 
     def search(
         self, query: str, *, at: str | None = None, scope: str | None = None,
         agent: str | None = None, kind: str | None = None, k: int = 10, mode: str = "hybrid",
-        daemon: bool = False, progress: Callable[[int, int], None] | None = None,
+        daemon: bool | None = None, progress: Callable[[int, int], None] | None = None,
+        note: Callable[[str], None] | None = None, actor: Actor | None = None,
     ) -> list[SearchHit]:  # fmt: skip
         """Facts ranked by meaning and keywords at `at` (default: the current branch). Every
         hit names the commit it was read from: searching `at` that commit gives the same hits.
-        `agent` keeps only facts that agent wrote (to search AS an agent: `as_agent(...).search`)."""
-        return self._owner().search(query, at=at, scope=scope, author=agent, kind=kind, k=k,
-                                    mode=mode, daemon=daemon, progress=progress)  # fmt: skip
+        `agent` keeps only facts that agent wrote; `actor` is who is asking (default: the
+        owner, or $AGENTMEM_AGENT when set; to search AS an agent: `as_agent(...).search`)."""
+        from .visibility import Actor
+
+        actor = actor or Actor.from_env()
+        searcher = self._owner() if actor.agent is None else self.as_agent(
+            actor.agent, run=actor.run, trace=actor.trace)
+        return searcher.search(query, at=at, scope=scope, author=agent, kind=kind, k=k, mode=mode,
+                               daemon=daemon, progress=progress, note=note)  # fmt: skip
 
     def near_duplicates(
         self, fact_id: str, *, at: str | None = None, threshold: float | None = None, k: int = 10,
-        daemon: bool = False, start: bool = True,
+        daemon: bool | None = None, start: bool = True, actor: Actor | None = None,
     ) -> list[SearchHit] | None:  # fmt: skip
         """Facts in `fact_id`'s scope within `threshold` cosine of it (default
-        ``search.duplicate_threshold``). None when `daemon` and `start` is false and no
-        service runs: the check is skipped rather than waited for."""
+        ``search.duplicate_threshold``). With the service and `start` false (the check after a
+        write), None when no service runs or it is busy: the check is skipped, never waited for."""
         limit = float(self.config["search"]["duplicate_threshold"] if threshold is None else threshold)
         params = {"fact_id": fact_id, "at": at, "threshold": limit, "k": k}
-        found = self._search_call("near_duplicates", params, daemon, start=start)
+        found = self._search_call("near_duplicates", params, daemon, actor, start=start, quick=not start)
         return None if found is None else [SearchHit.from_dict(hit) for hit in found]
 
     def duplicates(
         self, scope: str, *, at: str | None = None, threshold: float | None = None,
-        daemon: bool = False,
+        daemon: bool | None = None, actor: Actor | None = None,
     ) -> tuple[str, list[tuple[str, str, float]]]:  # fmt: skip
         """(commit, pairs of facts in `scope` within `threshold` cosine, most similar first)."""
         limit = float(self.config["search"]["duplicate_threshold"] if threshold is None else threshold)
-        found = self._search_call("duplicates", {"scope": scope, "at": at, "threshold": limit}, daemon)
+        params = {"scope": scope, "at": at, "threshold": limit}
+        found = self._search_call("duplicates", params, daemon, actor)
         return found["commit"], [(a, b, float(s)) for a, b, s in found["pairs"]]
 
     def index(
-        self, *, at: str | None = None, rebuild: bool = False, daemon: bool = False,
-        progress: Callable[[int, int], None] | None = None,
+        self, *, at: str | None = None, rebuild: bool = False, daemon: bool | None = None,
+        progress: Callable[[int, int], None] | None = None, note: Callable[[str], None] | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         """Bring the search index of `at` up to date (from scratch with `rebuild`); return
         what is indexed."""
         result: dict[str, Any] = self._search_call(
-            "index", {"at": at, "rebuild": rebuild}, daemon, progress=progress)
+            "index", {"at": at, "rebuild": rebuild}, daemon, None, progress=progress, note=note
+        )
         return result
 
-    def index_status(self, *, daemon: bool = False) -> dict[str, Any]:
-        """The index's views (branch or commit, indexed commit, rows) and cache size."""
-        result: dict[str, Any] = self._search_call("status", {}, daemon, start=False)
-        return result if result is not None else self._search_call("status", {}, False)
+    def index_status(self, *, daemon: bool | None = None) -> dict[str, Any]:
+        """The index's views (branch or commit, indexed commit, rows) and cache size. A running
+        service answers at once; while it is busy with this repository (or when none runs) the
+        index is read here."""
+        result: dict[str, Any] | None = self._search_call("status", {}, daemon, None, start=False)
+        if result is not None and "views" in result:
+            return result
+        local: dict[str, Any] = self._search_call("status", {}, False, None)
+        return local
 
     def _search_call(
-        self, op: str, params: dict[str, Any], daemon: bool, *, start: bool = True,
-        progress: Callable[[int, int], None] | None = None,
+        self, op: str, params: dict[str, Any], daemon: bool | None, actor: Actor | None, *,
+        start: bool = True, quick: bool = False, progress: Callable[[int, int], None] | None = None,
+        note: Callable[[str], None] | None = None,
     ) -> Any:  # fmt: skip
         from . import service
+        from .visibility import Actor, visible
 
-        if daemon:
-            return service.call(self.root, op, params, start=start, progress=progress)
+        actor = actor or Actor.from_env()
+        if service.daemon_enabled(self.config) if daemon is None else daemon:
+            return service.call(self.root, op, params, actor=actor, start=start, progress=progress,
+                                note=note, quick=quick)  # fmt: skip
         if self._search_index is None:
             from .index import Index  # lancedb: only when a search runs in this process
 
             self._search_index = Index(self.store, self.local_dir, self.config["embedding"])
-        return service.dispatch(self._search_index, op, params, progress)
+        return service.dispatch(self._search_index, op, params, progress, note, visible(self, actor))
 
-
-def _import_one(tx: Transaction, record: Any) -> None:
-    """One JSON-lines record: a full fact (with ``created_at``) is put as given; a record whose
-    ``id`` exists updates it; anything else is remembered."""
-    if not isinstance(record, dict):
-        raise InvalidInput("expected a JSON object")
-    record = dict(record)
-    if "id" in record and "created_at" in record:
-        tx.put(Fact.from_dict(record))
-    elif "id" in record and tx.get(record["id"]) is not None:
-        record.pop("scope", None)
-        tx.update(record.pop("id"), **record)
-    else:
-        if "text" not in record:
-            raise InvalidInput("missing 'text'")
-        tx.remember(record.pop("text"), record.pop("scope", "shared"), **record)

@@ -127,22 +127,21 @@ class Session:
     def search(
         self, query: str, *, at: str | None = None, scope: str | None = None,
         author: str | None = None, kind: str | None = None, k: int = 10, mode: str = "hybrid",
-        daemon: bool = False, progress: Any = None,
+        daemon: bool | None = None, progress: Any = None, note: Any = None,
     ) -> list[SearchHit]:  # fmt: skip
-        """Ranked hits this agent may read; the search service applies the filter itself."""
+        """Ranked hits this agent may read: the search service applies the filter itself, from
+        the identity in the request (`daemon` None: as ``search.daemon`` says)."""
+        from .visibility import Actor
+
         if scope is not None and not self.visibility().can_read(parse_scope(scope)):
             raise PermissionDenied(f"agent {self.agent} may not read scope {scope}")
         params = {"query": query, "at": at or self.branch, "scope": scope, "agent": author,
-                  "kind": kind, "k": k, "mode": mode,
-                  "reader": {"agent": self.agent if self.governed else None,
-                             "branch": self.branch}}  # fmt: skip
-        found = self.repo._search_call("search", params, daemon, progress=progress)
+                  "kind": kind, "k": k, "mode": mode}  # fmt: skip
+        actor = Actor(self.agent if self.governed else None, self.run, self.trace, self.branch)
+        found = self.repo._search_call("search", params, daemon, actor, progress=progress, note=note)
         hits = [SearchHit.from_dict(hit) for hit in found]
-        if hits:
-            self._hand_out("search", hits[0].commit,
-                           [(h.fact, _blob_id(h.fact)) for h in hits], query)  # fmt: skip
-        else:
-            self._hand_out("search", self.snapshot(at).commit, [], query)
+        commit = hits[0].commit if hits else self.snapshot(at).commit
+        self._hand_out("search", commit, [(h.fact, _blob_id(h.fact)) for h in hits], query)
         return hits
 
     def log(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any
@@ -247,3 +247,35 @@ class Transaction:
     ) -> None:  # fmt: skip
         if exc_type is None:
             self.commit()
+
+
+def import_records(
+    tx: Transaction, records: Iterable[dict[str, Any]], progress: Callable[[int], None] | None
+) -> None:
+    """Apply JSON-lines records to `tx` (`Repo.import_facts`), naming the record that fails."""
+    for count, record in enumerate(records, 1):
+        try:
+            _import_one(tx, record)
+        except (TypeError, KeyError, AttributeError) as exc:
+            raise InvalidInput(f"record {count}: {exc}") from None
+        except InvalidInput as exc:
+            raise InvalidInput(f"record {count}: {exc}") from None
+        if progress is not None:
+            progress(count)
+
+
+def _import_one(tx: Transaction, record: Any) -> None:
+    """One JSON-lines record: a full fact (with ``created_at``) is put as given; a record whose
+    ``id`` exists updates it; anything else is remembered."""
+    if not isinstance(record, dict):
+        raise InvalidInput("expected a JSON object")
+    record = dict(record)
+    if "id" in record and "created_at" in record:
+        tx.put(Fact.from_dict(record))
+    elif "id" in record and tx.get(record["id"]) is not None:
+        record.pop("scope", None)
+        tx.update(record.pop("id"), **record)
+    else:
+        if "text" not in record:
+            raise InvalidInput("missing 'text'")
+        tx.remember(record.pop("text"), record.pop("scope", "shared"), **record)

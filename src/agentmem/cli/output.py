@@ -13,11 +13,11 @@ from rich.table import Table
 
 # markup off: fact text may contain "[...]", which rich would otherwise eat.
 console = Console(markup=False, emoji=False, highlight=False)
-_err_console = Console(stderr=True, markup=False, emoji=False, highlight=False)
+err_console = Console(stderr=True, markup=False, emoji=False, highlight=False)
 
 
 def err(message: str) -> None:
-    _err_console.print(message, soft_wrap=True)
+    err_console.print(message, soft_wrap=True)
 
 
 def to_jsonable(value: Any) -> Any:

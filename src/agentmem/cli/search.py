@@ -1,8 +1,10 @@
 """Commands that search: search, index, dedupe, service.
 
-By default they ask the repository's warm search service (started on demand, see service.py),
-so this process imports neither lancedb nor torch; ``--no-daemon`` (or ``search.daemon =
-false``) runs everything here instead, with the same results.
+By default they ask the user's warm search service (started on demand, see service.py), so this
+process imports neither lancedb nor torch; ``--no-daemon`` (or ``search.daemon = false``) runs
+everything here instead, with the same results. What a first search is doing (starting the
+service, loading the model, indexing) is said on stderr, with a progress bar on a terminal;
+stdout carries only the results.
 """
 
 from __future__ import annotations
@@ -11,36 +13,49 @@ from typing import Annotated, Any
 
 import typer
 
+from ..errors import AgentmemError
 from . import app, open_repo
 from .identity import Agent, Branch, Run, Trace, session
-from .output import console, err, print_json, table
+from .output import console, err, err_console, print_json, table
 
 At = Annotated[str | None, typer.Option("--at", help="Branch, tag or commit to search (default: HEAD).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-NoDaemon = Annotated[
-    bool, typer.Option("--no-daemon", help="Load the model and index in this process.")
-]
+NoDaemon = Annotated[bool, typer.Option("--no-daemon", help="Load the model and index in this process.")]
 
-service_app = typer.Typer(help="The warm search service of this repository.", no_args_is_help=True)
+service_app = typer.Typer(help="The warm search service of this user.", no_args_is_help=True)
 app.add_typer(service_app, name="service")
 
 
 def _daemon(repo: Any, no_daemon: bool) -> bool:
-    return bool(repo.config["search"].get("daemon", True)) and not no_daemon
+    from .. import service
+
+    return service.daemon_enabled(repo.config) and not no_daemon
 
 
 class _Bar:
-    """A rich progress bar that appears only when there is something long to show."""
+    """What a long search is doing, on stderr: notes as lines ("loading the embedding model"),
+    and indexing as a progress bar on a terminal or one line ("indexing: embedding N texts")
+    elsewhere. Silent with `enabled` false (--json)."""
 
     def __init__(self, label: str, enabled: bool) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+        self.label = label
+        self.enabled = enabled
+        self.terminal = err_console.is_terminal
         self.progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
-                                 console=console, disable=not enabled, transient=True)  # fmt: skip
+                                 console=err_console, disable=not (enabled and self.terminal),
+                                 transient=True)  # fmt: skip
         self.task: Any = None
+
+    def note(self, text: str) -> None:
+        if self.enabled:
+            err(f"{text}...")
 
     def __call__(self, done: int, total: int) -> None:
         if self.task is None:
+            if self.enabled and not self.terminal:
+                err(f"{self.label}: embedding {total} texts...")
             self.progress.start()
             self.task = self.progress.add_task("", total=total)
         self.progress.update(self.task, completed=done, total=total)
@@ -69,7 +84,7 @@ def search(
     bar = _Bar("indexing", not json_out)
     try:
         hits = reader.search(query, at=at, scope=scope, author=author, kind=kind, k=k, mode=mode,
-                             daemon=_daemon(repo, no_daemon), progress=bar)  # fmt: skip
+                             daemon=_daemon(repo, no_daemon), progress=bar, note=bar.note)  # fmt: skip
     finally:
         bar.close()
     if json_out:
@@ -104,7 +119,7 @@ def index(
     else:
         bar = _Bar("embedding", not json_out)
         try:
-            info = repo.index(at=at, rebuild=rebuild, daemon=daemon, progress=bar)
+            info = repo.index(at=at, rebuild=rebuild, daemon=daemon, progress=bar, note=bar.note)
         finally:
             bar.close()
     if json_out:
@@ -136,16 +151,23 @@ def dedupe(
 
 @service_app.command("status")
 def service_status(json_out: Json = False) -> None:
-    """Whether the search service runs, and what it has indexed."""
+    """Whether the search service runs, the repositories it has open and what it is doing.
+    Answers at once, even while the service is indexing."""
     from .. import service
 
     info = service.call(open_repo().root, "status", {}, start=False)
     if json_out:
         print_json(info)
-    elif info is None:
+        return
+    if info is None:
         console.print("search service: not running")
-    else:
-        console.print(f"search service: pid {info['pid']}, {info['embedded_texts']} texts embedded")
+        return
+    console.print(f"search service: pid {info['pid']}, {len(info['repositories'])} repositories open")
+    for entry in info["repositories"]:
+        doing = entry["doing"] or "idle"
+        if entry["progress"]:
+            doing += " ({}/{})".format(*entry["progress"])
+        console.print(f"  {entry['root']}: {doing}, {entry['embedded_texts']} texts embedded")
 
 
 @service_app.command("stop")
@@ -159,9 +181,13 @@ def service_stop() -> None:
 
 def dup_warnings(repo: Any, fact_ids: list[str], commit: str | None, limit: int = 100) -> None:
     """After a write committed (`remember`, `merge`): warn on stderr about near-duplicates of
-    the written facts in their scopes, asking only a search service that already runs: a write
-    never waits for a model to load. At most `limit` facts are checked."""
-    if not repo.config["search"].get("daemon", True):
+    the written facts in their scopes, asking only a search service that already runs and is
+    free: a write never waits for a model, an index catch-up or a busy service (each check gives
+    up after `service.QUICK_DEADLINE`). At most `limit` facts are checked."""
+    try:
+        if not _daemon(repo, False):
+            return
+    except AgentmemError:  # an invalid setting is reported by the next search, not by a write
         return
     for fact_id in fact_ids[:limit]:
         try:

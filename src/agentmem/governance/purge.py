@@ -201,7 +201,7 @@ def _reflogs(store: GitStore) -> dict[Path, list[bytes]]:
 
 
 def _shas(lines: list[bytes]) -> list[bytes]:
-    found = []
+    found: list[bytes] = []
     for line in lines:
         parts = line.split(b" ", 2)
         found.extend(s for s in parts[:2] if len(s) == 40 and s != ZERO)

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from stat import S_ISDIR
 from typing import TYPE_CHECKING
 
-from ..history import changes_between, walk
+from ..history import walk
 from ..lineage import Blame, blame
+from ..store import FACTS_DIR, GitStore
 from .receipts import Receipt
 
 if TYPE_CHECKING:
@@ -69,11 +71,11 @@ def trace(session: Session, fact_id: str) -> Trace:
     read_blobs: set[bytes] = set()
     for commit in walk(store, tip):  # newest first: the last assignment is the oldest commit
         parent = store.commit(commit.parents[0]).tree if commit.parents else None
-        for change in changes_between(store, parent, commit.tree):
-            if change.new_blob is None or change.new_blob.encode() in read_blobs:
+        for blob in new_blobs(store, parent, commit.tree):
+            if blob in read_blobs:
                 continue
-            read_blobs.add(change.new_blob.encode())
-            fact = store.read_fact(change.new_blob.encode())
+            read_blobs.add(blob)
+            fact = store.read_fact(blob)
             for source in fact.derived_from:
                 children.setdefault(source, set()).add(fact.id)
             entry = known.get(fact.id)
@@ -104,3 +106,29 @@ def trace(session: Session, fact_id: str) -> Trace:
     reads = [TraceRead(fact, r.agent, r.run, r.trace, r.op, r.commit, r.time)
              for r in receipts for fact in r.fact_ids if fact in seen]  # fmt: skip
     return Trace(fact_id, origin, found, reads)
+
+
+def new_blobs(store: GitStore, old_tree: bytes | None, new_tree: bytes) -> list[bytes]:
+    """Blob ids of the fact files `new_tree` has and `old_tree` lacks (added or changed facts).
+
+    Reads trees through the store's cache: walking a history newest first, each commit's parent
+    tree is the next commit's own, so most reads are cache hits."""
+    found: list[bytes] = []
+    facts = FACTS_DIR.encode()
+    new = store.lookup(new_tree, facts)
+    old = None if old_tree is None else store.lookup(old_tree, facts)
+    stack = [(old, new)]
+    while stack:
+        before, after = stack.pop()
+        if after is None or before == after:
+            continue
+        old_entries = {} if before is None else {e.path: e for e in store.tree(before).iteritems()}
+        for entry in store.tree(after).iteritems():
+            previous = old_entries.get(entry.path)
+            if previous is not None and previous.sha == entry.sha:
+                continue
+            if S_ISDIR(entry.mode):
+                stack.append((previous.sha if previous and S_ISDIR(previous.mode) else None, entry.sha))
+            elif entry.path.endswith(b".md"):
+                found.append(entry.sha)
+    return found

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..fact import Fact, validate_name
-from ..refs import validate_ref_name
+from ..fact import Fact
 from ..store import GitStore
 from .policy import OPEN, POLICY_PATH, Policy
 from .quarantine import QuarantineList
@@ -17,8 +16,7 @@ from .retention import expired
 from .state import QUARANTINE_PATH, read_tree_file
 
 if TYPE_CHECKING:
-    from ..index import Index
-    from ..search import SearchHit
+    from ..repo import Repo
 
 
 @dataclass
@@ -63,33 +61,29 @@ def load_quarantine(store: GitStore, commit: bytes | None) -> QuarantineList:
     return QuarantineList() if found is None else QuarantineList.parse(found[1])
 
 
-def governed_search(
-    index: Index, reader: dict[str, Any] | None, params: dict[str, Any], progress: Any
-) -> list[SearchHit]:
-    """Run a search for `reader` (``{"agent", "branch"}``; None: the owner). Scopes the agent
-    may not read are left out by the index's prefilter, so ranks and scores never hint at
-    them; quarantined and expired facts are dropped after ranking (asking for more until `k`
-    remain or the index has no more)."""
-    from ..search import MAX_K, quote, run_search
+class ReadFilter:
+    """A reader's visibility test as the search paths take it: called on each hit, plus
+    `where(store, at)`, the index prefilter naming the scopes the reader may read (None: no
+    limit; "": nothing readable)."""
 
-    store = index.store
-    branch = validate_ref_name(str((reader or {}).get("branch") or store.current_branch().decode()
-                                   .removeprefix("refs/heads/")))  # fmt: skip
-    agent = (reader or {}).get("agent")
-    tip = store.ref_value(f"refs/heads/{branch}".encode())
-    vis = Visibility.load(store, None if agent is None else validate_name(agent, "agent name"), tip)
-    where = None
-    if vis.restricted:
-        commit = store.resolve(params.get("at"))
-        readable = [s for s in store.scopes(store.commit(commit).tree) if vis.can_read(s)]
-        if not readable:
-            return []
-        where = "scope IN (" + ", ".join(quote(s) for s in readable) + ")"
-    k = int(params.get("k", 10))
-    ask = k
-    while True:
-        hits = run_search(index, progress=progress, where=where, **{**params, "k": ask})
-        shown = [hit for hit in hits if vis.shows(hit.fact)]
-        if len(shown) >= k or len(hits) < ask or ask >= MAX_K:
-            return shown[:k]
-        ask = min(MAX_K, ask * 2 + len(hits) - len(shown))
+    def __init__(self, vis: Visibility) -> None:
+        self.vis = vis
+
+    @classmethod
+    def of(cls, repo: Repo, agent: str | None, branch: str | None) -> ReadFilter:
+        from ..session import Session
+
+        session = Session(repo, agent or "agentmem", branch=branch, governed=agent is not None)
+        return cls(session.visibility())
+
+    def __call__(self, fact: Fact) -> bool:
+        return self.vis.shows(fact)
+
+    def where(self, store: GitStore, at: str | None) -> str | None:
+        if not self.vis.restricted:
+            return None
+        from ..search import quote
+
+        commit = store.resolve(at)
+        readable = [s for s in store.scopes(store.commit(commit).tree) if self.vis.can_read(s)]
+        return "scope IN (" + ", ".join(quote(s) for s in readable) + ")" if readable else ""

@@ -1,0 +1,87 @@
+"""Governance costs: read receipts on `search` (p50) and on `show`, with and without, measured
+side by side in one run; `trace` on a 10,000-commit history.
+
+Run:  python benchmarks/bench_governance.py [--quick]
+(--quick: 1,000 commits and fewer samples, for a smoke run). Search uses the default model
+in-process (no service), so the figures are the search itself plus the receipt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from agentmem import Repo
+from agentmem.session import Session
+
+
+def p50(fn: Callable[[], object], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def receipts_on_off(repo: Repo, session: Session, fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    """p50 with and without receipts, interleaved in rounds so both see the same machine."""
+    on: list[float] = []
+    off: list[float] = []
+    for _round in range(5):
+        for enabled, out in ((True, on), (False, off)):
+            repo.config["receipts"]["enabled"] = enabled
+            out.append(p50(fn, runs // 5))
+    repo.config["receipts"]["enabled"] = True
+    return statistics.median(on), statistics.median(off)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    commits = 1_000 if args.quick else 10_000
+    runs = 50 if args.quick else 100
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Repo.init(Path(tmp) / "mem")
+        writer = repo.as_agent("writer")
+        root = writer.remember("Root fact: the API limit is 100 per second").id
+        with writer.transaction("bulk") as tx:
+            for number in range(1_000):
+                tx.remember(f"Fact {number} about topic {number % 37} and item {number * 7}")
+        reader = repo.as_agent("reader", run="bench")
+        reader.search("topic 5 item", k=10, daemon=False)  # loads the model and builds the index
+        on, off = receipts_on_off(
+            repo, reader, lambda: reader.search("what is the API limit", k=10, daemon=False), runs)
+        rows.append(("search p50 (1,001 facts, k=10, hybrid, in-process)", on, off))
+        on, off = receipts_on_off(
+            repo, reader, lambda: reader.search("topic 5 item", k=10, mode="keyword", daemon=False), runs)
+        rows.append(("search p50 (keyword mode: no query embedding)", on, off))
+        on, off = receipts_on_off(repo, reader, lambda: reader.get(root), runs * 5)
+        rows.append(("show p50 (session.get)", on, off))
+        start = time.perf_counter()
+        for number in range(commits - 2):
+            derived = [root] if number % 500 == 0 else []
+            writer.remember(f"History fact {number}", "agent:writer", derived_from=derived)
+        build = time.perf_counter() - start
+        history = len(repo.log())
+        tracer = repo.as_agent("auditor")
+        trace_ms = p50(lambda: tracer.trace_fact(root), 3)
+        found = tracer.trace_fact(root)
+    print("| measure | with receipts (ms) | without (ms) | overhead |")
+    print("|---|---:|---:|---:|")
+    for name, with_, without in rows:
+        print(f"| {name} | {with_:.3f} | {without:.3f} | {with_ - without:+.3f} ms "
+              f"({(with_ / without - 1) * 100:+.1f}%) |")  # fmt: skip
+    print(f"\ntrace on a {history:,}-commit history ({len(found.derived) - 1} derived facts, "
+          f"{len(found.reads)} reads): {trace_ms / 1000:.2f} s p50 of 3 "
+          f"(history built in {build:.0f} s)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
