@@ -303,7 +303,8 @@ def test_remote_purge_record_refuses_until_purged_here(tmp_path: Path, daemon_ur
 def test_clone_index_catches_up_embedding_only_new_texts(tmp_path: Path, daemon_url: str) -> None:
     a, b = start(tmp_path, daemon_url)
     config = b.local_dir / "config"
-    config.write_text(config.read_text().replace('model = "all-MiniLM-L6-v2"', 'model = "fake:64"'))
+    settings = config.read_text().replace('model = "all-MiniLM-L6-v2"', 'model = "fake:64"')
+    config.write_text(settings.replace("daemon = true", "daemon = false"))  # the index in this process
     b = Repo(b.root)
     assert b.search("deploy", k=1)[0].fact.text == "The deploy window is Tuesday"
     index = b.__dict__["_search_index"]
