@@ -94,7 +94,7 @@ class Session:
         """The fact at `at` (default: the session's branch); `NotFound` if absent or hidden."""
         snap = self.snapshot(at)
         found = snap.locate(fact_id, scope)
-        fact = None if found is None else self.repo.store.read_fact(found[1])
+        fact = None if found is None else snap.read(*found)
         if fact is None or not self.visibility().shows(fact):
             where = f" in scope {scope}" if scope else ""
             raise NotFound(f"no fact {fact_id}{where} at {snap.commit[:12]}")
@@ -115,10 +115,10 @@ class Session:
         store = self.repo.store
         handed: list[tuple[Fact, str]] = []
         if scope is None or scope in snap.scopes:
-            for _path, blob in store.entries(snap.tree_id, scope):
+            for path, blob in store.entries(snap.tree_id, scope):
                 if limit is not None and len(handed) >= limit:
                     break
-                fact = store.read_fact(blob)
+                fact = snap.read(path, blob)
                 if vis.shows(fact):
                     handed.append((fact, blob.decode()))
         self._hand_out("ls", snap.commit, handed, scope)

@@ -51,7 +51,7 @@ class Snapshot:
 
     def find(self, fact_id: str, scope: str | None = None) -> Fact | None:
         found = self.locate(fact_id, scope)
-        return None if found is None else self._read(*found)
+        return None if found is None else self.read(*found)
 
     def get(self, fact_id: str, scope: str | None = None) -> Fact:
         fact = self.find(fact_id, scope)
@@ -67,9 +67,9 @@ class Snapshot:
             if scope not in self.scopes:
                 return
         for path, blob in self.store.entries(self.tree_id, scope):
-            yield self._read(path, blob)
+            yield self.read(path, blob)
 
-    def _read(self, path: bytes, blob: bytes) -> Fact:
+    def read(self, path: bytes, blob: bytes) -> Fact:
         """The fact at `path`, which must hold the id and scope its path names."""
         fact = self.store.read_fact(blob, path)
         if parse_fact_path(path) != (fact.scope, fact.id):
