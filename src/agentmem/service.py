@@ -180,6 +180,7 @@ def call(
     deadline = time.monotonic() + QUICK_DEADLINE if quick else None
     for _attempt in range(3):
         conn = _connect(path)
+        started = conn is None
         if conn is None:
             if not start:
                 return None
@@ -192,6 +193,10 @@ def call(
         except _Busy:
             return None
         except _Stale:
+            if started:  # a service we just started runs the files on disk, this process older ones
+                raise errors.AgentmemError(
+                    "agentmem's files changed since this process started; restart it to search"
+                ) from None
             continue  # it steps aside for this code: start a fresh one
         except _Died:
             if not start or op == "stop":
