@@ -1,12 +1,15 @@
 """Search at scale and the per-user service's memory (issue 15).
 
-    python benchmarks/bench_scale.py latency --real 10000 --synthetic 100000 1000000
+    python benchmarks/bench_scale.py latency --real 10000 --cached 100000 --synthetic 100000 1000000
     python benchmarks/bench_scale.py memory --repos 5 --facts 200
 
 `latency`:
 - ``--real N``: a repository of N facts (benchmarks/_corpus.py) indexed with the real model:
   import time, index build (embedding) throughput beside raw `SentenceTransformer.encode` on the
   same texts, then warm in-process `Repo.search` p50/p95 (query embedding included), k=10.
+- ``--cached N``: a real repository of N facts whose embedding cache is filled with random unit
+  vectors (building the index embeds nothing), then `Repo.search` end to end with the real model
+  embedding each query: the true latency at N, with meaningless ranking.
 - ``--synthetic N ...``: the vector side of a search over N random unit vectors in memory (the
   exact matrix product `matrix.ViewMatrix.nearest` runs, with and without a scope filter) plus
   one real query embedding, and the matrix's memory. No repository: these sizes would take hours
@@ -78,6 +81,38 @@ def real(count: int, rounds: int) -> None:
     print(f"| {count:,} facts | pinned-commit search repeated 5 times gives the same hits | {same} |")
 
 
+def cached(count: int, rounds: int) -> None:
+    """A real repository of `count` facts whose embedding cache is filled with random unit vectors
+    (so building the index embeds nothing), searched end to end with the real model embedding
+    each query: the latency of `Repo.search` at a size too large to embed here."""
+    from agentmem import Repo
+    from agentmem.index import Index, text_hash
+
+    root = Path(tempfile.mkdtemp(prefix="bench-cached-")) / "mem"
+    repo = Repo.init(root)
+    data = records(count)
+    took = timed(lambda: repo.import_facts(data, agent="bench", message="bench"))
+    print(f"| {count:,} facts | import | {took:.1f} s ({count / took:,.0f} facts/s) |")
+    index = Index(repo.store, repo.local_dir, repo.config["embedding"])
+    rng = np.random.default_rng(5)
+    for start in range(0, count, 50000):
+        batch = data[start : start + 50000]
+        vectors = rng.standard_normal((len(batch), 384), dtype=np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        index._store_cache([text_hash(str(r["text"])) for r in batch], [0] * len(batch), vectors)
+    took = timed(lambda: repo.index(daemon=False))
+    print(f"| {count:,} facts | index build from cached vectors (no embedding) | {took:.1f} s |")
+    repo.search("warm up", daemon=False)
+    times = [timed(lambda q=q: repo.search(q, k=10, daemon=False)) for _ in range(rounds) for q in QUERIES]
+    print(f"| {count:,} facts | warm Repo.search p50 / p95 (real query embedding, random fact vectors) "
+          f"| {pct(times)} |")  # fmt: skip
+    commit = repo.resolve()
+    pinned = [repo.search(QUERIES[1], at=commit, daemon=False) for _ in range(5)]
+    runs = [[(h.fact.id, h.score) for h in hits] for hits in pinned]
+    print(f"| {count:,} facts | pinned-commit search repeated 5 times gives the same hits | "
+          f"{all(r == runs[0] for r in runs)} |")  # fmt: skip
+
+
 def synthetic(count: int, rounds: int) -> None:
     from agentmem.embed import load_embedder
     from agentmem.matrix import ViewMatrix
@@ -138,6 +173,7 @@ def main() -> None:
     sub = parser.add_subparsers(dest="what", required=True)
     lat = sub.add_parser("latency")
     lat.add_argument("--real", type=int, nargs="*", default=[10000])
+    lat.add_argument("--cached", type=int, nargs="*", default=[100000])
     lat.add_argument("--synthetic", type=int, nargs="*", default=[100000, 1000000])
     lat.add_argument("--rounds", type=int, default=3)
     mem = sub.add_parser("memory")
@@ -148,6 +184,8 @@ def main() -> None:
     if args.what == "latency":
         for count in args.real:
             real(count, args.rounds)
+        for count in args.cached:
+            cached(count, args.rounds)
         for count in args.synthetic:
             synthetic(count, args.rounds)
     else:
