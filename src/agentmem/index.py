@@ -253,7 +253,8 @@ class Index:
                 entry.pop("pending", None)
         else:
             table = self._new_view(key, views, commit, progress)
-        if self._matrix(table).duplicated():
+        loaded = self._matrix(table)
+        if not loaded.checked and loaded.duplicated():
             # A faithful view holds each (id, chunk) once; anything else (a damaged or foreign
             # write) is rebuilt from the embedding cache rather than served.
             log.warning("view %s holds duplicated rows; rebuilding it", key)
@@ -261,7 +262,8 @@ class Index:
             self._drop(table.name)
             self._matrices.pop(table.name, None)
             table = self._new_view(key, views, commit, progress)
-            self._matrix(table)
+            loaded = self._matrix(table)
+        loaded.checked = True
         views[key] = {"table": table.name, "commit": commit, "used": time.time()}
         for old in sorted(views, key=lambda k: views[k]["used"])[: max(0, len(views) - MAX_VIEWS)]:
             name = views.pop(old)["table"]
