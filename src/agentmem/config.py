@@ -48,8 +48,8 @@ device = "cpu"  # or "cuda"
 batch_size = 64
 
 [search]
-daemon = true          # keep a warm search service per repository (see docs/search.md)
-idle_timeout = 900     # seconds before an idle search service exits
+daemon = true          # use the user's warm search service (see docs/search.md)
+idle_timeout = 900     # seconds before the search service closes this idle repository
 duplicate_threshold = 0.92
 """
 

@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 
 from .chunking import chunk_text
 from .embed import Embedder, Vectors, load_embedder
-from .errors import AgentmemError
+from .errors import AgentmemError, InvalidInput
 from .history import FactChange, changes_between
 from .matrix import ViewMatrix, parse_where
 from .search import quote
@@ -72,9 +72,16 @@ class Index:
     """The index of one repository. Not thread-safe: callers serialise (the service holds a lock);
     processes are serialised by a file lock around catch-up."""
 
-    def __init__(self, store: GitStore, local_dir: Path, embedding: dict[str, Any]) -> None:
+    def __init__(
+        self, store: GitStore, local_dir: Path, embedding: dict[str, Any], location: str | None = None
+    ) -> None:
         self.store = store
-        self.path = local_dir / "index"
+        self.path = local_dir / "index"  # views.json and the lock: always local
+        # The LanceDB database: this folder, or ``search.index_location`` (a folder or a LanceDB
+        # URI such as s3://bucket/path; only local folders are tested).
+        if location is not None and not isinstance(location, str):
+            raise InvalidInput("search.index_location must be a folder or a LanceDB URI")
+        self.location = location or str(self.path)
         self.embedding_config = dict(embedding)
         self.model_name = str(embedding.get("model") or "all-MiniLM-L6-v2")
         self.embedded_texts = 0  # texts embedded by this object (tests and benchmarks count them)
@@ -110,7 +117,7 @@ class Index:
             import lancedb
 
             self.path.mkdir(parents=True, exist_ok=True)
-            self._db = lancedb.connect(str(self.path))
+            self._db = lancedb.connect(self.location)
         return self._db
 
     @contextlib.contextmanager
@@ -152,6 +159,13 @@ class Index:
         """Delete the whole index folder (it is rebuilt from git on the next search)."""
         self._db = None
         self._matrices.clear()
+        if self.location != str(self.path):
+            with contextlib.suppress(Exception):  # a remote database: drop its tables
+                import lancedb
+
+                database = lancedb.connect(self.location)
+                for name in database.table_names():
+                    database.drop_table(name)
         shutil.rmtree(self.path, ignore_errors=True)
 
     # -- views -------------------------------------------------------------------------------
@@ -213,7 +227,7 @@ class Index:
             })  # fmt: skip
         cache = self._open(self._cache_name()) if self.path.exists() else None
         return {
-            "path": str(self.path), "model": self.model_name, "views": views,
+            "path": self.location, "model": self.model_name, "views": views,
             "cached_chunks": cache.count_rows() if cache is not None else 0,
         }  # fmt: skip
 
@@ -239,7 +253,8 @@ class Index:
                 entry.pop("pending", None)
         else:
             table = self._new_view(key, views, commit, progress)
-        if self._matrix(table).duplicated():
+        loaded = self._matrix(table)
+        if not loaded.checked and loaded.duplicated():
             # A faithful view holds each (id, chunk) once; anything else (a damaged or foreign
             # write) is rebuilt from the embedding cache rather than served.
             log.warning("view %s holds duplicated rows; rebuilding it", key)
@@ -247,7 +262,8 @@ class Index:
             self._drop(table.name)
             self._matrices.pop(table.name, None)
             table = self._new_view(key, views, commit, progress)
-            self._matrix(table)
+            loaded = self._matrix(table)
+        loaded.checked = True
         views[key] = {"table": table.name, "commit": commit, "used": time.time()}
         for old in sorted(views, key=lambda k: views[k]["used"])[: max(0, len(views) - MAX_VIEWS)]:
             name = views.pop(old)["table"]

@@ -48,6 +48,7 @@ class ViewMatrix:
     version: int
     rows: pa.Table
     vectors: Vectors
+    checked: bool = False  # `duplicated` was run on this version (it costs a pass over the ids)
 
     @classmethod
     def load(cls, table: Any) -> ViewMatrix:
@@ -79,6 +80,7 @@ class ViewMatrix:
         self.rows = pa.concat_tables(rows).combine_chunks()
         self.vectors = np.ascontiguousarray(np.concatenate(vectors))
         self.version = version
+        self.checked = False
 
     def mask(self, conditions: Conditions) -> np.ndarray | None:
         if not conditions:

@@ -509,6 +509,7 @@ class Repo:
         if self._search_index is None:
             from .index import Index  # lancedb: only when a search runs in this process
 
-            self._search_index = Index(self.store, self.local_dir, self.config["embedding"])
+            location = self.config["search"].get("index_location")
+            self._search_index = Index(self.store, self.local_dir, self.config["embedding"], location)
         return service.dispatch(self._search_index, op, params, progress, note, visible(self, actor))
 

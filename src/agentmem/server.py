@@ -94,7 +94,8 @@ class Service:
 
                 repo = Repo(root)
                 idle = float(repo.config["search"].get("idle_timeout", 900))
-                index = Index(repo.store, repo.local_dir, repo.config["embedding"])
+                location = repo.config["search"].get("index_location")
+                index = Index(repo.store, repo.local_dir, repo.config["embedding"], location)
                 entry = Opened(root, identity, stamp, repo, index, idle)
                 self.repos[str(root)] = entry
                 log.info("opened %s", root)

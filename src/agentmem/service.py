@@ -180,6 +180,7 @@ def call(
     deadline = time.monotonic() + QUICK_DEADLINE if quick else None
     for _attempt in range(3):
         conn = _connect(path)
+        started = conn is None
         if conn is None:
             if not start:
                 return None
@@ -192,6 +193,10 @@ def call(
         except _Busy:
             return None
         except _Stale:
+            if started:  # a service we just started runs the files on disk, this process older ones
+                raise errors.AgentmemError(
+                    "agentmem's files changed since this process started; restart it to search"
+                ) from None
             continue  # it steps aside for this code: start a fresh one
         except _Died:
             if not start or op == "stop":
@@ -359,13 +364,13 @@ def _checked(
             hits = find(index, **{**params, "k": ask}, **extra)
             snap = Snapshot(index.store, hits[0].commit.encode()) if hits else None
             faithful = [h for h in hits if snap is not None and snap.find(h.fact.id, h.fact.scope) == h.fact]
-            if len(faithful) < len(hits):
+            if len(faithful) < len(hits) and attempt == 1:
                 break
-            shown = [h for h in hits if keep is None or keep(h.fact)]
+            # After a rebuild, a hit still not at its own path is a fact file whose id or scope
+            # differs from where it lies (hostile content): never shown.
+            shown = [h for h in faithful if keep is None or keep(h.fact)]
             if len(shown) >= k or len(hits) < ask or ask >= MAX_K:
                 return shown[:k]
             ask = min(MAX_K, ask * 2)
-        if attempt == 2:
-            raise errors.CorruptObject(f"search index at {index.path} gives hits absent from git")
         index.rebuild(params.get("at"), progress)
     raise AssertionError("unreachable")

@@ -33,9 +33,9 @@ def _daemon(repo: Any, no_daemon: bool) -> bool:
 
 
 class _Bar:
-    """What a long search is doing, on stderr: notes as lines ("loading the embedding model"),
-    and indexing as a progress bar on a terminal or one line ("indexing: embedding N texts")
-    elsewhere. Silent with `enabled` false (--json)."""
+    """What a long search is doing, on a terminal's stderr: notes as lines ("starting the search
+    service...", "loading the embedding model...") and indexing as a progress bar. Silent when
+    stderr is not a terminal (an error stays one line there) or with `enabled` false (--json)."""
 
     def __init__(self, label: str, enabled: bool) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -49,12 +49,12 @@ class _Bar:
         self.task: Any = None
 
     def note(self, text: str) -> None:
-        if self.enabled:
+        if self.enabled and self.terminal:
             err(f"{text}...")
 
     def __call__(self, done: int, total: int) -> None:
         if self.task is None:
-            if self.enabled and not self.terminal:
+            if self.enabled and self.terminal:
                 err(f"{self.label}: embedding {total} texts...")
             self.progress.start()
             self.task = self.progress.add_task("", total=total)
