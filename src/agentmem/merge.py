@@ -30,6 +30,7 @@ from dulwich.objects import Blob, Tree
 from .errors import Conflict, CorruptObject, InvalidInput, NotFound
 from .fact import now_iso, validate_id
 from .history import changes_between
+from .locking import RefUpdate
 from .statefile import read_state, write_state
 from .store import GitStore, Signature, fact_path
 
@@ -116,9 +117,13 @@ def merge(
             result.status = "up-to-date"
             return result
         if base == ours:
-            if store.set_ref(branch, ours, theirs, f"merge {other}: Fast-forward"):
+            moved = store.move_ref(branch, ours, theirs, f"merge {other}: Fast-forward")
+            if moved is RefUpdate.DONE:
                 result.status, result.commit = "fast-forward", theirs.decode()
                 return result
+            if moved is RefUpdate.LOCKED:
+                raise Conflict(f"{store.git.controldir()}/{branch.decode()}.lock is held by a "
+                               "process outside agentmem's writer lock; nothing merged, retry")  # fmt: skip
             continue
         base_tree = None if base is None else store.commit(base).tree
         plan = three_way(store, base_tree, store.commit(ours).tree, store.commit(theirs).tree)
@@ -361,7 +366,7 @@ def _head(store: GitStore, branch: bytes) -> bytes:
 def _empty_tree(store: GitStore) -> bytes:
     """The empty tree, stored so `tree_changes` can read it (reverting a root commit)."""
     tree = Tree()
-    store.objects.add_object(tree)
+    store.add_object(tree)
     return bytes(tree.id)
 
 
