@@ -80,22 +80,36 @@ class WriterLock:
                 finally:
                     self._depth -= 1
                 return
-            with open(self.path, "a") as handle:
+            with open(self.path, "a+b") as handle:
                 self.held = _flock(handle)
                 self._depth = 1
                 try:
                     if self.held:
-                        kill_point("flock-held")
-                        remove_partial_packs(self.git_dir)
+                        _mark_busy(handle, self.git_dir)
                     yield self.held
                 finally:
                     self._depth = 0
                     if self.held:
                         self.held = False
+                        handle.truncate(0)  # released alive: nothing for the next to recover
+                        handle.flush()
                         fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _flock(handle: IO[str]) -> bool:
+def _mark_busy(handle: IO[bytes], git_dir: str) -> None:
+    """Write our pid into the lock file for as long as we write. Finding a pid there means the
+    last holder died while writing: recover what it may have left (`recover_leftovers`)."""
+    handle.seek(0)
+    if handle.read(32).strip():
+        recover_leftovers(git_dir)
+    handle.seek(0)
+    handle.truncate(0)
+    handle.write(f"{os.getpid()}\n".encode())
+    handle.flush()
+    kill_point("flock-held")
+
+
+def _flock(handle: IO[bytes]) -> bool:
     deadline = time.monotonic() + CAS_TIMEOUT
     while True:
         try:
@@ -125,23 +139,50 @@ def clear_stale_lock(lock: str, held: bool) -> bool:
         time.sleep(min(0.05, STALE_LOCK_AGE - age + 0.001))
 
 
-def remove_partial_packs(git_dir: str) -> int:
-    """Delete ``tmp-agentmem-*`` pack files left by killed writers (only the flock holder
-    writes packs, so any such file whose writer is gone is garbage). Returns how many."""
+def recover_leftovers(git_dir: str) -> list[str]:
+    """After a writer died holding the flock: remove its partial ``tmp-agentmem-*`` packs (if
+    their writer is gone), and every ref or loose-object ``.lock`` (each once it is
+    `STALE_LOCK_AGE` old: a young one may belong to plain git). Returns what was removed."""
+    removed = []
     pack_dir = os.path.join(git_dir, "objects", "pack")
-    removed = 0
-    try:
-        names = [e.name for e in os.scandir(pack_dir) if e.name.startswith("tmp-agentmem-")]
-    except FileNotFoundError:
-        return 0
-    for name in names:
-        pid = name.split("-")[2]
-        if pid.isdigit() and int(pid) == os.getpid():
-            continue  # ours, being written
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(os.path.join(pack_dir, name))
-            removed += 1
+    for name in _names(pack_dir):
+        pid = name.split("-")[2] if name.startswith("tmp-agentmem-") else ""
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(pack_dir, name))
+                removed.append(os.path.join(pack_dir, name))
+    locks = [os.path.join(git_dir, name) for name in ("HEAD.lock", "packed-refs.lock")]
+    for folder, _dirs, files in os.walk(os.path.join(git_dir, "refs")):
+        locks.extend(os.path.join(folder, name) for name in files if name.endswith(".lock"))
+    objects = os.path.join(git_dir, "objects")
+    for sub in _names(objects):
+        if len(sub) == 2:
+            folder = os.path.join(objects, sub)
+            locks.extend(os.path.join(folder, n) for n in _names(folder) if n.endswith(".lock"))
+    for lock in locks:
+        if os.path.lexists(lock):
+            clear_stale_lock(lock, held=True)
+            removed.append(lock)
     return removed
+
+
+def _names(folder: str) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def read_loose_ref(path: str) -> bytes | None:
