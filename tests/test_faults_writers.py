@@ -9,6 +9,7 @@ ending at the branch's value, and no lock file or partial pack is left behind.
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import signal
@@ -100,7 +101,7 @@ def _check_reflogs(root: Path) -> None:
             continue
         branch = str(log.relative_to(logs))
         entries = [line.split("\t", 1)[0].split()[:2] for line in log.read_text().splitlines()]
-        for (_, new), (old, _) in zip(entries, entries[1:], strict=False):
+        for (_, new), (old, _) in itertools.pairwise(entries):
             assert old == new, f"reflog of {branch} logs a move from {old[:12]}, but held {new[:12]}"
         head = _git(root, "rev-parse", f"refs/heads/{branch}").strip()
         assert entries[-1][1] == head, f"reflog of {branch} ends at {entries[-1][1][:12]}, not {head[:12]}"
