@@ -167,3 +167,15 @@ def test_reset_reports_dropped_commits_per_agent(repo: Repo) -> None:
     assert result.dropped == 3 and result.dropped_by == {"x": 2, "y": 1}
     forward = repo.reset(result.old)
     assert forward.dropped == 0 and forward.dropped_by == {}
+
+
+def test_peel_suffixes_and_nested_branch_names(repo: Repo, cli: CliRunner) -> None:
+    _, one, two = _history(repo)
+    assert repo.resolve("HEAD^{}") == two and repo.resolve("HEAD~1^{commit}") == one
+    repo.create_branch("team")
+    with pytest.raises(InvalidInput, match="a ref above it exists"):
+        repo.create_branch("team/alice")
+    repo.create_branch("agents/bob")
+    code, _, err = invoke(cli, "branch", "agents")
+    assert code == 2 and "refs below it exist" in err
+    assert {b.name for b in repo.branches()} == {"main", "team", "agents/bob"}

@@ -29,6 +29,8 @@ from typing import IO
 
 from dulwich.reflog import format_reflog_line, parse_reflog_line
 
+from .errors import InvalidInput
+
 CAS_TIMEOUT = 30.0  # seconds a writer waits for the flock (or a busy branch) before giving up
 STALE_LOCK_AGE = 1.0  # a lock file this old, found while holding the flock, is cleared
 ZERO = b"0" * 40
@@ -203,7 +205,12 @@ def update_ref(
     missing). Stale locks are cleared when `held` (the caller holds the writer flock)."""
     path = os.path.join(git_dir, os.fsdecode(name))
     lock = path + ".lock"
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise InvalidInput(f"{name.decode()}: a ref above it exists (git keeps refs as files)") from None
+    if os.path.isdir(path):
+        raise InvalidInput(f"{name.decode()}: refs below it exist (git keeps refs as files)")
     fd = None
     for _ in range(3):
         if not clear_stale_lock(lock, held):

@@ -3,7 +3,7 @@
     HEAD  @  main  refs/heads/main  v1 (tag)        names
     3f9c2a1b04de  3f9c2a1  3f9c                     a full id, or any unique prefix of 4+ hex digits
     @{2}  main@{2}  HEAD@{2}                        the entry `agentmem reflog [BRANCH]` lists as @{2}
-    X~2  X^  X^2                                    ancestors, as in git
+    X~2  X^  X^2  X^{}  X^{commit}                  ancestors (and peeling), as in git
 
 Names win over hex prefixes (a branch called ``cafe`` is the branch). ``@{n}`` and
 ``HEAD@{n}`` read the current branch's reflog: agentmem keeps one reflog per branch and writes
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 MAX_REF_LENGTH = 256
 MIN_PREFIX = 4
-_SUFFIXES = re.compile(r"(?:[~^][0-9]*)*\Z")
+_SUFFIXES = re.compile(r"(?:\^\{(?:commit)?\}|[~^][0-9]*)*\Z")
+_SUFFIX = re.compile(r"\^\{(?:commit)?\}|([~^])([0-9]*)")
 _HEX = re.compile(r"[0-9a-fA-F]{4,40}\Z")
 _REFLOG = re.compile(r"(?P<ref>.*)@\{(?P<n>[^}]*)\}\Z")
 
@@ -44,7 +45,9 @@ def resolve(store: GitStore, spec: str | None, head: bytes | None = None) -> byt
     if not base:
         raise InvalidInput(f"invalid ref {spec[:40]!r}")
     sha = _peel(store, _base(store, base, head), spec)
-    for op, digits in re.findall(r"([~^])([0-9]*)", ops):
+    for op, digits in _SUFFIX.findall(ops):
+        if not op:
+            continue  # ^{} / ^{commit}: every REF is peeled to its commit anyway
         count = int(digits) if digits else 1
         commit = _commit(store, sha, spec)
         if op == "~":
