@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from enum import Enum
 from typing import IO
 
-from dulwich.reflog import format_reflog_line, parse_reflog_line
+from dulwich.reflog import format_reflog_line
 
 from .errors import InvalidInput
 
@@ -270,13 +270,8 @@ def last_logged(git_dir: str, name: bytes) -> bytes | None:
             tail = handle.read()
     except FileNotFoundError:
         return None
-    lines = tail.rstrip(b"\n").rsplit(b"\n", 1)
-    if not lines[-1]:
-        return None
-    try:
-        return bytes(parse_reflog_line(lines[-1]).new_sha)
-    except (ValueError, IndexError):
-        return None
+    fields = tail.rstrip(b"\n").rsplit(b"\n", 1)[-1].split(b" ", 2)
+    return fields[1] if len(fields) == 3 and len(fields[1]) == 40 else None
 
 
 def _log_unlogged_move(git_dir: str, name: bytes, current: bytes) -> None:

@@ -17,7 +17,6 @@ import re
 from typing import TYPE_CHECKING
 
 from dulwich.objects import Commit, ShaFile, Tag
-from dulwich.reflog import read_reflog
 
 from .errors import AmbiguousRef, CorruptObject, InvalidInput, NotFound
 
@@ -68,10 +67,25 @@ def reflog_lines(store: GitStore, ref: bytes) -> list[tuple[bytes, bytes, int, b
     path = store.git.controldir() + "/logs/" + ref.decode()
     try:
         with open(path, "rb") as handle:
-            entries = list(read_reflog(handle))
+            lines = handle.read().splitlines()
     except FileNotFoundError:
         raise NotFound(f"no reflog for {ref.decode()}") from None
-    return [(e.old_sha, e.new_sha, int(e.timestamp), e.message) for e in reversed(entries)]
+    entries = [entry for entry in map(parse_reflog_entry, lines) if entry is not None]
+    return entries[::-1]
+
+
+def parse_reflog_entry(line: bytes) -> tuple[bytes, bytes, int, bytes] | None:
+    """(old, new, time, message) of one reflog line; None for a line that is not one. git
+    writes ``old new name <email> time tz`` and, only when there is a message, a tab and it."""
+    head, _, message = line.partition(b"\t")
+    fields = head.split(b" ")
+    if len(fields) < 4 or len(fields[0]) != 40 or len(fields[1]) != 40:
+        return None
+    try:
+        stamp = int(fields[-2])
+    except ValueError:
+        return None
+    return fields[0], fields[1], stamp, message
 
 
 def _base(store: GitStore, base: str, head: bytes | None) -> bytes:
