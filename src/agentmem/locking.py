@@ -8,6 +8,9 @@ a ref lock (``refs/heads/<b>.lock``, ``HEAD.lock``, ``packed-refs.lock``), a loo
 Tools that do not take the flock (plain ``git``) hold a ref lock for milliseconds; a lock is
 therefore cleared only once it is `STALE_LOCK_AGE` seconds old, and a holder waits that long at
 most. A process that could not get the flock (its holder hung for `CAS_TIMEOUT`) clears nothing.
+The holder writes its pid into the lock file and empties it on release: a pid found there means
+the last holder died mid-write, and the new one sweeps every stale lock and partial pack
+(`recover_leftovers`), so nothing piles up even where no later write touches the same file.
 
 Ref updates are done here rather than by dulwich, which appends the reflog line before it
 renames the lock into place (a kill in between logs a move that never happened): the ref file is
