@@ -179,3 +179,17 @@ def test_peel_suffixes_and_nested_branch_names(repo: Repo, cli: CliRunner) -> No
     code, _, err = invoke(cli, "branch", "agents")
     assert code == 2 and "refs below it exist" in err
     assert {b.name for b in repo.branches()} == {"main", "team", "agents/bob"}
+
+
+def test_reflog_labels_in_a_long_reflog(repo: Repo) -> None:
+    """@{n} reads the newest n+1 lines from the end of the file; far entries still resolve."""
+    _, one, two = _history(repo)
+    log = repo.root / ".git" / "logs" / "refs" / "heads" / "main"
+    lines = log.read_bytes().splitlines(keepends=True)
+    old_line = next(line for line in lines if line.split()[1].decode() == one)
+    log.write_bytes(old_line * 10_000 + b"".join(lines))
+    assert repo.resolve("@{0}") == two and repo.resolve("@{1}") == one
+    assert repo.resolve("@{9000}") == one and len(repo.reflog(n=3)) == 3
+    assert len(repo.reflog()) == 10_000 + len(lines)
+    with pytest.raises(NotFound, match=f"only {10_000 + len(lines)} entries"):
+        repo.resolve(f"@{{{20_000}}}")

@@ -174,9 +174,7 @@ def reflog(store: GitStore, name: str | None = None, limit: int | None = None) -
     """Moves of a branch (default: the current one), newest first."""
     ref = store.current_branch() if name is None else HEADS + validate_ref_name(name).encode()
     found = []
-    for index, (old_sha, new_sha, stamp, message) in enumerate(reflog_lines(store, ref)):
-        if limit is not None and index >= limit:
-            break
+    for index, (old_sha, new_sha, stamp, message) in enumerate(reflog_lines(store, ref, limit)):
         old = None if set(old_sha) == {ord("0")} else old_sha.decode()
         when = datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         found.append(ReflogEntry(index, old, new_sha.decode(), when,

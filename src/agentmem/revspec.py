@@ -14,7 +14,7 @@ each pack index's fan-out range: the cost does not grow with the number of facts
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from dulwich.objects import Commit, ShaFile, Tag
 
@@ -62,16 +62,33 @@ def resolve(store: GitStore, spec: str | None, head: bytes | None = None) -> byt
     return bytes(_commit(store, sha, spec).id)
 
 
-def reflog_lines(store: GitStore, ref: bytes) -> list[tuple[bytes, bytes, int, bytes]]:
-    """(old, new, time, message) of every move of `ref`, newest first."""
+def reflog_lines(
+    store: GitStore, ref: bytes, limit: int | None = None
+) -> list[tuple[bytes, bytes, int, bytes]]:
+    """(old, new, time, message) of the moves of `ref`, newest first; with `limit`, only the
+    newest `limit`, read from the end of the file (a reflog grows by one line per commit)."""
     path = store.git.controldir() + "/logs/" + ref.decode()
     try:
         with open(path, "rb") as handle:
-            lines = handle.read().splitlines()
+            lines = _tail(handle, limit) if limit is not None else handle.read().splitlines()
     except FileNotFoundError:
         raise NotFound(f"no reflog for {ref.decode()}") from None
-    entries = [entry for entry in map(parse_reflog_entry, lines) if entry is not None]
-    return entries[::-1]
+    entries = [entry for entry in map(parse_reflog_entry, reversed(lines)) if entry is not None]
+    return entries if limit is None else entries[:limit]
+
+
+def _tail(handle: BinaryIO, count: int) -> list[bytes]:
+    """The last `count` + 1 lines of a file (fewer if it has fewer), reading from the end."""
+    end = handle.seek(0, 2)
+    block, data = 8192, b""
+    while True:
+        start = max(0, end - block)
+        handle.seek(start)
+        data = handle.read(end - start)
+        lines = data.splitlines()
+        if start == 0 or len(lines) > count + 1:
+            return lines[-(count + 1):] if start else lines
+        block *= 4
 
 
 def parse_reflog_entry(line: bytes) -> tuple[bytes, bytes, int, bytes] | None:
@@ -124,10 +141,11 @@ def _reflog_entry(store: GitStore, ref: str, n: str, spec: str) -> bytes:
         name = b"refs/heads/" + ref.encode()
         if store.ref_value(name) is None:
             raise NotFound(f"{spec}: no branch {ref}")
-    entries = reflog_lines(store, name)
     index = int(n)
+    entries = reflog_lines(store, name, limit=index + 1)
     if index >= len(entries):
-        raise NotFound(f"{spec}: the reflog of {name.decode()} has only {len(entries)} entries")
+        total = len(reflog_lines(store, name))
+        raise NotFound(f"{spec}: the reflog of {name.decode()} has only {total} entries")
     return entries[index][1]
 
 
