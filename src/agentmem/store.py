@@ -209,7 +209,11 @@ class GitStore:
         with self._writer_lock() as held:
             for lock in lock_names:
                 clear_stale_lock(os.path.join(self.git.controldir(), lock), held)
-            yield held
+            try:
+                yield held
+            except FileLocked as exc:
+                raise Conflict(f"{os.fsdecode(exc.lockfilename)} is held by a process outside "
+                               "agentmem's writer lock; retry") from None  # fmt: skip
 
     def writing(self) -> contextlib.AbstractContextManager[bool]:
         """The writer lock (re-entrant): hold it to read a ref and move it with nobody between."""
