@@ -33,6 +33,7 @@ from .history import changes_between
 from .locking import RefUpdate
 from .statefile import read_state, write_state
 from .store import GitStore, Signature, fact_path
+from .validate import validate_incoming
 
 STRATEGIES = ("ours", "theirs", "newest")
 TAKES = ("ours", "theirs", "edit")
@@ -108,6 +109,7 @@ def merge(
     """Merge `other` (branch, tag or commit) into `branch`."""
     _check_idle(local_dir, strategy)
     theirs = store.resolve(other)
+    validated: set[tuple[bytes | None, bytes]] = set()
     for _attempt in range(MAX_ATTEMPTS):
         ours = _head(store, branch)
         bases = find_merge_base(store.git, [ours, theirs]) if ours != theirs else [ours]
@@ -116,6 +118,9 @@ def merge(
         if base == theirs:
             result.status = "up-to-date"
             return result
+        if (base, ours) not in validated:  # all that theirs brings in, before anything moves
+            validate_incoming(store, base, theirs, ours_commit=None if base == ours else ours)
+            validated.add((base, ours))
         if base == ours:
             moved = store.move_ref(branch, ours, theirs, f"merge {other}: Fast-forward")
             if moved is RefUpdate.DONE:
