@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import agentmem
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "incident.py"
 
@@ -24,3 +27,11 @@ def test_incident_example(tmp_path: Path) -> None:
     assert "read by ['billing (billing-run-7)', 'planner (planner-run-3)']" in out
     assert "4 facts hidden from every agent" in out
     assert out.count("  receipt: ") == 2 and "removed exactly 4 facts" in out
+    # The command the example ends with (a short commit id) works as printed.
+    command = out.strip().rsplit(": ", 1)[1].split()
+    assert command[0] == "agentmem" and len(command[-1]) == 12
+    env = {**os.environ, "PYTHONPATH": str(Path(agentmem.__file__).parent.parent)}
+    shown = subprocess.run([sys.executable, "-m", *command], cwd=tmp_path / "memory", env=env,
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert command[2] in shown.stdout

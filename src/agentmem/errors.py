@@ -30,6 +30,10 @@ class InvalidInput(AgentmemError):
     exit_code = 2
 
 
+class AmbiguousRef(InvalidInput):
+    """A short commit id that more than one object starts with; the message names them."""
+
+
 class NotFound(AgentmemError):
     """A fact, ref or commit that does not exist."""
 

@@ -31,6 +31,7 @@ from dulwich.objects import Blob, Tree
 from .errors import Conflict, CorruptObject, InvalidInput, NotFound
 from .fact import now_iso, validate_id
 from .history import changes_between
+from .locking import RefUpdate
 from .statefile import read_state, write_state
 from .store import GitStore, Signature, fact_path
 from .validate import validate_incoming
@@ -124,9 +125,13 @@ def merge(
         if base == ours:
             if store.gate is not None:  # a fast-forward commits nothing new but moves the branch
                 store.gate(store, branch, ours, _delta(store, ours, theirs), sig)
-            if store.set_ref(branch, ours, theirs, f"merge {other}: Fast-forward"):
+            moved = store.move_ref(branch, ours, theirs, f"merge {other}: Fast-forward")
+            if moved is RefUpdate.DONE:
                 result.status, result.commit = "fast-forward", theirs.decode()
                 return result
+            if moved is RefUpdate.LOCKED:
+                raise Conflict(f"{store.git.controldir()}/{branch.decode()}.lock is held by a "
+                               "process outside agentmem's writer lock; nothing merged, retry")  # fmt: skip
             continue
         base_tree = None if base is None else store.commit(base).tree
         plan = three_way(store, base_tree, store.commit(ours).tree, store.commit(theirs).tree)
@@ -369,7 +374,7 @@ def _head(store: GitStore, branch: bytes) -> bytes:
 def _empty_tree(store: GitStore) -> bytes:
     """The empty tree, stored so `tree_changes` can read it (reverting a root commit)."""
     tree = Tree()
-    store.objects.add_object(tree)
+    store.add_object(tree)
     return bytes(tree.id)
 
 

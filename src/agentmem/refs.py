@@ -7,15 +7,17 @@ can read it back by commit id.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from dulwich.reflog import read_reflog
 from dulwich.refs import check_ref_format
 
 from .errors import Conflict, InvalidInput, NotFound
 from .history import commit_info
-from .store import GitStore
+from .locking import RefUpdate
+from .revspec import reflog_lines
+from .store import GitStore, parse_trailers
 
 HEADS = b"refs/heads/"
 TAGS = b"refs/tags/"
@@ -34,9 +36,14 @@ class RefInfo:
 
 @dataclass
 class ResetResult:
+    """A reset of `branch` from `old` to `new`; `dropped` commits (reachable from the old head,
+    not from the new one) no longer on the branch, counted per agent in `dropped_by`."""
+
     branch: str
     old: str
     new: str
+    dropped: int = 0
+    dropped_by: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -81,10 +88,8 @@ def create_branch(store: GitStore, name: str, start: str | None = None) -> RefIn
     """A new branch at `start` (default HEAD); an existing name is refused, not moved."""
     validate_ref_name(name)
     commit = store.resolve(start)
-    message = f"branch: Created from {start or 'HEAD'}".encode()
-    if not store.git.refs.add_if_new(HEADS + name.encode(), commit, committer=COMMITTER,
-                                     message=message):  # fmt: skip
-        raise InvalidInput(f"branch {name} already exists")
+    message = f"branch: Created from {start or 'HEAD'}"
+    _create(store, HEADS + name.encode(), commit, message, f"branch {name} already exists")
     return RefInfo(name, commit.decode(), commit_info(store, commit).subject)
 
 
@@ -98,9 +103,10 @@ def delete_branch(store: GitStore, name: str) -> RefInfo:
     old = store.ref_value(ref)
     if old is None:
         raise NotFound(f"no branch {name}")
-    if not store.git.refs.remove_if_equals(ref, old, committer=COMMITTER,
-                                           message=b"branch: deleted"):  # fmt: skip
-        raise Conflict(f"branch {name} moved while deleting it")
+    with store.ref_transaction(ref.decode() + ".lock", "packed-refs.lock"):
+        if not store.git.refs.remove_if_equals(ref, old, committer=COMMITTER,
+                                               message=b"branch: deleted"):  # fmt: skip
+            raise Conflict(f"branch {name} moved while deleting it")
     return RefInfo(name, old.decode(), commit_info(store, old).subject)
 
 
@@ -112,8 +118,9 @@ def switch(store: GitStore, name: str) -> RefInfo:
     if commit is None:
         raise NotFound(f"no branch {name} (create it with 'agentmem branch {name}')")
     old = store.git.refs.get_symrefs().get(b"HEAD", b"?").decode().removeprefix("refs/heads/")
-    store.git.refs.set_symbolic_ref(b"HEAD", ref, committer=COMMITTER,
-                                    message=f"checkout: moving from {old} to {name}".encode())  # fmt: skip
+    message = f"checkout: moving from {old} to {name}".encode()
+    with store.ref_transaction("HEAD.lock"):
+        store.git.refs.set_symbolic_ref(b"HEAD", ref, committer=COMMITTER, message=message)
     return RefInfo(name, commit.decode(), commit_info(store, commit).subject, current=True)
 
 
@@ -121,39 +128,55 @@ def create_tag(store: GitStore, name: str, target: str | None = None) -> RefInfo
     """A lightweight tag at `target` (default HEAD); tags never move, so a taken name is refused."""
     validate_ref_name(name, "tag")
     commit = store.resolve(target)
-    if not store.git.refs.add_if_new(TAGS + name.encode(), commit, committer=COMMITTER,
-                                     message=b"tag"):  # fmt: skip
-        raise InvalidInput(f"tag {name} already exists")
+    _create(store, TAGS + name.encode(), commit, "tag", f"tag {name} already exists")
     return RefInfo(name, commit.decode(), commit_info(store, commit).subject)
 
 
+def _create(store: GitStore, ref: bytes, commit: bytes, message: str, taken: str) -> None:
+    outcome = store.move_ref(ref, None, commit, message, create=True)
+    if outcome is RefUpdate.MOVED:
+        raise InvalidInput(taken)
+    if outcome is RefUpdate.LOCKED:
+        raise Conflict(_locked(store, ref))
+
+
+def _locked(store: GitStore, ref: bytes) -> str:
+    return (f"{store.git.controldir()}/{ref.decode()}.lock is held by a process outside "
+            "agentmem's writer lock (plain git?); retry, or remove it if that process is gone")  # fmt: skip
+
+
 def reset(store: GitStore, target: str) -> ResetResult:
-    """Move the current branch to `target`; the old head stays in the reflog."""
+    """Move the current branch to `target`, resolved against the head it moves (read under the
+    writer lock): ``reset HEAD~1`` drops exactly one commit even while other agents write. The
+    old head stays in the reflog; the result counts the commits dropped, per agent."""
     branch = store.current_branch()
-    new = store.resolve(target)
-    old = store.ref_value(branch)
-    if old is None:
-        raise NotFound(f"branch {branch.decode()} does not exist")
-    if not store.set_ref(branch, old, new, f"reset: moving to {target}"):
-        raise Conflict(f"{branch.decode()} moved during the reset; try again")
-    return ResetResult(branch.decode().removeprefix("refs/heads/"), old.decode(), new.decode())
+    with store.writing():
+        old = store.ref_value(branch)
+        if old is None:
+            raise NotFound(f"branch {branch.decode()} does not exist")
+        new = store.resolve(target, head=old)
+        outcome = store.move_ref(branch, old, new, f"reset: moving to {target}")
+    if outcome is RefUpdate.LOCKED:
+        raise Conflict(_locked(store, branch))
+    if outcome is RefUpdate.MOVED:
+        raise Conflict(f"{branch.decode()} moved during the reset (a writer outside agentmem's "
+                       "writer lock); nothing changed, try again")  # fmt: skip
+    by_agent: Counter[str] = Counter()
+    for entry in store.git.get_walker(include=[old], exclude=[new]):
+        commit = entry.commit
+        agent = parse_trailers(commit.message).get("agent")
+        by_agent[agent or commit.author.decode("utf-8", "replace").split(" <", 1)[0]] += 1
+    return ResetResult(branch.decode().removeprefix("refs/heads/"), old.decode(), new.decode(),
+                       sum(by_agent.values()), dict(by_agent.most_common()))  # fmt: skip
 
 
 def reflog(store: GitStore, name: str | None = None, limit: int | None = None) -> list[ReflogEntry]:
     """Moves of a branch (default: the current one), newest first."""
     ref = store.current_branch() if name is None else HEADS + validate_ref_name(name).encode()
-    path = store.git.controldir() + "/logs/" + ref.decode()
-    try:
-        with open(path, "rb") as handle:
-            entries = list(read_reflog(handle))
-    except FileNotFoundError:
-        raise NotFound(f"no reflog for {ref.decode()}") from None
     found = []
-    for index, entry in enumerate(reversed(entries)):
-        if limit is not None and index >= limit:
-            break
-        old = None if set(entry.old_sha) == {ord("0")} else entry.old_sha.decode()
-        when = datetime.fromtimestamp(entry.timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        found.append(ReflogEntry(index, old, entry.new_sha.decode(), when,
-                                 entry.message.decode("utf-8", "replace")))  # fmt: skip
+    for index, (old_sha, new_sha, stamp, message) in enumerate(reflog_lines(store, ref, limit)):
+        old = None if set(old_sha) == {ord("0")} else old_sha.decode()
+        when = datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        found.append(ReflogEntry(index, old, new_sha.decode(), when,
+                                 message.decode("utf-8", "replace")))  # fmt: skip
     return found

@@ -12,7 +12,6 @@ the size of the repository. See docs/format.md.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import itertools
 import os
@@ -28,20 +27,20 @@ from typing import Any, cast
 from dulwich.errors import NotGitRepository
 from dulwich.file import FileLocked
 from dulwich.object_store import commit_tree_changes
-from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
-from dulwich.objectspec import parse_object
+from dulwich.objects import Blob, Commit, ShaFile, Tree
 from dulwich.pack import write_pack
+from dulwich.refs import check_ref_format
 from dulwich.repo import Repo as GitRepo
 
+from . import revspec
 from .errors import Conflict, CorruptObject, InvalidInput, NotARepository, NotFound
 from .fact import SCOPE_KINDS, Fact, Scope, validate_name
+from .locking import CAS_TIMEOUT, RefUpdate, WriterLock, clear_stale_lock, kill_point, update_ref
 from .object_size import object_size
 
 FACTS_DIR = "facts"
 BLOB_MODE = stat.S_IFREG | 0o644
 PACK_THRESHOLD = 256  # writes of more new objects than this go into one pack file
-CAS_TIMEOUT = 30.0  # seconds a writer keeps retrying a busy branch before giving up
-MAX_REF_LENGTH = 256
 TREE_CACHE_SIZE = 4096
 MAX_FACT_BYTES = 1024 * 1024  # a fact file over this is refused unread (fact.py caps its parts)
 
@@ -139,12 +138,12 @@ class _PendingObjects:
     def add_object(self, obj: ShaFile) -> None:
         self.new[obj.id] = obj
 
-    def flush(self) -> None:
+    def flush(self, add_object: Any) -> None:
         if len(self.new) > PACK_THRESHOLD:
             _write_pack(self.base, list(self.new.values()))
         else:
             for obj in self.new.values():
-                self.base.add_object(obj)  # skips objects it already has
+                add_object(obj)  # skips objects it already has
         self.new.clear()
 
 
@@ -161,6 +160,7 @@ def _write_pack(objects_store: Any, objects: list[ShaFile]) -> None:
     os.makedirs(pack_dir, exist_ok=True)
     tmp = os.path.join(pack_dir, f"tmp-agentmem-{os.getpid()}-{random.getrandbits(32):08x}")
     checksum, _ = write_pack(tmp, objects, objects_store.object_format, deltify=False)
+    kill_point("pack-written")
     final = os.path.join(pack_dir, f"pack-{checksum.hex()}")
     os.replace(tmp + ".pack", final + ".pack")
     os.replace(tmp + ".idx", final + ".idx")
@@ -182,6 +182,7 @@ class GitStore:
         # Called with (store, branch, head, changes, signature) before every commit moves a
         # branch; the repository installs the governance gate here (governance/gate.py).
         self.gate: Gate | None = None
+        self._writer_lock = WriterLock(self.git.controldir())
         # Close pack files when the store goes away or, at the latest, at exit: left to dulwich's
         # __del__ during interpreter shutdown, they print "Exception ignored" noise.
         weakref.finalize(self, self.git.close)
@@ -193,23 +194,11 @@ class GitStore:
 
     # -- refs -------------------------------------------------------------------------------
 
-    def resolve(self, ref: str | None = None) -> bytes:
-        """Commit id of a branch, tag, commit id (full or short), ``HEAD~3``... or HEAD."""
-        ref = ref or "HEAD"
-        bad = any(ord(c) < 32 for c in ref) or ".." in ref or ":" in ref or ref.startswith("-")
-        if len(ref) > MAX_REF_LENGTH or bad:
-            raise InvalidInput(f"invalid ref {ref[:40]!r}")
-        try:
-            obj = parse_object(self.git, ref.encode())
-            while isinstance(obj, Tag):
-                obj = self.objects[obj.object[1]]
-        except (KeyError, ValueError, IndexError, AssertionError):
-            raise NotFound(f"unknown ref or commit: {ref}") from None
-        except Exception as exc:  # dulwich raises assorted errors on damaged objects
-            raise CorruptObject(f"cannot read {ref}: {exc}") from None
-        if not isinstance(obj, Commit):
-            raise NotFound(f"{ref} is not a commit")
-        return cast(bytes, obj.id)
+    def resolve(self, ref: str | None = None, head: bytes | None = None) -> bytes:
+        """Commit id of a branch, tag, commit id or unique prefix of 4+ hex digits, reflog label
+        (``@{1}``, ``main@{2}``), with ``~N``/``^N`` suffixes; default HEAD. `head`: the value
+        to take the current branch (and HEAD) to hold. See `revspec`."""
+        return revspec.resolve(self, ref, head)
 
     def current_branch(self) -> bytes:
         """Full name of the branch HEAD points at (``refs/heads/main``)."""
@@ -221,24 +210,42 @@ class GitStore:
     def ref_value(self, name: bytes) -> bytes | None:
         try:
             return cast(bytes, self.git.refs[name])
-        except KeyError:
+        except (KeyError, OSError, ValueError):
             return None
 
     def set_ref(self, name: bytes, old: bytes | None, new: bytes, message: str) -> bool:
-        """Compare-and-swap: move `name` from `old` to `new`. False if someone moved it first or
-        holds its lock right now; the caller re-reads the ref and tries again."""
-        try:
-            return self._set_ref(name, old, new, message)
-        except FileLocked:
-            return False
+        """Compare-and-swap: move `name` from `old` (None: any value) to `new`. False if someone
+        moved it first or holds its lock right now; the caller re-reads the ref and retries."""
+        return self.move_ref(name, old, new, message) is RefUpdate.DONE
 
-    def _set_ref(self, name: bytes, old: bytes | None, new: bytes, message: str) -> bool:
-        return bool(
-            self.git.refs.set_if_equals(
-                name, old, new, committer=b"agentmem <agentmem@localhost>",
-                message=message.encode("utf-8", "replace"),
-            )
-        )
+    def move_ref(
+        self, name: bytes, old: bytes | None, new: bytes, message: str, *, create: bool = False
+    ) -> RefUpdate:
+        """`set_ref` that says why it failed; `create`: only if `name` does not exist yet. Takes
+        the writer lock, under which a stale ref lock is cleared (see `locking`)."""
+        if name != b"HEAD" and not check_ref_format(name):
+            raise ValueError(f"bad ref name {name!r}")
+        with self._writer_lock() as held:
+            packed = self.git.refs.get_packed_refs()
+            return update_ref(self.git.controldir(), name, old, new, message, packed=packed,
+                              held=held, create=create)  # fmt: skip
+
+    @contextlib.contextmanager
+    def ref_transaction(self, *lock_names: str) -> Iterator[bool]:
+        """Hold the writer lock for a dulwich ref call (delete, symbolic HEAD) after clearing
+        the stale locks it would trip on (`lock_names`, relative to the git folder)."""
+        with self._writer_lock() as held:
+            for lock in lock_names:
+                clear_stale_lock(os.path.join(self.git.controldir(), lock), held)
+            try:
+                yield held
+            except FileLocked as exc:
+                raise Conflict(f"{os.fsdecode(exc.lockfilename)} is held by a process outside "
+                               "agentmem's writer lock; retry") from None  # fmt: skip
+
+    def writing(self) -> contextlib.AbstractContextManager[bool]:
+        """The writer lock (re-entrant): hold it to read a ref and move it with nobody between."""
+        return self._writer_lock()
 
     # -- objects ----------------------------------------------------------------------------
 
@@ -378,7 +385,8 @@ class GitStore:
                 edits.append((path, BLOB_MODE, blob.id))
         base = Tree() if base_tree is None else base_tree
         tree_id = cast(bytes, commit_tree_changes(cast(Any, pending), base, edits))
-        pending.flush()
+        with self._writer_lock():
+            pending.flush(self.add_object)
         return tree_id
 
     def make_commit(self, tree_id: bytes, parents: list[bytes], sig: Signature) -> bytes:
@@ -390,8 +398,20 @@ class GitStore:
         commit.author_timezone = commit.commit_timezone = 0
         commit.encoding = b"UTF-8"
         commit.message = sig.commit_message()
-        self.objects.add_object(commit)
+        self.add_object(commit)
         return cast(bytes, commit.id)
+
+    def add_object(self, obj: ShaFile) -> None:
+        """Store one loose object. Under the writer lock, a ``.lock`` that a killed writer left
+        on the object's file is cleared (dulwich would raise FileLocked on every retry)."""
+        with self._writer_lock() as held:
+            try:
+                self.objects.add_object(obj)
+            except FileLocked as exc:
+                if not clear_stale_lock(os.fsdecode(exc.lockfilename), held):
+                    raise Conflict(f"object {obj.id.decode()} is being written by another "
+                                   f"process ({os.fsdecode(exc.lockfilename)})") from None  # fmt: skip
+                self.objects.add_object(obj)
 
     def commit_changes(
         self,
@@ -415,27 +435,6 @@ class GitStore:
         with self._writer_lock():
             return self._commit_changes(branch, base, dict(changes), sig, set(dedupe), list(merged))
 
-    @contextlib.contextmanager
-    def _writer_lock(self) -> Iterator[None]:
-        """Take turns with other writers on this machine (an advisory `flock`, released by the
-        kernel if a process dies). Correctness does not depend on it (the ref update is a
-        compare-and-swap); it only spares racing writers from building commits that lose."""
-        path = os.path.join(self.git.controldir(), "agentmem-write.lock")
-        with open(path, "a") as handle:
-            deadline = time.monotonic() + CAS_TIMEOUT
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        break  # a stuck writer: fall back to plain compare-and-swap
-                    time.sleep(0.002)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
     def _commit_changes(
         self, branch: bytes, base: bytes, pending: dict[bytes, bytes | None], sig: Signature,
         dedupe: set[bytes], merged: list[bytes],
@@ -456,12 +455,16 @@ class GitStore:
                 return None
             commit_id = self.make_commit(tree_id, [head, *merged], sig)
             subject = sig.message.strip().split("\n", 1)[0]
-            if self.set_ref(branch, head, commit_id, f"commit: {subject}"):
+            moved = self.move_ref(branch, head, commit_id, f"commit: {subject}")
+            if moved is RefUpdate.DONE:
                 return commit_id
             if time.monotonic() > deadline:
+                lock = f"{self.git.controldir()}/{branch.decode()}.lock"
                 raise Conflict(
-                    f"could not update {branch.decode()} for {CAS_TIMEOUT:.0f} s; if no agentmem "
-                    f"process is writing, remove a stale {self.git.controldir()}/{branch.decode()}.lock"
+                    f"could not update {branch.decode()} for {CAS_TIMEOUT:.0f} s: {lock} is held "
+                    "by a process outside agentmem's writer lock" if moved is RefUpdate.LOCKED
+                    else f"could not update {branch.decode()} for {CAS_TIMEOUT:.0f} s: other "
+                    "writers kept moving it"
                 )
             # Back off a little (random, growing) so that writers racing for one branch spread out.
             time.sleep(random.uniform(0, min(0.05, 0.001 * 2 ** min(attempt, 6))))

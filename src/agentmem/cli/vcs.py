@@ -215,6 +215,10 @@ def reset(
     """Move the current branch to REF; the old head stays in the reflog."""
     result = open_repo().reset(ref, hard=hard)
     console.print(f"{result.branch}: {result.old[:12]} -> {result.new[:12]} (old head in reflog)")
+    if result.dropped:
+        agents = ", ".join(f"{count} by {agent}" for agent, count in result.dropped_by.items())
+        commits = f"{result.dropped} commit{'' if result.dropped == 1 else 's'}"
+        console.print(f"dropped {commits} from {result.branch}: {agents}")
 
 
 @app.command()
