@@ -13,9 +13,10 @@ from conftest import fsck, invoke
 def _graph(repo: Repo) -> None:
     repo.remember("wrong claim", agent="a", id="bad")
     repo.remember("derived 1", "agent:b", agent="b", id="d1", derived_from=["bad"])
-    repo.remember("derived 2", agent="c", id="d2", derived_from=["d1", "fine"])
     repo.remember("fine", agent="c", id="fine")
-    repo.remember("loop", agent="c", id="loop", derived_from=["d2", "loop"])
+    repo.remember("derived 2", agent="c", id="d2", derived_from=["d1", "fine"])
+    repo.remember("loop", agent="c", id="loop", derived_from=["d2"])
+    repo.update("loop", agent="c", derived_from=["d2", "loop"])  # a source may only name a fact
 
 
 def test_dry_run_lists_the_blast_radius_and_changes_nothing(repo: Repo, cli: CliRunner) -> None:

@@ -8,7 +8,17 @@ from types import TracebackType
 from typing import Any
 
 from .errors import InvalidInput, NotFound
-from .fact import Fact, content_id, now_iso, parse_scope, validate_id, validate_name
+from .fact import (
+    Fact,
+    content_id,
+    now_iso,
+    parse_scope,
+    validate_id,
+    validate_labels,
+    validate_message,
+    validate_name,
+    validate_token,
+)
 from .snapshot import Snapshot
 from .store import GitStore, Signature, fact_path
 
@@ -29,11 +39,15 @@ class CommitResult:
 
 @dataclass
 class WriteResult:
-    """The outcome of a one-fact write: the fact's id, the commit (None for a no-op)."""
+    """The outcome of a one-fact write: the fact's id, the commit (None for a no-op), the fact
+    as stored after the write, and for a no-op `remember` of a text already stored, the
+    requested fields that were not applied (they differ from the stored fact: use `update`)."""
 
     id: str
     commit: str | None
     created: bool = False
+    fact: Fact | None = None
+    not_applied: list[str] = field(default_factory=list)
 
 
 class Transaction:
@@ -54,7 +68,10 @@ class Transaction:
             raise NotFound(f"branch {branch.decode()} does not exist")
         self.base = Snapshot(store, base)
         self.agent = validate_name(agent, "agent name")
-        self.run, self.trace, self.message = run, trace, message
+        for value, what in ((run, "run id"), (trace, "trace id")):
+            if value is not None:
+                validate_token(value, what)
+        self.run, self.trace, self.message = run, trace, validate_message(message)
         self._pending: dict[bytes, Fact | None] = {}
         self._pending_paths: dict[str, bytes] = {}  # fact id -> path, for writes in this transaction
         self._dedupe: set[bytes] = set()
@@ -91,17 +108,37 @@ class Transaction:
         scope: str = "shared",
         *,
         id: str | None = None,
-        kind: str = "note",
-        tags: Iterable[str] = (),
+        kind: str | None = None,
+        tags: Iterable[str] | None = None,
         meta: dict[str, Any] | None = None,
-        derived_from: Iterable[str] = (),
+        derived_from: Iterable[str] | None = None,
         source: str | None = None,
         expires_at: str | None = None,
     ) -> WriteResult:
-        """Add a fact. The same text in the same scope again is a no-op returning its id."""
+        """Add a fact. The same text in the same scope again is a no-op returning its id; the
+        result's `not_applied` names the requested fields that differ from the stored fact.
+
+        Every field is checked first, so a bad value is refused even when the text exists, and
+        every `derived_from` id must name a fact (`NotFound` otherwise)."""
         scope = parse_scope(scope)
-        if not isinstance(text, str) or not text.strip():
-            raise InvalidInput("fact text is empty")
+        requested: dict[str, Any] = {
+            name: value
+            for name, value in (
+                ("kind", kind), ("tags", tags), ("meta", meta), ("derived_from", derived_from),
+                ("source", source), ("expires_at", expires_at),
+            )
+            if value is not None
+        }  # fmt: skip
+        for name in ("tags", "derived_from"):
+            if name in requested:
+                requested[name] = validate_labels(requested[name], name)
+        now = now_iso()
+        draft = Fact(
+            id="0" if id is None else id, text=text,  # the id is chosen once the text is valid
+            scope=scope, agent=self.agent, run=self.run, trace=self.trace, created_at=now,
+            updated_at=now, **requested,
+        ).validated()  # fmt: skip
+        self._check_sources(draft.derived_from)
         if id is None:
             for attempt in range(CONTENT_ID_ATTEMPTS):
                 candidate = content_id(scope, text, attempt)
@@ -110,8 +147,7 @@ class Transaction:
                     id = candidate
                     break
                 if existing.text == text:
-                    self._unchanged.append(candidate)
-                    return WriteResult(candidate, None, created=False)
+                    return self._already_stored(existing, draft, requested)
             else:
                 raise InvalidInput("could not find a free id for this text; pass --id")
             self._dedupe.add(fact_path(scope, id))
@@ -119,17 +155,22 @@ class Transaction:
             existing = self.get(id)
             if existing is not None:
                 if existing.scope == scope and existing.text == text:
-                    self._unchanged.append(id)
-                    return WriteResult(id, None, created=False)
+                    return self._already_stored(existing, draft, requested)
                 raise InvalidInput(f"fact {id} already exists in {existing.scope}; use update")
-        now = now_iso()
-        fact = Fact(
-            id=id, text=text, scope=scope, kind=kind, tags=tuple(tags), meta=dict(meta or {}),
-            agent=self.agent, run=self.run, trace=self.trace, derived_from=tuple(derived_from),
-            source=source, created_at=now, updated_at=now, expires_at=expires_at,
-        ).validated()  # fmt: skip
+        fact = replace(draft, id=id)
         self._put(fact, "add")
-        return WriteResult(fact.id, None, created=True)
+        return WriteResult(fact.id, None, created=True, fact=fact)
+
+    def _already_stored(self, existing: Fact, draft: Fact, requested: dict[str, Any]) -> WriteResult:
+        self._unchanged.append(existing.id)
+        differing = [n for n in requested if getattr(draft, n) != getattr(existing, n)]
+        return WriteResult(existing.id, None, created=False, fact=existing, not_applied=differing)
+
+    def _check_sources(self, source_ids: Iterable[str]) -> None:
+        """Every fact named in `derived_from` exists (here or in this transaction)."""
+        for source_id in source_ids:
+            if self.get(source_id) is None:
+                raise NotFound(f"derived_from names {source_id}, which is not a fact here")
 
     def update(
         self,
@@ -152,20 +193,22 @@ class Transaction:
             if value is not None:
                 changes[name] = value
         if tags is not None:
-            changes["tags"] = tuple(tags)
+            changes["tags"] = validate_labels(tags, "tags")
         if derived_from is not None:
-            changes["derived_from"] = tuple(derived_from)
+            changes["derived_from"] = validate_labels(derived_from, "derived_from")
         if source is not _UNSET:
             changes["source"] = source
         if expires_at is not _UNSET:
             changes["expires_at"] = expires_at
         new = replace(old, **changes).validated()
+        if derived_from is not None:
+            self._check_sources(i for i in new.derived_from if i not in old.derived_from)
         if new == old:
             self._unchanged.append(fact_id)
-            return WriteResult(fact_id, None)
+            return WriteResult(fact_id, None, fact=old)
         new = replace(new, agent=self.agent, run=self.run, trace=self.trace, updated_at=now_iso())
         self._put(new, "update")
-        return WriteResult(fact_id, None)
+        return WriteResult(fact_id, None, fact=new)
 
     def put(self, fact: Fact) -> WriteResult:
         """Write a whole fact as given (import, merge, revert): add it, or replace it by id."""
@@ -175,9 +218,9 @@ class Transaction:
             raise InvalidInput(f"fact {fact.id} exists in scope {old.scope}, not {fact.scope}")
         if old == fact:
             self._unchanged.append(fact.id)
-            return WriteResult(fact.id, None)
+            return WriteResult(fact.id, None, fact=fact)
         self._put(fact, "add" if old is None else "update")
-        return WriteResult(fact.id, None, created=old is None)
+        return WriteResult(fact.id, None, created=old is None, fact=fact)
 
     def forget(self, fact_id: str) -> None:
         """Remove a fact from the tree (its history stays)."""
