@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from .config import (
 )  # fmt: skip
 from .diff import DiffResult, diff_commits
 from .errors import Conflict, InvalidInput, NotARepository
+from .exchange import ImportResult, export_lines, import_records
 from .fact import Fact
 from .history import CommitInfo, commit_info, log
 from .lineage import Blame, Cascade, Derived
@@ -180,25 +181,23 @@ class Repo:
         return tx.result
 
     def import_facts(
-        self, records: Iterable[dict[str, Any]], *, agent: str, message: str = "",
-        run: str | None = None, trace: str | None = None,
+        self, records: Iterable[dict[str, Any] | str | bytes], *, agent: str, message: str = "",
+        run: str | None = None, trace: str | None = None, existing: str = "error",
         progress: Callable[[int], None] | None = None,
-    ) -> CommitResult:  # fmt: skip
-        """Write many facts in one commit. A record with an ``id`` is put as given (added or
-        replaced); one without is remembered (deduplicated by text)."""
+    ) -> ImportResult:  # fmt: skip
+        """Write many facts in one commit, all or nothing: records (dicts) or JSON lines, as
+        specified in docs/format.md. `existing`: what to do with a fact that exists with other
+        content: ``error`` (default), ``skip`` or ``replace``."""
         with self.transaction(agent=agent, run=run, trace=trace, message=message) as tx:
-            for count, record in enumerate(records, 1):
-                try:
-                    _import_one(tx, record)
-                except (TypeError, KeyError, AttributeError) as exc:
-                    raise InvalidInput(f"record {count}: {exc}") from None
-                except InvalidInput as exc:
-                    raise InvalidInput(f"record {count}: {exc}") from None
-                if progress is not None:
-                    progress(count)
+            result = import_records(tx, records, existing=existing, progress=progress)
         assert tx.result is not None
-        return tx.result
+        result.commit = tx.result.commit
+        return result
 
+    def export_facts(self, scope: str | None = None, at: str | None = None) -> Iterator[str]:
+        """Every fact at `at` (default HEAD), or one scope's, as JSON lines that
+        `import_facts` reads back into the same fact files."""
+        return export_lines(self.snapshot(at), scope)
 
     # -- the CLI's stage -----------------------------------------------------------------
 
@@ -433,19 +432,3 @@ class Repo:
             self._search_index = Index(self.store, self.local_dir, self.config["embedding"])
         return service.dispatch(self._search_index, op, params, progress)
 
-
-def _import_one(tx: Transaction, record: Any) -> None:
-    """One JSON-lines record: a full fact (with ``created_at``) is put as given; a record whose
-    ``id`` exists updates it; anything else is remembered."""
-    if not isinstance(record, dict):
-        raise InvalidInput("expected a JSON object")
-    record = dict(record)
-    if "id" in record and "created_at" in record:
-        tx.put(Fact.from_dict(record))
-    elif "id" in record and tx.get(record["id"]) is not None:
-        record.pop("scope", None)
-        tx.update(record.pop("id"), **record)
-    else:
-        if "text" not in record:
-            raise InvalidInput("missing 'text'")
-        tx.remember(record.pop("text"), record.pop("scope", "shared"), **record)

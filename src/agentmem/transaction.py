@@ -140,16 +140,10 @@ class Transaction:
         ).validated()  # fmt: skip
         self._check_sources(draft.derived_from)
         if id is None:
-            for attempt in range(CONTENT_ID_ATTEMPTS):
-                candidate = content_id(scope, text, attempt)
-                existing = self.get(candidate, scope)
-                if existing is None:
-                    id = candidate
-                    break
-                if existing.text == text:
-                    return self._already_stored(existing, draft, requested)
-            else:
-                raise InvalidInput("could not find a free id for this text; pass --id")
+            id = self.content_slot(scope, text)
+            existing = self.get(id, scope)
+            if existing is not None:
+                return self._already_stored(existing, draft, requested)
             self._dedupe.add(fact_path(scope, id))
         else:
             existing = self.get(id)
@@ -160,6 +154,16 @@ class Transaction:
         fact = replace(draft, id=id)
         self._put(fact, "add")
         return WriteResult(fact.id, None, created=True, fact=fact)
+
+    def content_slot(self, scope: str, text: str) -> str:
+        """The content id of `text` in `scope`: the first candidate that is free or already
+        holds this text (docs/format.md, "Names")."""
+        for attempt in range(CONTENT_ID_ATTEMPTS):
+            candidate = content_id(scope, text, attempt)
+            existing = self.get(candidate, scope)
+            if existing is None or existing.text == text:
+                return candidate
+        raise InvalidInput("could not find a free id for this text; pass an id")
 
     def _already_stored(self, existing: Fact, draft: Fact, requested: dict[str, Any]) -> WriteResult:
         self._unchanged.append(existing.id)
@@ -210,9 +214,13 @@ class Transaction:
         self._put(new, "update")
         return WriteResult(fact_id, None, fact=new)
 
-    def put(self, fact: Fact) -> WriteResult:
-        """Write a whole fact as given (import, merge, revert): add it, or replace it by id."""
+    def put(self, fact: Fact, *, content_addressed: bool = False) -> WriteResult:
+        """Write a whole fact as given (import, merge, revert): add it, or replace it by id.
+        `content_addressed`: its id came from `content_slot`, so a concurrent writer that
+        added the same fact is no conflict."""
         fact = fact.validated()
+        if content_addressed:
+            self._dedupe.add(fact_path(fact.scope, fact.id))
         old = self.get(fact.id)
         if old is not None and old.scope != fact.scope:
             raise InvalidInput(f"fact {fact.id} exists in scope {old.scope}, not {fact.scope}")
