@@ -249,7 +249,7 @@ class GitStore:
             raise CorruptObject(f"cannot read fact blob {blob_id.decode()}: {exc}") from None
         if not isinstance(obj, Blob):
             raise CorruptObject(f"{blob_id.decode()} is not a blob")
-        return Fact.from_bytes(obj.as_raw_string())
+        return Fact.from_bytes(obj.as_raw_string(), f"(blob {blob_id.decode()})")
 
     def lookup(self, tree_id: bytes, path: bytes) -> bytes | None:
         """Object id at `path` under `tree_id`, or None. Reads only the trees on the path."""
