@@ -138,10 +138,10 @@ def _record_fact(tx: Transaction, record: dict[str, Any]) -> Fact:
         if not isinstance(values["text"], str):
             raise InvalidInput("fact text must be a string")
         values["id"] = tx.content_slot(values["scope"], values["text"])
-    if values.get("agent") is None:
-        values.update(agent=tx.agent, run=tx.run, trace=tx.trace)
-    if not values.get("created_at"):
+    if "created_at" not in values:  # a new fact, not a stored one: written now, by the importer
         values["created_at"] = now_iso()
+        if values.get("agent") is None:
+            values.update(agent=tx.agent, run=tx.run, trace=tx.trace)
     return Fact.from_dict(values).validated()
 
 
