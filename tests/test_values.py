@@ -263,6 +263,7 @@ def test_the_readme_python_example_runs(tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     block = re.search(r"```python\n(from agentmem import Repo\n.*?)```", readme, re.S)
     assert block is not None
+    assert not re.search(r"^fact = repo\.remember", block.group(1), re.M)  # it returns a WriteResult
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     done = subprocess.run([sys.executable, "-c", block.group(1)], cwd=tmp_path, capture_output=True,
                           text=True, env=env, timeout=120)  # fmt: skip
