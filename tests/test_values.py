@@ -159,6 +159,11 @@ def test_commit_messages_with_nul_or_controls_are_refused_and_fsck_stays_clean(
         repo.remember("x", agent="a", message=message)
     with pytest.raises(InvalidInput, match="commit message"), repo.transaction(agent="a", message=message):
         pass
+    repo.create_branch("side")
+    with pytest.raises(InvalidInput, match="commit message"):  # merges and reverts too
+        repo.merge("side", message=message)
+    with pytest.raises(InvalidInput, match="commit message"):
+        repo.revert("HEAD", message=message)
     assert repo.resolve() == head
     _refused(cli, repo, "remember", "y", "-m", message.replace("\0", "\x01"), needle="commit message")
     repo.remember("multi-line\n\tmessages stay fine", agent="a", message="subject\n\n\tbody")

@@ -33,7 +33,7 @@ from dulwich.pack import write_pack
 from dulwich.repo import Repo as GitRepo
 
 from .errors import Conflict, CorruptObject, InvalidInput, NotARepository, NotFound
-from .fact import SCOPE_KINDS, Fact, Scope
+from .fact import SCOPE_KINDS, Fact, Scope, validate_message, validate_token
 
 FACTS_DIR = "facts"
 BLOB_MODE = stat.S_IFREG | 0o644
@@ -72,6 +72,14 @@ class Signature:
     message: str
     run: str | None = None
     trace: str | None = None
+
+    def __post_init__(self) -> None:
+        # Every commit passes here: a NUL or a control character in a message would fail
+        # `git fsck --strict`, a newline in a run id would forge a trailer.
+        validate_message(self.message)
+        for value, what in ((self.run, "run id"), (self.trace, "trace id")):
+            if value is not None:
+                validate_token(value, what)
 
     def commit_message(self) -> bytes:
         trailers = [f"Agentmem-Agent: {self.agent}"]
