@@ -103,9 +103,10 @@ def _import_one(
     tx: Transaction, record: dict[str, Any], existing: str, number: int, result: ImportResult
 ) -> None:
     fact = _record_fact(tx, record)
-    old = tx.get(fact.id)
+    # A content id hashes its scope, so only an explicit id can exist in another scope.
+    old = tx.get(fact.id, None if "id" in record else fact.scope)
     if old is None:
-        tx.put(fact, content_addressed="id" not in record)
+        tx.put(fact, content_addressed="id" not in record, checked=True)
         result.added.append(fact.id)
     elif old.scope != fact.scope:
         raise Conflict(
@@ -119,7 +120,7 @@ def _import_one(
     elif existing == "replace":
         if "created_at" not in record:
             fact = replace(fact, created_at=old.created_at)
-        tx.put(fact)
+        tx.put(fact, checked=True)
         result.updated.append(fact.id)
     else:
         raise Conflict(

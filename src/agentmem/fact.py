@@ -462,6 +462,8 @@ def _normalised_object(value: Any, what: str) -> dict[str, Any]:
     """A validated JSON object, as JSON gives it back (tuples become lists), size-limited."""
     if not isinstance(value, dict):
         raise InvalidInput(f"{what} must be a JSON object, not {_json_type(value)}")
+    if not value:
+        return {}
     validate_json(value, what)
     spelt = json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False)
     if len(spelt.encode("utf-8")) > MAX_META_BYTES:

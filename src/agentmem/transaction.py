@@ -214,14 +214,15 @@ class Transaction:
         self._put(new, "update")
         return WriteResult(fact_id, None, fact=new)
 
-    def put(self, fact: Fact, *, content_addressed: bool = False) -> WriteResult:
+    def put(self, fact: Fact, *, content_addressed: bool = False, checked: bool = False) -> WriteResult:
         """Write a whole fact as given (import, merge, revert): add it, or replace it by id.
         `content_addressed`: its id came from `content_slot`, so a concurrent writer that
-        added the same fact is no conflict."""
-        fact = fact.validated()
+        added the same fact is no conflict. `checked`: `fact` is the result of `validated()`."""
+        fact = fact if checked else fact.validated()
         if content_addressed:
             self._dedupe.add(fact_path(fact.scope, fact.id))
-        old = self.get(fact.id)
+        # a content id hashes its scope: only its own scope can hold it
+        old = self.get(fact.id, fact.scope if content_addressed else None)
         if old is not None and old.scope != fact.scope:
             raise InvalidInput(f"fact {fact.id} exists in scope {old.scope}, not {fact.scope}")
         if old == fact:

@@ -326,7 +326,8 @@ def import_(
         f"{result.commit[:12] if result.commit else 'nothing to commit'}: "
         f"{_plural(result.lines, 'line')} read: {len(result.added)} added, "
         f"{len(result.updated)} replaced, {len(result.unchanged)} unchanged, "
-        f"{len(result.skipped)} skipped, {result.blank} blank"
+        f"{len(result.skipped)} skipped, {result.blank} blank",
+        soft_wrap=True,
     )
 
 
