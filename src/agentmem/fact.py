@@ -9,6 +9,7 @@ blob. Changing `to_bytes` changes every blob id: it is a contract, specified in 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -183,6 +184,11 @@ class Scope:
 
     @classmethod
     def parse(cls, text: str) -> Scope:
+        # Every path lookup parses a scope; the few distinct scopes are parsed once each.
+        return _parse_scope(text) if isinstance(text, str) else cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> Scope:
         if text == "shared":
             return cls("shared")
         kind, sep, name = text.partition(":") if isinstance(text, str) else ("", "", "")
@@ -203,6 +209,11 @@ class Scope:
     def path(self) -> str:
         """Folder of this scope under ``facts/``: ``shared`` or ``<kind>/<name>``."""
         return self.kind if self.kind == "shared" else f"{self.kind}/{self.name}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_scope(text: str) -> Scope:
+    return Scope._parse(text)  # an invalid scope raises, and raising is never cached
 
 
 def parse_scope(text: str) -> str:
