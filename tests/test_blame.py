@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from agentmem import Repo
+from agentmem import Fact, Repo
 from conftest import invoke
 
 
@@ -32,7 +32,8 @@ def test_blame_names_introducing_and_last_changing_commits(repo: Repo, cli: CliR
 def test_blame_follows_derived_from_recursively_and_is_cycle_safe(repo: Repo) -> None:
     repo.remember("root claim", agent="a", id="root")
     repo.remember("middle", agent="b", id="mid", derived_from=["root"])
-    repo.remember("leaf", agent="c", id="leaf", derived_from=["mid", "ghost"])
+    with repo.transaction(agent="c") as tx:  # `put` (import) takes sources it cannot see
+        tx.put(Fact(id="leaf", text="leaf", agent="c", derived_from=("mid", "ghost")))
     repo.update("root", agent="a", derived_from=["leaf"])  # a cycle root -> leaf -> mid -> root
     result = repo.blame("leaf")
     assert result.missing == ["ghost"]

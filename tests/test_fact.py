@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentmem import CorruptObject, Fact, InvalidInput, Scope
-from agentmem.fact import content_id, new_id, validate_id
+from agentmem.fact import FIELDS, content_id, new_id, validate_id
 from agentmem.store import fact_path, parse_fact_path
 
 ids = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,30}", fullmatch=True)
@@ -16,11 +16,13 @@ scopes = st.one_of(
     st.just("shared"),
     st.builds(lambda k, n: f"{k}:{n}", st.sampled_from(["user", "agent", "run", "app"]), names),
 )
+# Fact text: any Unicode but surrogates and controls other than tab and newline (docs/format.md).
 texts = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), min_size=1
+    alphabet=st.characters(exclude_categories=("Cs", "Cc"), include_characters="\n\t"), min_size=1
 ).filter(lambda t: t.strip())
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=10),
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=10)
+    | st.floats(allow_nan=False, allow_infinity=False),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=8,
 )
@@ -35,6 +37,14 @@ facts = st.builds(
     run=st.none() | st.from_regex(r"r[0-9]{1,4}", fullmatch=True),
     derived_from=st.lists(ids, max_size=3).map(tuple),
     meta=st.dictionaries(st.text(min_size=1, max_size=8), json_values, max_size=3),
+    # front-matter keys of a later version: kept and written back unchanged
+    extra=st.dictionaries(
+        st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True).filter(
+            lambda k: k not in FIELDS and k not in ("text", "extra")
+        ),
+        json_values,
+        max_size=2,
+    ),
 )
 
 
@@ -112,7 +122,8 @@ def test_bad_fields_are_rejected(field: str, value: object) -> None:
         b"no front matter",
         b"---\nid: \"x\"\n",
         b"---\nid: x\n---\ntext\n",
-        b"---\nid: \"x\"\nevil: 1\n---\ntext\n",
+        b"---\nid: \"x\"\nEvil: 1\n---\ntext\n",
+        b"---\nid: \"x\"\ntext: \"y\"\n---\ntext\n",
         b"---\nid: \"x\"\nid: \"y\"\n---\ntext\n",
         b"\xff\xfe",
     ],

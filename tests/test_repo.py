@@ -39,6 +39,7 @@ def test_open_finds_the_repository_upward_or_from_env(
 
 
 def test_remember_commits_with_provenance_that_git_shows(repo: Repo) -> None:
+    repo.remember("ticket 42 says so", agent="support", id="source-1")
     written = repo.remember(
         "Alice prefers email", "user:alice", agent="support", run="r1", trace="t-9",
         derived_from=["source-1"], source="ticket:42", tags=["pref"], meta={"confidence": 0.9},

@@ -2,7 +2,8 @@
 
     from agentmem import Repo
     repo = Repo.init("memory")
-    fact = repo.remember("Alice prefers email", scope="user:alice", agent="support")
+    written = repo.remember("Alice prefers email", scope="user:alice", agent="support")
+    written.id, written.commit, written.fact    # a WriteResult
 """
 
 from .errors import (
@@ -14,6 +15,7 @@ from .errors import (
     NotFound,
     PermissionDenied,
 )  # fmt: skip
+from .exchange import ImportResult
 from .fact import Fact, Scope
 from .history import CommitInfo, FactChange
 from .repo import Repo
@@ -22,7 +24,7 @@ from .transaction import CommitResult, Transaction, WriteResult
 
 __all__ = [
     "AgentmemError", "CommitInfo", "CommitResult", "Conflict", "CorruptObject", "Fact",
-    "FactChange", "InvalidInput", "NotARepository", "NotFound", "PermissionDenied", "Repo",
+    "FactChange", "ImportResult", "InvalidInput", "NotARepository", "NotFound", "PermissionDenied", "Repo",
     "Scope", "Snapshot", "Transaction", "WriteResult",
 ]  # fmt: skip
 __version__ = "0.1.0"

@@ -9,26 +9,39 @@ blob. Changing `to_bytes` changes every blob id: it is a contract, specified in 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
 import time
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from .errors import CorruptObject, InvalidInput
+from .values import CONTROL_CHARS
+
+# The value checks live in values.py; `x as x` re-exports them here for existing imports.
+from .values import MAX_LIST_ITEMS as MAX_LIST_ITEMS
+from .values import MAX_META_BYTES as MAX_META_BYTES
+from .values import MAX_TEXT_BYTES as MAX_TEXT_BYTES
+from .values import now_iso as now_iso
+from .values import parse_expiry as parse_expiry
+from .values import short as _short
+from .values import validate_id as validate_id
+from .values import validate_json as validate_json
+from .values import validate_label as validate_label
+from .values import validate_labels as validate_labels
+from .values import validate_message as validate_message
+from .values import validate_name as validate_name
+from .values import validate_text as validate_text
+from .values import validate_time as validate_time
+from .values import validate_token as validate_token
+from .values import validate_unicode as validate_unicode
 
 SCOPE_KINDS = ("user", "agent", "run", "app")
-MAX_TEXT_BYTES = 256 * 1024
-MAX_META_BYTES = 16 * 1024
-MAX_LIST_ITEMS = 256
 
-_ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,127}")
-_NAME_RE = re.compile(r"[a-z0-9][a-z0-9._@+-]{0,63}")
-_TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}")
-_TAG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}")
+_EXTRA_KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
 # Front matter keys in the one order they are written.
@@ -36,48 +49,6 @@ FIELDS = (
     "id", "scope", "kind", "tags", "agent", "run", "trace", "derived_from", "source",
     "created_at", "updated_at", "expires_at", "meta",
 )  # fmt: skip
-
-
-def _short(value: str) -> str:
-    return value if len(value) <= 40 else value[:37] + "..."
-
-
-def validate_id(fact_id: str) -> str:
-    """Return `fact_id` if it can name a file safely, else raise `InvalidInput`.
-
-    Ids are lowercase so two ids never collide on a case-insensitive file system when a memory
-    repository is checked out, and may not contain '..' or '/' so they never escape their folder.
-    """
-    if not isinstance(fact_id, str) or not _ID_RE.fullmatch(fact_id) or ".." in fact_id:
-        raise InvalidInput(
-            f"invalid fact id {_short(repr(fact_id))}: use 1-128 lowercase letters, digits, "
-            "'.', '_' or '-', starting with a letter or digit"
-        )
-    return fact_id
-
-
-def validate_name(value: str, what: str) -> str:
-    """Validate an agent or scope name (it becomes a path component)."""
-    if not isinstance(value, str) or not _NAME_RE.fullmatch(value) or ".." in value:
-        raise InvalidInput(
-            f"invalid {what} {_short(repr(value))}: use 1-64 lowercase letters, digits, "
-            "'.', '_', '@', '+' or '-'"
-        )
-    return value
-
-
-def validate_token(value: str, what: str) -> str:
-    """Validate a run id, trace id or similar opaque token (kept on one line)."""
-    if not isinstance(value, str) or not _TOKEN_RE.fullmatch(value):
-        raise InvalidInput(f"invalid {what} {_short(repr(value))}: 1-128 printable characters")
-    return value
-
-
-def validate_label(value: str, what: str) -> str:
-    """Validate a kind or a tag: a short word, safe in a file and in a search filter."""
-    if not isinstance(value, str) or not _TAG_RE.fullmatch(value):
-        raise InvalidInput(f"invalid {what} {_short(repr(value))}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -89,6 +60,11 @@ class Scope:
 
     @classmethod
     def parse(cls, text: str) -> Scope:
+        # Every path lookup parses a scope; the few distinct scopes are parsed once each.
+        return _parse_scope(text) if isinstance(text, str) else cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> Scope:
         if text == "shared":
             return cls("shared")
         kind, sep, name = text.partition(":") if isinstance(text, str) else ("", "", "")
@@ -111,26 +87,14 @@ class Scope:
         return self.kind if self.kind == "shared" else f"{self.kind}/{self.name}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _parse_scope(text: str) -> Scope:
+    return Scope._parse(text)  # an invalid scope raises, and raising is never cached
+
+
 def parse_scope(text: str) -> str:
     """Validate a scope string and return its canonical spelling."""
     return str(Scope.parse(text))
-
-
-def now_iso() -> str:
-    """UTC time with millisecond precision, the one timestamp spelling in fact files."""
-    now = datetime.now(UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
-
-
-def validate_time(value: str, what: str) -> str:
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (ValueError, AttributeError, TypeError):
-        raise InvalidInput(f"invalid {what} {_short(repr(value))}: use ISO 8601") from None
-    if parsed.tzinfo is None:
-        raise InvalidInput(f"invalid {what} {value!r}: include a time zone, e.g. 'Z'")
-    parsed = parsed.astimezone(UTC)
-    return parsed.strftime("%Y-%m-%dT%H:%M:%S.") + f"{parsed.microsecond // 1000:03d}Z"
 
 
 def _base32(data: bytes, length: int) -> str:
@@ -160,7 +124,11 @@ def content_id(scope: str, text: str, attempt: int = 0) -> str:
 
 @dataclass(frozen=True)
 class Fact:
-    """One memory record: text plus scope, kind, tags, metadata and provenance."""
+    """One memory record: text plus scope, kind, tags, metadata and provenance.
+
+    `extra` holds front-matter keys this version does not know (written by a later version):
+    they are kept and written back unchanged, after the known keys (docs/format.md).
+    """
 
     id: str
     text: str
@@ -176,90 +144,97 @@ class Fact:
     updated_at: str = ""
     expires_at: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def validated(self) -> Fact:
         """Check every field; return a copy with normalised values (sorted tags, UTC times)."""
         validate_id(self.id)
         scope = parse_scope(self.scope)
-        if not isinstance(self.text, str) or not self.text.strip():
-            raise InvalidInput("fact text is empty")
-        if "\0" in self.text:
-            raise InvalidInput("fact text contains a NUL character")
-        if len(self.text.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
-            raise InvalidInput(f"fact text is over {MAX_TEXT_BYTES // 1024} KiB")
-        try:
-            self.text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidInput("fact text is not valid Unicode") from None
+        validate_text(self.text)
         validate_label(self.kind, "kind")
-        for tag in self.tags:
+        tags = validate_labels(self.tags, "tags")
+        for tag in tags:
             validate_label(tag, "tag")
-        tags = tuple(sorted(set(self.tags)))
-        derived = tuple(dict.fromkeys(self.derived_from))
+        derived = validate_labels(self.derived_from, "derived_from")
         for source_id in derived:
             validate_id(source_id)
-        if len(tags) > MAX_LIST_ITEMS or len(derived) > MAX_LIST_ITEMS:
-            raise InvalidInput(f"too many tags or sources (at most {MAX_LIST_ITEMS})")
         if self.agent is not None:
             validate_name(self.agent, "agent name")
         for value, what in ((self.run, "run id"), (self.trace, "trace id")):
             if value is not None:
                 validate_token(value, what)
         if self.source is not None and (
-            not isinstance(self.source, str) or "\n" in self.source or len(self.source) > 2048
-        ):
-            raise InvalidInput("invalid source: one line of at most 2048 characters")
-        if not isinstance(self.meta, dict) or not all(isinstance(k, str) for k in self.meta):
-            raise InvalidInput("meta must be a JSON object")
-        try:
-            meta_json = json.dumps(self.meta, sort_keys=True, ensure_ascii=False)
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput(f"meta is not JSON-serialisable: {exc}") from None
-        if len(meta_json.encode()) > MAX_META_BYTES:
-            raise InvalidInput(f"meta is over {MAX_META_BYTES // 1024} KiB")
+            not isinstance(self.source, str) or len(self.source) > 2048
+            or CONTROL_CHARS.search(self.source) or "\n" in self.source
+        ):  # fmt: skip
+            raise InvalidInput("invalid source: one line of at most 2048 characters, no controls")
+        if self.source is not None:
+            validate_unicode(self.source, "source")
+        meta = _normalised_object(self.meta, "meta")
+        extra = _normalised_object(self.extra, "unknown front-matter keys")
+        for key in extra:
+            if not _EXTRA_KEY_RE.fullmatch(key) or key in FIELDS or key in ("text", "extra"):
+                raise InvalidInput(f"invalid front-matter key {_short(repr(key))}")
         created = validate_time(self.created_at, "created_at") if self.created_at else now_iso()
         updated = validate_time(self.updated_at, "updated_at") if self.updated_at else created
-        expires = validate_time(self.expires_at, "expires_at") if self.expires_at else None
+        expires = parse_expiry(self.expires_at) if self.expires_at else None
         return replace(
-            self, scope=scope, tags=tags, derived_from=derived, created_at=created,
-            updated_at=updated, expires_at=expires, meta=json.loads(meta_json),
+            self, scope=scope, tags=tuple(sorted(set(tags))), derived_from=tuple(dict.fromkeys(derived)),
+            created_at=created, updated_at=updated, expires_at=expires, meta=meta,
+            extra={k: v for k, v in sorted(extra.items()) if v not in _EMPTY},
         )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready form (lists, not tuples), every field present."""
+        """Plain JSON-ready form (lists, not tuples), every field present; ``extra`` only when
+        the fact has unknown front-matter keys."""
         data = {name: getattr(self, name) for name in FIELDS}
         data["text"] = self.text
         data["tags"] = list(self.tags)
         data["derived_from"] = list(self.derived_from)
+        if self.extra:
+            data["extra"] = dict(self.extra)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Fact:
-        unknown = set(data) - set(FIELDS) - {"text"}
+        """A fact from `to_dict`'s form (missing fields take their defaults). Unknown keys are an
+        error naming them; a string where a list belongs is an error, never one item per letter."""
+        if not isinstance(data, dict):
+            raise InvalidInput("a fact must be a JSON object")
+        unknown = sorted(set(data) - set(FIELDS) - {"text", "extra"})
         if unknown:
-            raise InvalidInput(f"unknown fact field(s): {', '.join(sorted(unknown))}")
-        values = dict(data)
-        values["tags"] = tuple(values.get("tags") or ())
-        values["derived_from"] = tuple(values.get("derived_from") or ())
-        values["meta"] = values.get("meta") or {}
+            raise InvalidInput(
+                f"unknown key{'s' if len(unknown) > 1 else ''} "
+                + ", ".join(repr(k) for k in unknown)
+                + " (known: text, " + ", ".join(FIELDS) + ", extra)"
+            )
         for name in ("id", "text"):
-            if name not in values:
+            if name not in data:
                 raise InvalidInput(f"fact is missing '{name}'")
+        values = dict(data)
+        for name in ("tags", "derived_from"):
+            values[name] = () if values.get(name) is None else validate_labels(values[name], name)
+        for name in ("meta", "extra"):
+            values[name] = {} if values.get(name) is None else values[name]
         return cls(**values)
 
     def to_bytes(self) -> bytes:
         """Canonical file form. Assumes a `validated()` fact."""
         lines = ["---"]
         for name, value in self.to_dict().items():
-            if name == "text" or value in (None, "", [], {}):
+            if name in ("text", "extra") or value in _EMPTY:
                 continue
             lines.append(f"{name}: {_json(value)}")
+        for name in sorted(self.extra):
+            if self.extra[name] not in _EMPTY:
+                lines.append(f"{name}: {_json(self.extra[name])}")
         lines.append("---")
         return ("\n".join(lines) + "\n" + self.text + "\n").encode("utf-8")
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Fact:
-        """Parse a fact file; raise `CorruptObject` for anything not written by `to_bytes`."""
+    def from_bytes(cls, data: bytes, name: str = "") -> Fact:
+        """Parse a fact file; raise `CorruptObject` (naming `name`, e.g. its blob id) for
+        anything not written by `to_bytes`. Unknown keys are kept in `extra`."""
         try:
             text = data.decode("utf-8")
             if not text.startswith("---\n"):
@@ -268,17 +243,26 @@ class Fact:
             if not sep or not body.endswith("\n"):
                 raise ValueError("unterminated front matter")
             values: dict[str, Any] = {}
+            extra: dict[str, Any] = {}
             for line in head.split("\n"):
                 key, colon, raw = line.partition(": ")
-                if not colon or key not in FIELDS or key in values:
+                known = key in FIELDS
+                if (
+                    not colon or key in values or key in extra
+                    or not (known or (_EXTRA_KEY_RE.fullmatch(key) and key not in ("text", "extra")))
+                ):  # fmt: skip
                     raise ValueError(f"bad front matter line {_short(line)!r}")
-                values[key] = json.loads(raw)
+                value = json.loads(raw, parse_constant=_no_constant)
+                (values if known else extra)[key] = value
             values["text"] = body[:-1]
-            return cls.from_dict(values)
-        except (ValueError, InvalidInput, TypeError) as exc:
-            raise CorruptObject(f"unreadable fact file: {exc}") from None
+            values["extra"] = extra
+            fact = cls.from_dict(values)
+            _check_stored(fact)
+            return fact
         except RecursionError:
-            raise CorruptObject("unreadable fact file: JSON nested too deeply") from None
+            raise CorruptObject(f"unreadable fact file{_named(name)}: nested too deeply") from None
+        except (ValueError, InvalidInput, TypeError) as exc:
+            raise CorruptObject(f"unreadable fact file{_named(name)}: {exc}") from None
 
     def same_content(self, other: Fact) -> bool:
         """Whether two versions say the same thing: equal but for who wrote them and when
@@ -296,5 +280,59 @@ class Fact:
         return line if len(line) <= 72 else line[:69] + "..."
 
 
+_EMPTY: tuple[Any, ...] = (None, "", [], {}, ())
+_STRING_FIELDS = ("kind", "agent", "run", "trace", "source", "created_at", "updated_at", "expires_at")
+
+
+def _named(name: str) -> str:
+    return f" {name}" if name else ""
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _normalised_object(value: Any, what: str) -> dict[str, Any]:
+    """A validated JSON object, as JSON gives it back (tuples become lists), size-limited."""
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{what} must be a JSON object, not {_json_type(value)}")
+    if not value:
+        return {}
+    validate_json(value, what)
+    spelt = json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    if len(spelt.encode("utf-8")) > MAX_META_BYTES:
+        raise InvalidInput(f"{what} is over {MAX_META_BYTES // 1024} KiB")
+    result: dict[str, Any] = json.loads(spelt)
+    return result
+
+
+def _json_type(value: Any) -> str:
+    names = {list: "an array", tuple: "an array", str: "a string", bool: "a boolean",
+             int: "a number", float: "a number", type(None): "null"}  # fmt: skip
+    return names.get(type(value), type(value).__name__)
+
+
+def _check_stored(fact: Fact) -> None:
+    """Types and names of a fact read from a file, so a hand-made file with ``id: 123`` or
+    ``tags: "abc"`` is refused where it is read, not deep inside a later command."""
+    validate_id(fact.id)
+    parse_scope(fact.scope)
+    for name in _STRING_FIELDS:
+        value = getattr(fact, name)
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{name} must be a string, not {_json_type(value)}")
+    validate_label(fact.kind, "kind")
+    for tag in fact.tags:
+        validate_label(tag, "tag")
+    for source_id in fact.derived_from:
+        validate_id(source_id)
+    if not isinstance(fact.meta, dict):
+        raise InvalidInput(f"meta must be a JSON object, not {_json_type(fact.meta)}")
+    validate_json(fact.meta, "meta")
+    validate_json(fact.extra, "unknown front-matter keys")
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+    return json.dumps(
+        value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "), allow_nan=False
+    )

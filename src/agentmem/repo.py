@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from .config import (
 )  # fmt: skip
 from .diff import DiffResult
 from .errors import InvalidInput, NotARepository
+from .exchange import ImportResult, export_lines, import_records
 from .fact import Fact
 from .governance import gate
 from .governance.admin import PolicyAdmin, QuarantineAdmin
@@ -39,7 +40,7 @@ from .snapshot import Snapshot
 from .staging import StageContents, StagedCommitResult, StagedOp
 from .store import GitStore, Signature
 from .subsystems import Bisection, Merges
-from .transaction import CommitResult, Transaction, WriteResult, import_records
+from .transaction import CommitResult, Transaction, WriteResult
 
 if TYPE_CHECKING:
     from .governance.purge import Purged
@@ -242,16 +243,23 @@ class Repo:
         return session.forget_cascade(fact_id, dry_run=dry_run, message=message)
 
     def import_facts(
-        self, records: Iterable[dict[str, Any]], *, agent: str, message: str = "",
-        run: str | None = None, trace: str | None = None,
+        self, records: Iterable[dict[str, Any] | str | bytes], *, agent: str, message: str = "",
+        run: str | None = None, trace: str | None = None, existing: str = "error",
         progress: Callable[[int], None] | None = None,
-    ) -> CommitResult:  # fmt: skip
-        """Write many facts in one commit. A record with an ``id`` is put as given (added or
-        replaced); one without is remembered (deduplicated by text)."""
+    ) -> ImportResult:  # fmt: skip
+        """Write many facts in one commit, all or nothing: records (dicts) or JSON lines, as
+        specified in docs/format.md. `existing`: what to do with a fact that exists with other
+        content: ``error`` (default), ``skip`` or ``replace``."""
         with self.transaction(agent=agent, run=run, trace=trace, message=message) as tx:
-            import_records(tx, records, progress)
+            result = import_records(tx, records, existing=existing, progress=progress)
         assert tx.result is not None
-        return tx.result
+        result.commit = tx.result.commit
+        return result
+
+    def export_facts(self, scope: str | None = None, at: str | None = None) -> Iterator[str]:
+        """Every fact at `at` (default HEAD), or one scope's, as JSON lines that
+        `import_facts` reads back into the same fact files."""
+        return export_lines(self.snapshot(at), scope)
 
     # -- the CLI's stage -----------------------------------------------------------------
 

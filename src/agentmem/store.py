@@ -34,7 +34,7 @@ from dulwich.repo import Repo as GitRepo
 
 from . import revspec
 from .errors import Conflict, CorruptObject, InvalidInput, NotARepository, NotFound
-from .fact import SCOPE_KINDS, Fact, Scope, validate_name
+from .fact import SCOPE_KINDS, Fact, Scope, validate_message, validate_name, validate_token
 from .locking import CAS_TIMEOUT, RefUpdate, WriterLock, clear_stale_lock, kill_point, update_ref
 from .object_size import object_size
 
@@ -91,6 +91,14 @@ class Signature:
     run: str | None = None
     trace: str | None = None
     staged: tuple[str, ...] = ()  # stage batches this commit consumed (see staging.py)
+
+    def __post_init__(self) -> None:
+        # Every commit passes here: a NUL or a control character in a message would fail
+        # `git fsck --strict`, a newline in a run id would forge a trailer.
+        validate_message(self.message)
+        for value, what in ((self.run, "run id"), (self.trace, "trace id")):
+            if value is not None:
+                validate_token(value, what)
 
     def commit_message(self) -> bytes:
         trailers = [f"Agentmem-Agent: {self.agent}"]

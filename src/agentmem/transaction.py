@@ -8,7 +8,17 @@ from types import TracebackType
 from typing import Any
 
 from .errors import InvalidInput, NotFound
-from .fact import Fact, content_id, now_iso, parse_scope, validate_id, validate_name
+from .fact import (
+    Fact,
+    content_id,
+    now_iso,
+    parse_scope,
+    validate_id,
+    validate_labels,
+    validate_message,
+    validate_name,
+    validate_token,
+)
 from .snapshot import Snapshot
 from .store import GitStore, Signature, fact_path
 
@@ -29,11 +39,15 @@ class CommitResult:
 
 @dataclass
 class WriteResult:
-    """The outcome of a one-fact write: the fact's id, the commit (None for a no-op)."""
+    """The outcome of a one-fact write: the fact's id, the commit (None for a no-op), the fact
+    as stored after the write, and for a no-op `remember` of a text already stored, the
+    requested fields that were not applied (they differ from the stored fact: use `update`)."""
 
     id: str
     commit: str | None
     created: bool = False
+    fact: Fact | None = None
+    not_applied: list[str] = field(default_factory=list)
 
 
 class Transaction:
@@ -54,7 +68,10 @@ class Transaction:
             raise NotFound(f"branch {branch.decode()} does not exist")
         self.base = Snapshot(store, base)
         self.agent = validate_name(agent, "agent name")
-        self.run, self.trace, self.message = run, trace, message
+        for value, what in ((run, "run id"), (trace, "trace id")):
+            if value is not None:
+                validate_token(value, what)
+        self.run, self.trace, self.message = run, trace, validate_message(message)
         self._pending: dict[bytes, Fact | None] = {}
         self._pending_paths: dict[str, bytes] = {}  # fact id -> path, for writes in this transaction
         self._dedupe: set[bytes] = set()
@@ -92,45 +109,73 @@ class Transaction:
         scope: str = "shared",
         *,
         id: str | None = None,
-        kind: str = "note",
-        tags: Iterable[str] = (),
+        kind: str | None = None,
+        tags: Iterable[str] | None = None,
         meta: dict[str, Any] | None = None,
-        derived_from: Iterable[str] = (),
+        derived_from: Iterable[str] | None = None,
         source: str | None = None,
         expires_at: str | None = None,
     ) -> WriteResult:
-        """Add a fact. The same text in the same scope again is a no-op returning its id."""
+        """Add a fact. The same text in the same scope again is a no-op returning its id; the
+        result's `not_applied` names the requested fields that differ from the stored fact.
+
+        Every field is checked first, so a bad value is refused even when the text exists, and
+        every `derived_from` id must name a fact (`NotFound` otherwise)."""
         scope = parse_scope(scope)
-        if not isinstance(text, str) or not text.strip():
-            raise InvalidInput("fact text is empty")
+        requested: dict[str, Any] = {
+            name: value
+            for name, value in (
+                ("kind", kind), ("tags", tags), ("meta", meta), ("derived_from", derived_from),
+                ("source", source), ("expires_at", expires_at),
+            )
+            if value is not None
+        }  # fmt: skip
+        for name in ("tags", "derived_from"):
+            if name in requested:
+                requested[name] = validate_labels(requested[name], name)
+        now = now_iso()
+        draft = Fact(
+            id="0" if id is None else id, text=text,  # the id is chosen once the text is valid
+            scope=scope, agent=self.agent, run=self.run, trace=self.trace, created_at=now,
+            updated_at=now, **requested,
+        ).validated()  # fmt: skip
+        self._check_sources(draft.derived_from)
         if id is None:
-            for attempt in range(CONTENT_ID_ATTEMPTS):
-                candidate = content_id(scope, text, attempt)
-                existing = self.get(candidate, scope)
-                if existing is None:
-                    id = candidate
-                    break
-                if existing.text == text:
-                    self._unchanged.append(candidate)
-                    return WriteResult(candidate, None, created=False)
-            else:
-                raise InvalidInput("could not find a free id for this text; pass --id")
+            id = self.content_slot(scope, text)
+            existing = self.get(id, scope)
+            if existing is not None:
+                return self._already_stored(existing, draft, requested)
             self._dedupe.add(fact_path(scope, id))
         else:
             existing = self.get(id)
             if existing is not None:
                 if existing.scope == scope and existing.text == text:
-                    self._unchanged.append(id)
-                    return WriteResult(id, None, created=False)
+                    return self._already_stored(existing, draft, requested)
                 raise InvalidInput(f"fact {id} already exists in {existing.scope}; use update")
-        now = now_iso()
-        fact = Fact(
-            id=id, text=text, scope=scope, kind=kind, tags=tuple(tags), meta=dict(meta or {}),
-            agent=self.agent, run=self.run, trace=self.trace, derived_from=tuple(derived_from),
-            source=source, created_at=now, updated_at=now, expires_at=expires_at,
-        ).validated()  # fmt: skip
+        fact = replace(draft, id=id)
         self._put(fact, "add")
-        return WriteResult(fact.id, None, created=True)
+        return WriteResult(fact.id, None, created=True, fact=fact)
+
+    def content_slot(self, scope: str, text: str) -> str:
+        """The content id of `text` in `scope`: the first candidate that is free or already
+        holds this text (docs/format.md, "Names")."""
+        for attempt in range(CONTENT_ID_ATTEMPTS):
+            candidate = content_id(scope, text, attempt)
+            existing = self.get(candidate, scope)
+            if existing is None or existing.text == text:
+                return candidate
+        raise InvalidInput("could not find a free id for this text; pass an id")
+
+    def _already_stored(self, existing: Fact, draft: Fact, requested: dict[str, Any]) -> WriteResult:
+        self._unchanged.append(existing.id)
+        differing = [n for n in requested if getattr(draft, n) != getattr(existing, n)]
+        return WriteResult(existing.id, None, created=False, fact=existing, not_applied=differing)
+
+    def _check_sources(self, source_ids: Iterable[str]) -> None:
+        """Every fact named in `derived_from` exists (here or in this transaction)."""
+        for source_id in source_ids:
+            if self.get(source_id) is None:
+                raise NotFound(f"derived_from names {source_id}, which is not a fact here")
 
     def update(
         self,
@@ -153,32 +198,39 @@ class Transaction:
             if value is not None:
                 changes[name] = value
         if tags is not None:
-            changes["tags"] = tuple(tags)
+            changes["tags"] = validate_labels(tags, "tags")
         if derived_from is not None:
-            changes["derived_from"] = tuple(derived_from)
+            changes["derived_from"] = validate_labels(derived_from, "derived_from")
         if source is not _UNSET:
             changes["source"] = source
         if expires_at is not _UNSET:
             changes["expires_at"] = expires_at
         new = replace(old, **changes).validated()
+        if derived_from is not None:
+            self._check_sources(i for i in new.derived_from if i not in old.derived_from)
         if new == old:
             self._unchanged.append(fact_id)
-            return WriteResult(fact_id, None)
+            return WriteResult(fact_id, None, fact=old)
         new = replace(new, agent=self.agent, run=self.run, trace=self.trace, updated_at=now_iso())
         self._put(new, "update")
-        return WriteResult(fact_id, None)
+        return WriteResult(fact_id, None, fact=new)
 
-    def put(self, fact: Fact) -> WriteResult:
-        """Write a whole fact as given (import, merge, revert): add it, or replace it by id."""
-        fact = fact.validated()
-        old = self.get(fact.id)
+    def put(self, fact: Fact, *, content_addressed: bool = False, checked: bool = False) -> WriteResult:
+        """Write a whole fact as given (import, merge, revert): add it, or replace it by id.
+        `content_addressed`: its id came from `content_slot`, so a concurrent writer that
+        added the same fact is no conflict. `checked`: `fact` is the result of `validated()`."""
+        fact = fact if checked else fact.validated()
+        if content_addressed:
+            self._dedupe.add(fact_path(fact.scope, fact.id))
+        # a content id hashes its scope: only its own scope can hold it
+        old = self.get(fact.id, fact.scope if content_addressed else None)
         if old is not None and old.scope != fact.scope:
             raise InvalidInput(f"fact {fact.id} exists in scope {old.scope}, not {fact.scope}")
         if old == fact:
             self._unchanged.append(fact.id)
-            return WriteResult(fact.id, None)
+            return WriteResult(fact.id, None, fact=fact)
         self._put(fact, "add" if old is None else "update")
-        return WriteResult(fact.id, None, created=old is None)
+        return WriteResult(fact.id, None, created=old is None, fact=fact)
 
     def forget(self, fact_id: str) -> None:
         """Remove a fact from the tree (its history stays)."""
@@ -248,34 +300,3 @@ class Transaction:
         if exc_type is None:
             self.commit()
 
-
-def import_records(
-    tx: Transaction, records: Iterable[dict[str, Any]], progress: Callable[[int], None] | None
-) -> None:
-    """Apply JSON-lines records to `tx` (`Repo.import_facts`), naming the record that fails."""
-    for count, record in enumerate(records, 1):
-        try:
-            _import_one(tx, record)
-        except (TypeError, KeyError, AttributeError) as exc:
-            raise InvalidInput(f"record {count}: {exc}") from None
-        except InvalidInput as exc:
-            raise InvalidInput(f"record {count}: {exc}") from None
-        if progress is not None:
-            progress(count)
-
-
-def _import_one(tx: Transaction, record: Any) -> None:
-    """One JSON-lines record: a full fact (with ``created_at``) is put as given; a record whose
-    ``id`` exists updates it; anything else is remembered."""
-    if not isinstance(record, dict):
-        raise InvalidInput("expected a JSON object")
-    record = dict(record)
-    if "id" in record and "created_at" in record:
-        tx.put(Fact.from_dict(record))
-    elif "id" in record and tx.get(record["id"]) is not None:
-        record.pop("scope", None)
-        tx.update(record.pop("id"), **record)
-    else:
-        if "text" not in record:
-            raise InvalidInput("missing 'text'")
-        tx.remember(record.pop("text"), record.pop("scope", "shared"), **record)

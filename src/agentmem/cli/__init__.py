@@ -7,6 +7,7 @@ them inside their functions, so `agentmem log` starts as fast as dulwich allows.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -64,6 +65,14 @@ def open_repo() -> Any:
 
 
 def main() -> None:
+    # An argument that is not UTF-8 arrives with lone surrogates ('surrogateescape'): refuse it
+    # here, once for every command, instead of deep inside one (a fact, a query, a --meta).
+    for number, arg in enumerate(sys.argv[1:], 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            err(f"error: argument {number} is not valid UTF-8 text")
+            raise SystemExit(2) from None
     app()
 
 

@@ -1,4 +1,5 @@
-"""Commands that write: init, remember, update, forget, add/status/commit/unstage, import."""
+"""Commands that write: init, remember, update, forget, add/status/commit/unstage, and the
+JSON-lines exchange: import and export."""
 
 from __future__ import annotations
 
@@ -31,13 +32,50 @@ Tags = Annotated[list[str] | None, typer.Option("--tag", "-t", help="Tag (repeat
 Kind = Annotated[str | None, typer.Option("--kind", "-k", help="Kind of fact (default: note).")]
 Meta = Annotated[str | None, typer.Option("--meta", help="Metadata as a JSON object.")]
 Source = Annotated[str | None, typer.Option("--source", help="Where the fact came from.")]
-Expires = Annotated[str | None, typer.Option("--expires", help="Expiry time (ISO 8601).")]
+Expires = Annotated[
+    str | None,
+    typer.Option(
+        "--expires", metavar="WHEN",
+        help="Expiry: ISO 8601 time with a zone, a date (midnight UTC) or a duration (7d, 12h, 30m, 45s).",
+    ),
+]  # fmt: skip
 FactId = Annotated[str | None, typer.Option("--id", help="Readable id instead of a generated one.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _text(text: str) -> str:
-    return sys.stdin.read() if text == "-" else text
+    """The text argument, or stdin for '-', read strictly as UTF-8."""
+    if text != "-":
+        return text
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"stdin is not valid UTF-8 (byte {exc.start + 1})") from None
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _meta(text: str) -> Any:
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"--meta is not JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("--meta is nested too deeply") from None
+    except ValueError as exc:
+        raise InvalidInput(f"--meta is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        kind = "an array" if isinstance(value, list) else "a string"
+        kind = kind if isinstance(value, list | str) else "a number or a literal"
+        raise InvalidInput(f"--meta must be a JSON object ({{...}}), not {kind}")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number (NaN and Infinity cannot be stored)")
 
 
 def _fields(
@@ -50,10 +88,7 @@ def _fields(
     if tags:
         fields["tags"] = tags
     if meta is not None:
-        try:
-            fields["meta"] = json.loads(meta)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"--meta is not JSON: {exc}") from None
+        fields["meta"] = _meta(meta)
     if derived_from:
         fields["derived_from"] = derived_from
     if source is not None:
@@ -101,6 +136,12 @@ def remember(
         print_json(result)
     else:
         console.print(result.id)
+        if not result.created:
+            note = f"already stored as {result.id}; nothing changed"
+            if result.not_applied:
+                note += (f" (not applied: {', '.join(result.not_applied)}; use "
+                         f"'agentmem update {result.id}' to change them)")  # fmt: skip
+            err(note)
     if result.commit and not (no_dup_check or no_daemon):
         from .search import dup_warnings  # after the commit: a write never waits for search
 
@@ -110,13 +151,19 @@ def remember(
 @app.command()
 def update(
     fact_id: Annotated[str, typer.Argument(metavar="ID")],
-    text: Annotated[str | None, typer.Option("--text", help="New text ('-' reads stdin).")] = None,
+    text: Annotated[str | None, typer.Argument(help="New text ('-' reads stdin).")] = None,
+    text_option: Annotated[
+        str | None, typer.Option("--text", help="New text, as an option ('-' reads stdin).")
+    ] = None,
     agent: Agent = "cli", run: Run = None, trace: Trace = None, message: Message = "",
     derived_from: DerivedFrom = None, tag: Tags = None, kind: Kind = None, meta: Meta = None,
     source: Source = None, expires: Expires = None, json_out: Json = False, branch: Branch = None,
 ) -> None:  # fmt: skip
     """Change a fact (text, tags, metadata...) and commit at once; its id stays."""
     fields = _fields(kind, tag, meta, derived_from, source, expires)
+    if text is not None and text_option is not None:
+        raise InvalidInput("give the new text once: as TEXT or as --text")
+    text = text if text is not None else text_option
     if text is not None:
         fields["text"] = _text(text)
     result = session(agent, run, trace, branch).update(fact_id, message=message, **fields)
@@ -135,12 +182,17 @@ def forget(
         bool, typer.Option("--cascade", help="Also forget every fact derived from it.")
     ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="With --cascade: only list what would go.")
+        bool, typer.Option("--dry-run", help="Only show what would go; commit nothing.")
     ] = False,
 ) -> None:  # fmt: skip
     """Remove a fact from the branch in one commit (history keeps it)."""
     if dry_run and not cascade:
-        raise InvalidInput("--dry-run goes with --cascade")
+        fact = open_repo().get(fact_id)
+        if json_out:
+            print_json({"dry_run": True, "facts": [fact]})
+        else:
+            console.print(f"would forget {fact.id} ({fact.scope}): {fact.summary}")
+        return
     if cascade:
         gone = session(agent, run, trace, branch).forget_cascade(
             fact_id, message=message, dry_run=dry_run
@@ -151,7 +203,7 @@ def forget(
         verb = "would forget" if dry_run else "forgot"
         table(("id", "scope", "derived from", "text"),
               [[f.id, f.scope, f.via or "", f.summary] for f in gone.facts],
-              title=f"{verb} {len(gone.facts)} fact(s)"
+              title=f"{verb} {_plural(len(gone.facts), 'fact')}"
               + (f" in {gone.commit[:12]}" if gone.commit else ""))  # fmt: skip
         return
     result = session(agent, run, trace, branch).forget(fact_id, message=message)
@@ -195,7 +247,8 @@ def status(json_out: Json = False) -> None:
     contents = repo.stage_contents()
     ops = contents.ops
     if contents.unreadable:
-        err(f"warning: skipped {contents.unreadable} unreadable staged line(s) (an 'add' killed mid-write)")
+        err(f"warning: skipped {_plural(contents.unreadable, 'unreadable staged line')} "
+            "(an 'add' killed mid-write)")
     if json_out:
         print_json({"branch": repo.branch, "head": repo.resolve(),
                     "staged": [o.to_dict() for o in ops], "unreadable": contents.unreadable})  # fmt: skip
@@ -216,7 +269,8 @@ def commit(
     """Commit every staged write atomically (all or nothing)."""
     result = open_repo().commit_staged(agent=agent, message=message, run=run, trace=trace)
     if result.unreadable:
-        err(f"warning: skipped {result.unreadable} unreadable staged line(s) (an 'add' killed mid-write)")
+        err(f"warning: skipped {_plural(result.unreadable, 'unreadable staged line')} "
+            "(an 'add' killed mid-write)")
     if json_out:
         print_json(result)
         return
@@ -227,54 +281,82 @@ def commit(
 @app.command()
 def unstage() -> None:
     """Drop every staged write."""
-    console.print(f"dropped {open_repo().unstage()} staged write(s)")
+    console.print(f"dropped {_plural(open_repo().unstage(), 'staged write')}")
 
 
 @app.command("import")
 def import_(
     file: Annotated[str, typer.Argument(help="JSON-lines file of facts ('-' reads stdin).")],
     agent: Agent = "cli", run: Run = None, trace: Trace = None, message: Message = "",
+    existing: Annotated[
+        str, typer.Option("--existing", metavar="error|skip|replace",
+                          help="A fact that exists with other content: refuse the import, "
+                               "keep the stored fact, or replace it.")
+    ] = "error",
     json_out: Json = False,
 ) -> None:  # fmt: skip
-    """Import facts from JSON lines in one commit, with a progress bar."""
+    """Import facts from JSON lines in one commit (all or nothing), with a progress bar.
+
+    One JSON object per line, as `agentmem export` writes: the record is specified in
+    docs/format.md, section "JSON lines: import and export". A fact is never moved to another
+    scope; every line read is counted as added, replaced, unchanged, skipped or blank."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     repo = open_repo()
     if file == "-":
-        lines, total = sys.stdin, None
+        handle, total = sys.stdin.buffer, None
     else:
         if not os.path.isfile(file):
             raise InvalidInput(f"no such file: {file}")
-        with open(file, "rb") as handle:
-            total = sum(1 for line in handle if line.strip())
-        lines = open(file, encoding="utf-8")  # noqa: SIM115 (closed below)
+        with open(file, "rb") as counting:
+            total = sum(1 for _ in counting)
+        handle = open(file, "rb")  # noqa: SIM115 (closed below)
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn())
     try:
         with Progress(*columns, console=console, disable=json_out) as bar:
             task = bar.add_task("import", total=total)
             result = repo.import_facts(
-                _records(lines), agent=agent, run=run, trace=trace,
+                handle, agent=agent, run=run, trace=trace, existing=existing,
                 message=message or f"import {file}",
                 progress=lambda n: bar.update(task, completed=n),
             )  # fmt: skip
     finally:
-        if lines is not sys.stdin:
-            lines.close()
+        if handle is not sys.stdin.buffer:
+            handle.close()
     if json_out:
-        print_json({"commit": result.commit, "added": len(result.added),
-                    "updated": len(result.updated), "unchanged": len(result.unchanged)})  # fmt: skip
-    else:
-        console.print(
-            f"{result.commit[:12] if result.commit else 'nothing to commit'}: "
-            f"+{len(result.added)} ~{len(result.updated)} ({len(result.unchanged)} unchanged)"
-        )
+        print_json(result)
+        return
+    for skip in result.skipped:
+        err(f"line {skip.line}: {skip.id} exists with other content; kept the stored fact")
+    console.print(
+        f"{result.commit[:12] if result.commit else 'nothing to commit'}: "
+        f"{_plural(result.lines, 'line')} read: {len(result.added)} added, "
+        f"{len(result.updated)} replaced, {len(result.unchanged)} unchanged, "
+        f"{len(result.skipped)} skipped, {result.blank} blank",
+        soft_wrap=True,
+    )
 
 
-def _records(lines: Any) -> Any:
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            yield json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"line {number}: not JSON ({exc.msg})") from None
+@app.command()
+def export(
+    scope: Annotated[str | None, typer.Option("--scope", "-s", help="Only this scope.")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="Branch, tag or commit (default HEAD).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:  # fmt: skip
+    """Write the facts (every field) as JSON lines that `agentmem import` reads back.
+
+    Importing the output into an empty repository gives the same fact files byte for byte.
+    Format: docs/format.md, section "JSON lines: import and export"."""
+    lines = open_repo().export_facts(scope=scope, at=at)
+    if output is None:
+        for line in lines:
+            sys.stdout.buffer.write(line.encode("utf-8"))
+        sys.stdout.buffer.flush()
+        return
+    partial = output.with_name(output.name + ".partial")
+    with open(partial, "wb") as handle:
+        for line in lines:
+            handle.write(line.encode("utf-8"))
+    partial.replace(output)
