@@ -15,7 +15,7 @@ evaluation sets by `benchmarks/eval_ranking.py` (see docs/search.md).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidInput
@@ -121,6 +121,61 @@ def fuse(keyword: list[str], vector: list[str], weight: float, k: float) -> list
     return sorted(scores.items(), key=lambda item: -item[1])
 
 
+def rank(query: str, found: Candidates, mode: str, params: dict[str, float]) -> list[tuple[str, float]]:
+    """(fact id, score), best first: one ranker's own scores, or the two fused."""
+    if mode == "vector":
+        return list(found.vector)
+    if mode == "keyword":
+        return list(found.keyword)
+    keyword = [i for i, _s in found.keyword]
+    vector = [i for i, _s in found.vector]
+    return fuse(keyword, vector, keyword_weight(query, params), params["k"])
+
+
+@dataclass
+class Candidates:
+    """What each ranker returned for one query, best first, one entry per fact."""
+
+    keyword: list[tuple[str, float]] = field(default_factory=list)  # (fact id, BM25 score)
+    vector: list[tuple[str, float]] = field(default_factory=list)  # (fact id, best chunk's cosine)
+    chunks: dict[str, int] = field(default_factory=dict)  # fact id -> its best chunk
+    blobs: dict[str, str] = field(default_factory=dict)  # fact id -> blob id
+
+    @classmethod
+    def from_rows(cls, near: list[dict[str, Any]], matched: list[dict[str, Any]], pool: int) -> Candidates:
+        """From the index's rows: chunks of one fact collapse into the fact's best chunk."""
+        found = cls()
+        for row in near:
+            if row["id"] not in found.chunks and len(found.vector) < pool:
+                found.chunks[row["id"]] = int(row["chunk"])
+                found.blobs[row["id"]] = row["blob"]
+                found.vector.append((row["id"], 1.0 - float(row["_distance"])))
+        for row in matched:
+            found.keyword.append((row["id"], float(row["_score"])))
+            found.blobs.setdefault(row["id"], row["blob"])
+        return found
+
+
+def find_candidates(
+    index: Index, query: str, *, at: str | None = None, where: str | None = None, pool: int = 50,
+    mode: str = "hybrid", query_vector: Any = None, progress: Any = None,
+) -> tuple[View, Candidates]:  # fmt: skip
+    """The view of `at` (caught up first) and the `pool` best candidates of each ranker that
+    `mode` uses."""
+    vector = None
+    if mode != "keyword":
+        vector = index.embed_query(query) if query_vector is None else query_vector
+
+    def fetch(view: View) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        # Several chunks of one fact may come back: fetch extra rows, keep each fact's best.
+        near = [] if vector is None else index.vector_candidates(view, vector, where, pool * 2)
+        matched = [] if mode == "vector" else index.keyword_candidates(view, query, where, pool)
+        return near, matched
+
+    view, (near, matched) = index.read(at, fetch, progress)
+    return view, Candidates.from_rows(near, matched, pool)
+
+
 def run_search(
     index: Index, query: str, *, at: str | None = None, scope: str | None = None,
     agent: str | None = None, kind: str | None = None, k: int = 10, mode: str = "hybrid",
@@ -130,47 +185,21 @@ def run_search(
     `query_vector` skips embedding the query (benchmarks time the two apart)."""
     check_query(query, k, mode)
     params = {**FUSION, **(fusion or {})}
-    where = where_clause(scope, agent, kind)
     pool = max(k, int(params["candidates"]))
-    vector = None
-    if mode != "keyword":
-        vector = index.embed_query(query) if query_vector is None else query_vector
-
-    def candidates(view: View) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        # Several chunks of one fact may come back: fetch extra rows, keep each fact's best.
-        near = [] if vector is None else index.vector_candidates(view, vector, where, pool * 2)
-        matched = [] if mode == "vector" else index.keyword_candidates(view, query, where, pool)
-        return near, matched
-
-    view, (near, matched) = index.read(at, candidates, progress)
-    blobs: dict[str, str] = {}
-    vector_ids: list[str] = []
-    chunks: dict[str, tuple[int, float]] = {}
-    for row in near:
-        if row["id"] not in chunks:
-            chunks[row["id"]] = (int(row["chunk"]), 1.0 - float(row["_distance"]))
-            blobs[row["id"]] = row["blob"]
-            vector_ids.append(row["id"])
-    vector_ids = vector_ids[:pool]
-    keyword_ids: list[str] = []
-    for row in matched:
-        keyword_ids.append(row["id"])
-        blobs.setdefault(row["id"], row["blob"])
-    if mode == "vector":
-        ranked = [(i, chunks[i][1]) for i in vector_ids]
-    elif mode == "keyword":
-        ranked = [(i, 1.0 / (params["k"] + r)) for r, i in enumerate(keyword_ids, 1)]
-    else:
-        ranked = fuse(keyword_ids, vector_ids, keyword_weight(query, params), params["k"])
-    keyword_rank = {i: r for r, i in enumerate(keyword_ids, 1)}
-    vector_rank = {i: r for r, i in enumerate(vector_ids, 1)}
+    view, found = find_candidates(
+        index, query, at=at, where=where_clause(scope, agent, kind), pool=pool, mode=mode,
+        query_vector=query_vector, progress=progress,
+    )  # fmt: skip
+    keyword_rank = {i: r for r, (i, _s) in enumerate(found.keyword, 1)}
+    vector_rank = {i: r for r, (i, _s) in enumerate(found.vector, 1)}
+    similarity = dict(found.vector)
     hits = []
-    for fact_id, score in ranked[:k]:
-        chunk, similarity = chunks.get(fact_id, (None, None))
+    for fact_id, score in rank(query, found, mode, params)[:k]:
         hits.append(SearchHit(
-            fact=index.store.read_fact(blobs[fact_id].encode()), score=score, commit=view.commit,
-            keyword_rank=keyword_rank.get(fact_id), vector_rank=vector_rank.get(fact_id),
-            chunk=chunk, similarity=similarity,
+            fact=index.store.read_fact(found.blobs[fact_id].encode()), score=score,
+            commit=view.commit, keyword_rank=keyword_rank.get(fact_id),
+            vector_rank=vector_rank.get(fact_id), chunk=found.chunks.get(fact_id),
+            similarity=similarity.get(fact_id),
         ))  # fmt: skip
     return hits
 
