@@ -31,8 +31,8 @@ FUSION: dict[str, float] = {"candidates": 50.0}  # facts fetched from each ranke
 # `query_features`. Fitted on the dev splits by `benchmarks/eval_ranking.py --tune` (figures in
 # docs/benchmarks.md); refit whenever a feature changes.
 WEIGHT_MODEL: dict[str, float] = {
-    "bias": -2.83, "shape": 16.73, "keyword_gap": 1.36, "keyword_fill": 3.21,
-    "vector_top": 1.47, "vector_gap": -1.8, "vector_spread": 0.61,
+    "bias": -2.47, "shape": 16.76, "keyword_gap": 1.36, "keyword_fill": 3.73,
+    "vector_top": 0.5, "vector_gap": -1.9, "vector_spread": 0.56,
 }  # fmt: skip
 MAX_K = 1000
 MAX_QUERY_CHARS = 4096
