@@ -31,8 +31,8 @@ FUSION: dict[str, float] = {"candidates": 50.0}  # facts fetched from each ranke
 # `query_features`. Fitted on the dev splits by `benchmarks/eval_ranking.py --tune` (figures in
 # docs/benchmarks.md); refit whenever a feature changes.
 WEIGHT_MODEL: dict[str, float] = {
-    "bias": -2.47, "shape": 16.76, "keyword_gap": 1.36, "keyword_fill": 3.73,
-    "vector_top": 0.5, "vector_gap": -1.9, "vector_spread": 0.56,
+    "bias": -2.74, "shape": 15.29, "keyword_gap": 0.11, "keyword_fill": 3.5,
+    "vector_top": 1.72, "vector_gap": -2.74, "vector_spread": 0.32,
 }  # fmt: skip
 MAX_K = 1000
 MAX_QUERY_CHARS = 4096
@@ -117,7 +117,7 @@ def query_features(query: str, found: Candidates) -> dict[str, float]:
         "bias": 1.0,
         "shape": sum(map(code_like, tokens)) / len(tokens) if tokens else 0.0,
         "keyword_gap": (bm25[0] - bm25[1]) / bm25[0] if len(bm25) > 1 and bm25[0] > 0 else float(bool(bm25)),
-        "keyword_fill": len(bm25) / max(1, found.pool),
+        "keyword_fill": min(1.0, len(bm25) / max(1, len(cosine))),
         "vector_top": cosine[0] if cosine else 0.0,
         "vector_gap": 10 * (cosine[0] - cosine[min(4, len(cosine) - 1)]) if cosine else 0.0,
         "vector_spread": 10 * (sum((c - mean) ** 2 for c in top) / len(top)) ** 0.5 if top else 0.0,
@@ -167,12 +167,11 @@ class Candidates:
     vector: list[tuple[str, float]] = field(default_factory=list)  # (fact id, best chunk's cosine)
     chunks: dict[str, int] = field(default_factory=dict)  # fact id -> its best chunk
     blobs: dict[str, str] = field(default_factory=dict)  # fact id -> blob id
-    pool: int = 50  # how many each ranker was asked for
 
     @classmethod
     def from_rows(cls, near: list[dict[str, Any]], matched: list[dict[str, Any]], pool: int) -> Candidates:
         """From the index's rows: chunks of one fact collapse into the fact's best chunk."""
-        found = cls(pool=pool)
+        found = cls()
         for row in near:
             if row["id"] not in found.chunks and len(found.vector) < pool:
                 found.chunks[row["id"]] = int(row["chunk"])
