@@ -227,21 +227,28 @@ def reflog(
           [[f"@{{{e.index}}}", e.new[:12], e.time, e.message] for e in entries])  # fmt: skip
 
 
-def _blame_lines(node: Any, depth: int) -> list[str]:
-    pad = "  " * depth
-    lines = [f"{pad}{node.id} [{node.scope}]{'' if node.present else ' (forgotten)'}: "
-             + node.text.strip().split("\n", 1)[0][:70]]  # fmt: skip
-    for label, info in (("introduced", node.introduced), ("changed", node.last_changed)):
-        extra = "".join(f" {k}={v}" for k, v in (("run", info.run), ("trace", info.trace)) if v)
-        lines.append(f"{pad}  {label:<10} {info.id[:12]} {info.time} {info.agent}{extra}: "
-                     f"{info.subject[:60]}")  # fmt: skip
-    for source in node.sources:
-        lines.append(f"{pad}  derived from:")
-        lines.extend(_blame_lines(source, depth + 2))
-    for missing in node.missing:
-        lines.append(f"{pad}  derived from {missing} (never in this history)")
-    for seen in node.repeated:
-        lines.append(f"{pad}  derived from {seen} (shown above)")
+def _blame_lines(root: Any) -> list[str]:
+    lines: list[str] = []
+    stack: list[tuple[Any, int]] = [(root, 0)]  # iterative: source chains may be deep
+    while stack:
+        node, depth = stack.pop()
+        pad = "  " * depth
+        if depth:
+            lines.append(f"{'  ' * (depth - 1)}derived from:")
+        lines.append(f"{pad}{node.id} [{node.scope}]{'' if node.present else ' (forgotten)'}: "
+                     + node.text.strip().split("\n", 1)[0][:70])  # fmt: skip
+        for label, info in (("introduced", node.introduced), ("changed", node.last_changed)):
+            extra = "".join(f" {k}={v}" for k, v in (("run", info.run), ("trace", info.trace)) if v)
+            lines.append(f"{pad}  {label:<10} {info.id[:12]} {info.time} {info.agent}{extra}: "
+                         f"{info.subject[:60]}")  # fmt: skip
+        for missing in node.missing:
+            lines.append(f"{pad}  derived from {missing} (never in this history)")
+        for seen in node.repeated:
+            lines.append(f"{pad}  derived from {seen} (shown above)")
+        for cut in node.truncated:
+            lines.append(f"{pad}  derived from {cut} (deeper than blame follows)")
+        for source in reversed(node.sources):
+            stack.append((source, depth + 2))
     return lines
 
 
@@ -255,7 +262,7 @@ def blame(
     if json_out:
         print_json(result)
         return
-    for line in _blame_lines(result, 0):
+    for line in _blame_lines(result):
         console.print(line, soft_wrap=True)
 
 
