@@ -3,13 +3,13 @@
 Pure Python over `Index` queries; importing this module imports neither lancedb nor torch, so
 the CLI client can rebuild `SearchHit`s from the service's JSON.
 
-The default ``hybrid`` mode is weighted reciprocal rank fusion: a fact at rank r_k among keyword
-candidates and r_v among vector candidates scores ``w / (K + r_k) + (1 - w) / (K + r_v)``
-(a missing side adds 0). The keyword weight w depends on the query: a query naming an
-identifier (``ORD-58213``, ``ERR_TLS_RESET``, ``4.17.3``, ``srv12``) is about that exact string,
-which an embedding model barely sees, so keywords lead; for other queries meaning leads and
-keywords break near-ties. `FUSION` holds the parameters chosen on the dev split of the
-evaluation sets by `benchmarks/eval_ranking.py` (see docs/search.md).
+The default ``hybrid`` mode fuses scores, not ranks: each candidate's BM25 divided by the best
+BM25 and its cosine min-max normalised over the candidates are mixed with a keyword weight w
+chosen per query (`fuse`). w comes from a small logistic model (`WEIGHT_MODEL`) over features of
+the query and its candidates (`query_features`): code-like tokens such as ``ORD-58213`` push
+towards keywords, one fact standing out by meaning pushes towards vectors. The model is fitted
+on the dev splits of the project's evaluation sets and of REALTALK by
+`benchmarks/eval_ranking.py --tune` (see docs/search.md and docs/benchmarks.md).
 """
 
 from __future__ import annotations
