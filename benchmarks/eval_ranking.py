@@ -1,117 +1,243 @@
-"""Ranking quality of keyword, vector and hybrid search on the evaluation sets in tests/data/eval.
+"""Ranking quality of keyword, vector and the default hybrid search, on the project's evaluation
+sets (tests/data/eval) and on REALTALK (real conversations, see benchmarks/realtalk.py).
 
-Each set's corpus is imported (with its ids) into a temporary repository and indexed with the
-real model. For every query the keyword and vector candidate lists are fetched once; fusion
-parameters are chosen on the dev split (grid search) and all figures are reported for dev and
-test. The chosen parameters are the ones to put in `search.FUSION`.
+Every set is imported into a repository under benchmarks/out/ (ranking/<set>,
+realtalk/<conversation>-<level>; kept, so the embedding cache makes a second run cheap) and
+indexed with the real model.
 
-    python benchmarks/eval_ranking.py            # all sets
-    python benchmarks/eval_ranking.py short long # some sets
+    python benchmarks/eval_ranking.py            # the table for search.WEIGHT_MODEL
+    python benchmarks/eval_ranking.py --tune     # refit the weight model on the dev splits
+
+Each query's candidates are fetched once (`search.find_candidates`, 50 per ranker, as
+`Repo.search` does) and ranked in-process by `search.rank` for each mode and each model tried,
+so tuning costs seconds; `check_api` first confirms on a few queries per set that
+`Repo.search(q, k=10, mode=M)` returns exactly those rankings.
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import sys
-import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import realtalk
+
 from agentmem import Repo
-from agentmem.search import FUSION, fuse, keyword_weight, run_search
+from agentmem.search import FUSION, WEIGHT_MODEL, Candidates, find_candidates, fuse, query_features, rank
 
-EVAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval"
-SETS = ["short", "conversation", "long", "paraphrase", "identifiers"]
+ROOT = Path(__file__).resolve().parent.parent
+EVAL = ROOT / "tests" / "data" / "eval"
+OUT = ROOT / "benchmarks" / "out"
+PROJECT_SETS = ["short", "conversation", "long", "paraphrase", "identifiers"]
+MODES = ("keyword", "vector", "hybrid")
 POOL = 50
-WEIGHTS = [0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5]  # keyword weight, queries without identifiers
-ID_WEIGHTS = [0.5, 0.7, 0.8, 0.9]  # keyword weight, queries naming an identifier
-KS = [1.0, 3.0, 10.0, 30.0, 60.0]
 
 
-def load(name: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    read = lambda f: [json.loads(l) for l in (EVAL / name / f).read_text().splitlines() if l.strip()]  # noqa: E731,E741
-    return read("corpus.jsonl"), read("queries.jsonl")
+@dataclass
+class Query:
+    text: str
+    relevant: set[str]
+    split: str  # "dev" or "test"
+    any_hit: bool  # REALTALK: answered when any evidence fact is found; else recall counts each
 
 
-def candidates(name: str, workdir: Path) -> list[dict[str, Any]]:
-    """Per query: its split, relevant ids, keyword and vector candidate ids (best first)."""
-    corpus, queries = load(name)
-    repo = Repo.init(workdir / name)
-    records = [{"id": r["id"], "text": r["text"], "scope": r["scope"], "kind": r["kind"],
-                "meta": r.get("meta") or {}} for r in corpus]  # fmt: skip
-    repo.import_facts(records, agent="eval", message=f"eval set {name}")
+@dataclass
+class EvalSet:
+    name: str
+    repo: Repo
+    queries: list[Query]
+
+
+def _open(name: str, records: list[dict[str, Any]]) -> Repo:
+    path = OUT / name
+    if not (path / ".agentmem").exists():
+        repo = Repo.init(path)
+        repo.import_facts(records, agent="eval", message=f"eval set {name}")
+    repo = Repo(path)
     started = time.perf_counter()
     repo.index()
-    index = repo.__dict__["_search_index"]
-    print(f"# {name}: {len(corpus)} facts indexed in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-    out = []
-    for query in queries:
-        lists = {}
-        for mode in ("keyword", "vector"):
-            hits = run_search(index, query["query"], k=POOL, mode=mode, fusion={"candidates": POOL})
-            lists[mode] = [hit.fact.id for hit in hits]
-        out.append({"query": query["query"], "split": query["split"],
-                    "relevant": set(query["relevant"]), **lists})  # fmt: skip
-    return out
+    print(f"# {name}: {len(records)} facts, index ready in {time.perf_counter() - started:.1f}s",
+          file=sys.stderr)  # fmt: skip
+    return repo
 
 
-def metrics(ranked: list[list[str]], relevant: list[set[str]]) -> dict[str, float]:
+def project_set(name: str) -> EvalSet:
+    read = lambda f: [json.loads(line) for line in (EVAL / name / f).read_text().splitlines() if line.strip()]  # noqa: E731
+    records = [{"id": r["id"], "text": r["text"], "scope": r["scope"], "kind": r["kind"],
+                "meta": r.get("meta") or {}} for r in read("corpus.jsonl")]  # fmt: skip
+    queries = [Query(q["query"], set(q["relevant"]), q["split"], False) for q in read("queries.jsonl")]
+    return EvalSet(name, _open(f"ranking/{name}", records), queries)
+
+
+def realtalk_sets(level: str, names: list[str] | None = None) -> list[EvalSet]:
+    sets = []
+    for name in names or realtalk.DEV + realtalk.TEST:
+        conv = realtalk.load(name, level)
+        split = "dev" if name in realtalk.DEV else "test"
+        queries = [Query(q.query, q.relevant, split, True) for q in conv.questions]
+        repo = _open(f"realtalk/{name}-{level}", conv.facts)
+        sets.append(EvalSet(f"realtalk-{level}/{name}", repo, queries))
+    return sets
+
+
+def all_sets(args: argparse.Namespace) -> dict[str, list[EvalSet]]:
+    """Sets grouped as reported: each project set, and REALTALK per level (its conversations
+    pooled)."""
+    groups = {name: [project_set(name)] for name in args.sets}
+    if realtalk.folder() is None:
+        print("# REALTALK not found (set AGENTMEM_REALTALK): skipped", file=sys.stderr)
+    else:
+        for level in args.levels:
+            groups[f"realtalk-{level}"] = realtalk_sets(level)
+    return groups
+
+
+def metrics(ranked: list[list[str]], queries: list[Query]) -> dict[str, float]:
     r5 = r10 = mrr = 0.0
-    for ids, good in zip(ranked, relevant, strict=True):
-        r5 += len(good & set(ids[:5])) / len(good)
-        r10 += len(good & set(ids[:10])) / len(good)
+    for ids, query in zip(ranked, queries, strict=True):
+        good = query.relevant
+        for cut, add in ((5, 0), (10, 1)):
+            found = len(good & set(ids[:cut]))
+            value = float(found > 0) if query.any_hit else found / len(good)
+            r5, r10 = (r5 + value, r10) if add == 0 else (r5, r10 + value)
         mrr += next((1.0 / n for n, i in enumerate(ids[:10], 1) if i in good), 0.0)
     n = max(1, len(ranked))
     return {"recall@5": r5 / n, "recall@10": r10 / n, "mrr": mrr / n}
 
 
-def evaluate(rows: list[dict[str, Any]], mode: str, params: dict[str, float]) -> dict[str, float]:
-    if mode == "hybrid":
-        ranked = [[i for i, _ in fuse(r["keyword"], r["vector"], keyword_weight(r["query"], params),
-                                      params["k"])] for r in rows]  # fmt: skip
-    else:
-        ranked = [r[mode] for r in rows]
-    return metrics(ranked, [r["relevant"] for r in rows])
+def check_api(groups: dict[str, list[EvalSet]], per_set: int = 3) -> None:
+    """The table ranks cached candidates with `search.rank`, as `run_search` does; check that
+    Repo.search(q, k=10, mode=M) gives the same ids on the first queries of every set."""
+    for sets in groups.values():
+        for eval_set in sets:
+            index = eval_set.repo.__dict__["_search_index"]
+            for query in eval_set.queries[:per_set]:
+                _view, found = find_candidates(index, query.text, pool=POOL)
+                for mode in MODES:
+                    api = [h.fact.id for h in eval_set.repo.search(query.text, k=10, mode=mode)]
+                    assert api == [i for i, _s in rank(query.text, found, mode)][:10], (query, mode)
 
 
-def choose(data: dict[str, list[dict[str, Any]]]) -> dict[str, float]:
-    """Fusion parameters for the dev split: fewest (set, metric) pairs where hybrid loses to the
-    better single ranker, then the highest summed recall@5 + MRR over sets, then the larger
-    keyword weight (so keywords keep a say where it costs nothing)."""
-    best: tuple[Any, ...] = ()
-    for weight, id_weight, k in itertools.product(WEIGHTS, ID_WEIGHTS, KS):
-        params = {**FUSION, "keyword_weight": weight, "identifier_keyword_weight": id_weight, "k": k}
-        losses, total = 0, 0.0
-        for rows in data.values():
-            dev = [r for r in rows if r["split"] == "dev"]
-            hybrid = evaluate(dev, "hybrid", params)
-            singles = [evaluate(dev, m, params) for m in ("keyword", "vector")]
+def fetch(groups: dict[str, list[EvalSet]]) -> dict[str, list[tuple[Query, Candidates]]]:
+    out: dict[str, list[tuple[Query, Candidates]]] = {}
+    for group, sets in groups.items():
+        for eval_set in sets:
+            index = eval_set.repo.__dict__["_search_index"]
+            for query in eval_set.queries:
+                _view, found = find_candidates(index, query.text, pool=POOL)
+                out.setdefault(group, []).append((query, found))
+    return out
+
+
+def evaluate(
+    rows: list[tuple[Query, Candidates]], mode: str, model: dict[str, float] | None = None
+) -> dict[str, float]:
+    ranked = [[i for i, _s in rank(q.text, found, mode, model)] for q, found in rows]
+    return metrics(ranked, [q for q, _f in rows])
+
+
+@dataclass
+class Prepared:
+    """One query ready for fast re-fusion: its candidates' normalised scores and its features."""
+
+    query: Query
+    ids: list[str]
+    lexical: np.ndarray
+    meaning: np.ndarray
+    features: np.ndarray  # in WEIGHT_MODEL order
+
+
+def prepare(rows: list[tuple[Query, Candidates]]) -> list[Prepared]:
+    out = []
+    for query, found in rows:
+        lexical, meaning = dict(fuse(found, 1.0)), dict(fuse(found, 0.0))
+        ids = list(meaning)  # vector order first, as fuse breaks ties
+        features = query_features(query.text, found)
+        out.append(Prepared(
+            query, ids, np.array([lexical[i] for i in ids]), np.array([meaning[i] for i in ids]),
+            np.array([features[name] for name in WEIGHT_MODEL]),
+        ))  # fmt: skip
+    return out
+
+
+def fused_metrics(prepared: list[Prepared], beta: np.ndarray) -> dict[str, float]:
+    """Same as evaluate(..., "hybrid", model) but vectorised (ties may break differently)."""
+    ranked = []
+    for p in prepared:
+        weight = 1.0 / (1.0 + np.exp(-np.clip(p.features @ beta, -50, 50)))
+        order = np.argsort(-(weight * p.lexical + (1 - weight) * p.meaning), kind="stable")[:10]
+        ranked.append([p.ids[j] for j in order])
+    return metrics(ranked, [p.query for p in prepared])
+
+
+def tune(data: dict[str, list[tuple[Query, Candidates]]], rounds: int = 400) -> dict[str, float]:
+    """Fit WEIGHT_MODEL on the dev splits: the best point of a coarse grid, then random local
+    search over every coefficient, maximising the worst margin of hybrid over the better single
+    ranker, across groups and the two metrics (recall@5, MRR@10); near-ties go to the larger
+    summed metrics. So the default is as close to never-worse as the model allows."""
+    rng = np.random.default_rng(0)
+    dev_rows = {g: [r for r in rows if r[0].split == "dev"] for g, rows in data.items()}
+    dev = {g: prepare(rows) for g, rows in dev_rows.items() if rows}
+    best_single = {}
+    for group in dev:
+        singles = [evaluate(dev_rows[group], m) for m in ("keyword", "vector")]
+        best_single[group] = {m: max(s[m] for s in singles) for m in ("recall@5", "mrr")}
+
+    def objective(beta: np.ndarray) -> float:
+        margins, total = [], 0.0
+        for group, prepared in dev.items():
+            got = fused_metrics(prepared, beta)
             for metric in ("recall@5", "mrr"):
-                losses += hybrid[metric] + 1e-9 < max(s[metric] for s in singles)
-            total += hybrid["recall@5"] + hybrid["mrr"]
-        score = (-losses, round(total, 6), weight, id_weight, -k)
-        if not best or score > best[0]:
-            best = (score, params)
-    return dict(best[1])
+                margins.append(got[metric] - best_single[group][metric])
+                total += got[metric]
+        return min(margins) + total / (100 * len(margins))
+
+    names = list(WEIGHT_MODEL)
+    start = []  # a coarse grid over bias, code-like share and keyword fill, the rest 0
+    for bias, shape, fill in itertools.product([-6, -3, 0, 3], [0, 5, 10], [0, 3, 6, 9]):
+        point = np.zeros(len(names))
+        point[[names.index("bias"), names.index("shape"), names.index("keyword_fill")]] = bias, shape, fill
+        start.append((objective(point), point))
+    score, beta = max(start, key=lambda item: item[0])
+    for step in range(rounds):
+        scale = 1.0 if step < rounds // 2 else 0.3
+        trial = beta + rng.normal(0, scale, beta.shape) * (rng.random(beta.shape) < 0.4)
+        trial_score = objective(trial)
+        if trial_score > score:
+            beta, score = trial, trial_score
+            print(f"# step {step}: {score:.4f} {np.round(beta, 2).tolist()}", file=sys.stderr)
+    return {name: round(float(b), 2) for name, b in zip(WEIGHT_MODEL, beta, strict=True)}
 
 
 def main() -> None:
-    names = sys.argv[1:] or SETS
-    with tempfile.TemporaryDirectory() as tmp:
-        data = {name: candidates(name, Path(tmp)) for name in names}
-    params = choose(data)
-    print(f"chosen on dev: {params}\ncurrent search.FUSION: {FUSION}\n")
-    print("| set | split | mode | recall@5 | recall@10 | MRR |")
-    print("|---|---|---|---:|---:|---:|")
-    for name, rows in data.items():
-        for split in ("dev", "test"):
-            part = [r for r in rows if r["split"] == split]
-            for mode in ("keyword", "vector", "hybrid"):
-                m = evaluate(part, mode, params)
-                print(f"| {name} | {split} | {mode} | {m['recall@5']:.3f} | {m['recall@10']:.3f} "
-                      f"| {m['mrr']:.3f} |")  # fmt: skip
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tune", action="store_true", help="fit search.WEIGHT_MODEL on the dev splits")
+    parser.add_argument("--sets", nargs="*", default=PROJECT_SETS, help="project evaluation sets")
+    parser.add_argument("--levels", nargs="*", default=list(realtalk.LEVELS), help="REALTALK levels")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    groups = all_sets(args)
+    check_api(groups)
+    data = fetch(groups)
+    model = tune(data) if args.tune else dict(WEIGHT_MODEL)
+    print(f"search.FUSION = {FUSION}\nsearch.WEIGHT_MODEL = {WEIGHT_MODEL}\n")
+    if args.tune:
+        print(f"fitted on dev: {model}\n")
+    print("| set | split | queries | mode | recall@5 | recall@10 | MRR@10 |")
+    print("|---|---|---:|---|---:|---:|---:|")
+    for group, rows in data.items():
+        for split, mode in itertools.product(("dev", "test"), MODES):
+            part = [r for r in rows if r[0].split == split]
+            if part:
+                m = evaluate(part, mode, model)
+                print(f"| {group} | {split} | {len(part)} | {mode} | {m['recall@5']:.3f} "
+                      f"| {m['recall@10']:.3f} | {m['mrr']:.3f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

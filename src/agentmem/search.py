@@ -3,19 +3,20 @@
 Pure Python over `Index` queries; importing this module imports neither lancedb nor torch, so
 the CLI client can rebuild `SearchHit`s from the service's JSON.
 
-The default ``hybrid`` mode is weighted reciprocal rank fusion: a fact at rank r_k among keyword
-candidates and r_v among vector candidates scores ``w / (K + r_k) + (1 - w) / (K + r_v)``
-(a missing side adds 0). The keyword weight w depends on the query: a query naming an
-identifier (``ORD-58213``, ``ERR_TLS_RESET``, ``4.17.3``, ``srv12``) is about that exact string,
-which an embedding model barely sees, so keywords lead; for other queries meaning leads and
-keywords break near-ties. `FUSION` holds the parameters chosen on the dev split of the
-evaluation sets by `benchmarks/eval_ranking.py` (see docs/search.md).
+The default ``hybrid`` mode fuses scores, not ranks: each candidate's BM25 divided by the best
+BM25 and its cosine min-max normalised over the candidates are mixed with a keyword weight w
+chosen per query (`fuse`). w comes from a small logistic model (`WEIGHT_MODEL`) over features of
+the query and its candidates (`query_features`): code-like tokens such as ``ORD-58213`` push
+towards keywords, one fact standing out by meaning pushes towards vectors. The model is fitted
+on the dev splits of the project's evaluation sets and of REALTALK by
+`benchmarks/eval_ranking.py --tune` (see docs/search.md and docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidInput
@@ -25,15 +26,17 @@ if TYPE_CHECKING:
     from .index import Index, View
 
 MODES = ("hybrid", "vector", "keyword")
-# Chosen on the dev split by benchmarks/eval_ranking.py (figures in docs/benchmarks.md).
-FUSION: dict[str, float] = {
-    "keyword_weight": 0.05, "identifier_keyword_weight": 0.9, "k": 3.0, "candidates": 50.0,
+FUSION: dict[str, float] = {"candidates": 50.0}  # facts fetched from each ranker
+# The keyword weight of a query is sigmoid(bias + sum of coefficient x feature), features from
+# `query_features`. Fitted on the dev splits by `benchmarks/eval_ranking.py --tune` (figures in
+# docs/benchmarks.md); refit whenever a feature changes.
+WEIGHT_MODEL: dict[str, float] = {
+    "bias": -2.74, "shape": 15.29, "keyword_gap": 0.11, "keyword_fill": 3.5,
+    "vector_top": 1.72, "vector_gap": -2.74, "vector_spread": 0.32,
 }  # fmt: skip
 MAX_K = 1000
 MAX_QUERY_CHARS = 4096
 _TOKEN = re.compile(r"\w[\w.:/-]*\w|\w")
-_CODE = re.compile(r"[A-Z][A-Z0-9]*(?:[_-][A-Z0-9]+)+")  # ERR_TLS_RESET, ORD-58213
-_NUMBERED = re.compile(r"\d+(?:[.:/-]\d+){2,}|\d{5,}")  # 4.17.3, 10.0.0.1, 58213
 
 
 @dataclass
@@ -96,29 +99,108 @@ def check_query(query: str, k: int, mode: str) -> None:
         raise InvalidInput(f"invalid mode {mode[:20]!r}: use {', '.join(MODES)}")
 
 
-def has_identifier(query: str) -> bool:
-    """Whether the query names something by code: a token mixing letters and digits, an
-    upper-case constant, or a dotted or long number (not a plain year or "18.04")."""
-    for token in _TOKEN.findall(query):
-        mixed = any(c.isalpha() for c in token) and any(c.isdigit() for c in token)
-        if mixed or _CODE.fullmatch(token) or _NUMBERED.fullmatch(token):
-            return True
-    return False
+def code_like(token: str) -> bool:
+    """A token shaped like a code rather than a word: a digit, an underscore, or two capitals
+    (``ORD-58213``, ``ERR_TLS_RESET``, ``4.17.3``, ``srv12``, ``TLS``)."""
+    return any(c.isdigit() or c == "_" for c in token) or sum(c.isupper() for c in token) >= 2
 
 
-def keyword_weight(query: str, params: dict[str, float]) -> float:
-    """The fusion weight of the keyword side for this query (see the module docstring)."""
-    return params["identifier_keyword_weight" if has_identifier(query) else "keyword_weight"]
+def query_features(query: str, found: Candidates) -> dict[str, float]:
+    """What the weight model reads: the query's share of code-like tokens, and how decided
+    each ranker is (a large lead of its best candidate, a wide spread of cosines)."""
+    tokens = _TOKEN.findall(query)
+    bm25 = [s for _i, s in found.keyword]
+    cosine = [s for _i, s in found.vector]
+    top = cosine[:10]
+    mean = sum(top) / len(top) if top else 0.0
+    return {
+        "bias": 1.0,
+        "shape": sum(map(code_like, tokens)) / len(tokens) if tokens else 0.0,
+        "keyword_gap": (bm25[0] - bm25[1]) / bm25[0] if len(bm25) > 1 and bm25[0] > 0 else float(bool(bm25)),
+        "keyword_fill": min(1.0, len(bm25) / max(1, len(cosine))),
+        "vector_top": cosine[0] if cosine else 0.0,
+        "vector_gap": 10 * (cosine[0] - cosine[min(4, len(cosine) - 1)]) if cosine else 0.0,
+        "vector_spread": 10 * (sum((c - mean) ** 2 for c in top) / len(top)) ** 0.5 if top else 0.0,
+    }  # fmt: skip
 
 
-def fuse(keyword: list[str], vector: list[str], weight: float, k: float) -> list[tuple[str, float]]:
-    """Weighted reciprocal rank fusion of two best-first id lists; ties keep vector order."""
-    scores: dict[str, float] = {}
-    for rank, fact_id in enumerate(vector, 1):
-        scores[fact_id] = (1 - weight) / (k + rank)
-    for rank, fact_id in enumerate(keyword, 1):
-        scores[fact_id] = scores.get(fact_id, 0.0) + weight / (k + rank)
+def keyword_weight(query: str, found: Candidates, model: dict[str, float] | None = None) -> float:
+    """The keyword side's share of the fused score for this query, in (0, 1)."""
+    features = query_features(query, found)
+    z = sum(coefficient * features[name] for name, coefficient in (model or WEIGHT_MODEL).items())
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def fuse(found: Candidates, weight: float) -> list[tuple[str, float]]:
+    """Score fusion: ``weight * bm25 / best bm25 + (1 - weight) * (cosine - lowest) / (best -
+    lowest)`` over the candidates. A fact one ranker did not return scores that side's floor
+    (BM25 0, the lowest cosine fetched). Ties keep vector order."""
+    bm25 = dict(found.keyword)
+    cosine = dict(found.vector)
+    best_bm25 = max(bm25.values(), default=0.0) or 1.0
+    low, high = min(cosine.values(), default=0.0), max(cosine.values(), default=0.0)
+    span = (high - low) or 1.0
+    scores = {}
+    for fact_id in [*cosine, *bm25]:
+        lexical = bm25.get(fact_id, 0.0) / best_bm25
+        meaning = (cosine.get(fact_id, low) - low) / span
+        scores[fact_id] = weight * lexical + (1 - weight) * meaning
     return sorted(scores.items(), key=lambda item: -item[1])
+
+
+def rank(
+    query: str, found: Candidates, mode: str, model: dict[str, float] | None = None
+) -> list[tuple[str, float]]:
+    """(fact id, score), best first: one ranker's own scores, or the two fused."""
+    if mode == "vector":
+        return list(found.vector)
+    if mode == "keyword":
+        return list(found.keyword)
+    return fuse(found, keyword_weight(query, found, model))
+
+
+@dataclass
+class Candidates:
+    """What each ranker returned for one query, best first, one entry per fact."""
+
+    keyword: list[tuple[str, float]] = field(default_factory=list)  # (fact id, BM25 score)
+    vector: list[tuple[str, float]] = field(default_factory=list)  # (fact id, best chunk's cosine)
+    chunks: dict[str, int] = field(default_factory=dict)  # fact id -> its best chunk
+    blobs: dict[str, str] = field(default_factory=dict)  # fact id -> blob id
+
+    @classmethod
+    def from_rows(cls, near: list[dict[str, Any]], matched: list[dict[str, Any]], pool: int) -> Candidates:
+        """From the index's rows: chunks of one fact collapse into the fact's best chunk."""
+        found = cls()
+        for row in near:
+            if row["id"] not in found.chunks and len(found.vector) < pool:
+                found.chunks[row["id"]] = int(row["chunk"])
+                found.blobs[row["id"]] = row["blob"]
+                found.vector.append((row["id"], 1.0 - float(row["_distance"])))
+        for row in matched:
+            found.keyword.append((row["id"], float(row["_score"])))
+            found.blobs.setdefault(row["id"], row["blob"])
+        return found
+
+
+def find_candidates(
+    index: Index, query: str, *, at: str | None = None, where: str | None = None, pool: int = 50,
+    mode: str = "hybrid", query_vector: Any = None, progress: Any = None,
+) -> tuple[View, Candidates]:  # fmt: skip
+    """The view of `at` (caught up first) and the `pool` best candidates of each ranker that
+    `mode` uses."""
+    vector = None
+    if mode != "keyword":
+        vector = index.embed_query(query) if query_vector is None else query_vector
+
+    def fetch(view: View) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        # Several chunks of one fact may come back: fetch extra rows, keep each fact's best.
+        near = [] if vector is None else index.vector_candidates(view, vector, where, pool * 2)
+        matched = [] if mode == "vector" else index.keyword_candidates(view, query, where, pool)
+        return near, matched
+
+    view, (near, matched) = index.read(at, fetch, progress)
+    return view, Candidates.from_rows(near, matched, pool)
 
 
 def run_search(
@@ -128,51 +210,25 @@ def run_search(
     where: str | None = None,
 ) -> list[SearchHit]:  # fmt: skip
     """Search the view of `at` (caught up first). Every hit names the view's commit.
-    `query_vector` skips embedding the query (benchmarks time the two apart); `where` is an
-    extra prefilter built by the caller from validated values (the reader's scopes)."""
+    `query_vector` skips embedding the query (benchmarks time the two apart); `fusion`
+    overrides `FUSION` (the candidate pool); `where` is an extra prefilter built by the caller
+    from validated values (the reader's scopes)."""
     check_query(query, k, mode)
-    params = {**FUSION, **(fusion or {})}
-    where = where_clause(scope, agent, kind, where)
-    pool = max(k, int(params["candidates"]))
-    vector = None
-    if mode != "keyword":
-        vector = index.embed_query(query) if query_vector is None else query_vector
-
-    def candidates(view: View) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        # Several chunks of one fact may come back: fetch extra rows, keep each fact's best.
-        near = [] if vector is None else index.vector_candidates(view, vector, where, pool * 2)
-        matched = [] if mode == "vector" else index.keyword_candidates(view, query, where, pool)
-        return near, matched
-
-    view, (near, matched) = index.read(at, candidates, progress)
-    blobs: dict[str, str] = {}
-    vector_ids: list[str] = []
-    chunks: dict[str, tuple[int, float]] = {}
-    for row in near:
-        if row["id"] not in chunks:
-            chunks[row["id"]] = (int(row["chunk"]), 1.0 - float(row["_distance"]))
-            blobs[row["id"]] = row["blob"]
-            vector_ids.append(row["id"])
-    vector_ids = vector_ids[:pool]
-    keyword_ids: list[str] = []
-    for row in matched:
-        keyword_ids.append(row["id"])
-        blobs.setdefault(row["id"], row["blob"])
-    if mode == "vector":
-        ranked = [(i, chunks[i][1]) for i in vector_ids]
-    elif mode == "keyword":
-        ranked = [(i, 1.0 / (params["k"] + r)) for r, i in enumerate(keyword_ids, 1)]
-    else:
-        ranked = fuse(keyword_ids, vector_ids, keyword_weight(query, params), params["k"])
-    keyword_rank = {i: r for r, i in enumerate(keyword_ids, 1)}
-    vector_rank = {i: r for r, i in enumerate(vector_ids, 1)}
+    pool = max(k, int({**FUSION, **(fusion or {})}["candidates"]))
+    view, found = find_candidates(
+        index, query, at=at, where=where_clause(scope, agent, kind, where), pool=pool, mode=mode,
+        query_vector=query_vector, progress=progress,
+    )  # fmt: skip
+    keyword_rank = {i: r for r, (i, _s) in enumerate(found.keyword, 1)}
+    vector_rank = {i: r for r, (i, _s) in enumerate(found.vector, 1)}
+    similarity = dict(found.vector)
     hits = []
-    for fact_id, score in ranked[:k]:
-        chunk, similarity = chunks.get(fact_id, (None, None))
+    for fact_id, score in rank(query, found, mode)[:k]:
         hits.append(SearchHit(
-            fact=index.store.read_fact(blobs[fact_id].encode()), score=score, commit=view.commit,
-            keyword_rank=keyword_rank.get(fact_id), vector_rank=vector_rank.get(fact_id),
-            chunk=chunk, similarity=similarity,
+            fact=index.store.read_fact(found.blobs[fact_id].encode()), score=score,
+            commit=view.commit, keyword_rank=keyword_rank.get(fact_id),
+            vector_rank=vector_rank.get(fact_id), chunk=found.chunks.get(fact_id),
+            similarity=similarity.get(fact_id),
         ))  # fmt: skip
     return hits
 
