@@ -259,4 +259,4 @@ def blame(
         console.print(line, soft_wrap=True)
 
 
-from . import vcs_bisect  # noqa: E402,F401  (registers `agentmem bisect`)
+
