@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import adopt as _adopt
 from . import bisect as _bisect
 from . import lineage as _lineage
 from . import merge as _merge
@@ -24,6 +25,7 @@ from .config import (
 )  # fmt: skip
 from .diff import DiffResult, diff_commits
 from .errors import Conflict, InvalidInput, NotARepository
+from .expiry import live, live_hits
 from .fact import Fact
 from .history import CommitInfo, commit_info, log
 from .lineage import Blame, Cascade, Derived
@@ -72,8 +74,13 @@ class Repo:
     def init(cls, path: str | os.PathLike[str] = ".", branch: str = "main") -> Repo:
         """Create a memory repository at `path` with one initial commit on `branch`."""
         root = Path(path).resolve()
-        if (root / LOCAL_DIR / "config").exists() or (root / GIT_DIR).exists():
+        if (root / LOCAL_DIR / "config").exists():
             raise InvalidInput(f"{root} already holds a repository")
+        if (root / GIT_DIR).exists():
+            if _adopt.committed_format(root) is None:
+                raise InvalidInput(f"{root} already holds a repository (git, but not agentmem's)")
+            _adopt.adopt(root)  # a clone: create its local state
+            return cls(root)
         root.mkdir(parents=True, exist_ok=True)
         store = GitStore.init(str(root / GIT_DIR), branch)
         local = root / LOCAL_DIR
@@ -91,14 +98,18 @@ class Repo:
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None) -> Repo:
         """Open the repository at `path`, or at `$AGENTMEM_REPO`, or the first one found upward
-        from the current folder."""
+        from the current folder.
+
+        A clone (or copy) without local state gets it on first open (`adopt.adopt`)."""
+        if path is None and os.environ.get("AGENTMEM_REPO"):
+            path = os.environ["AGENTMEM_REPO"]
         if path is not None:
+            _adopt.adopt(path)
             return cls(path)
-        if os.environ.get("AGENTMEM_REPO"):
-            return cls(os.environ["AGENTMEM_REPO"])
         here = Path.cwd().resolve()
         for candidate in (here, *here.parents):
-            if (candidate / LOCAL_DIR / "config").is_file() and (candidate / GIT_DIR).is_dir():
+            if _adopt.is_memory_repository(candidate):
+                _adopt.adopt(candidate)
                 return cls(candidate)
         raise NotARepository(f"not inside an agentmem repository: {here} (run 'agentmem init')")
 
@@ -122,8 +133,13 @@ class Repo:
         """The fact with this id at `at` (default HEAD); `NotFound` if absent."""
         return self.snapshot(at).get(fact_id, scope)
 
-    def facts(self, scope: str | None = None, at: str | None = None) -> list[Fact]:
-        return list(self.snapshot(at).facts(scope))
+    def facts(
+        self, scope: str | None = None, at: str | None = None, *, include_expired: bool = False
+    ) -> list[Fact]:
+        """The facts at `at` (default HEAD), in path order; expired ones are hidden unless
+        `include_expired` (`get` still finds them)."""
+        found = self.snapshot(at).facts(scope)
+        return list(found if include_expired else live(found))
 
     def log(
         self, fact_id: str | None = None, *, n: int | None = None, agent: str | None = None,
@@ -378,10 +394,16 @@ class Repo:
     ) -> list[SearchHit]:  # fmt: skip
         """Facts ranked by meaning and keywords at `at` (default: the current branch). Every
         hit names the commit it was read from: searching `at` that commit gives the same hits."""
-        params = {"query": query, "at": at, "scope": scope, "agent": agent, "kind": kind,
-                  "k": k, "mode": mode}  # fmt: skip
-        found = self._search_call("search", params, daemon, progress=progress)
-        return [SearchHit.from_dict(hit) for hit in found]
+        asked = k
+        while True:  # expired facts are hidden: ask for more until k live hits or no more
+            params = {"query": query, "at": at, "scope": scope, "agent": agent, "kind": kind,
+                      "k": asked, "mode": mode}  # fmt: skip
+            found = [SearchHit.from_dict(hit) for hit in self._search_call(
+                "search", params, daemon, progress=progress)]  # fmt: skip
+            hits = live_hits(found)
+            if len(hits) >= k or len(found) < asked:
+                return hits[:k]
+            asked = asked * 2 + len(found) - len(hits)
 
     def near_duplicates(
         self, fact_id: str, *, at: str | None = None, threshold: float | None = None, k: int = 10,

@@ -157,9 +157,20 @@ def _to_float(value: str) -> float:
     return number
 
 
-_CONVERTERS: dict[Any, tuple[Callable[[str], Any], str]] = {
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in ("1", "true", "yes", "on", "y", "t"):
+        return True
+    if word in ("0", "false", "no", "off", "n", "f", ""):
+        return False
+    raise ValueError(value)
+
+
+_CONVERTERS: dict[Any, tuple[Callable[[Any], Any], str]] = {
     str: (str, "text"), int: (_to_int, "an integer"), float: (_to_float, "a number"),
-    Path: (Path, "a path"),
+    Path: (Path, "a path"), bool: (_to_bool, "true or false"),
 }  # fmt: skip
 
 
@@ -189,7 +200,7 @@ else:
 
     @dataclasses.dataclass(frozen=True)
     class _PlainParamImpl(_RuntimeParam):
-        convert: Callable[[str], Any]
+        convert: Callable[[Any], Any]
         what: str
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Commands that read: show, ls, log, cat-commit."""
+"""Commands that read: show, ls, log, cat-commit. Every text shown passes `output.visible`."""
 
 from __future__ import annotations
 
@@ -6,17 +6,9 @@ from typing import Annotated
 
 import typer
 
-from ..fact import Fact
+from ..errors import InvalidInput
 from . import app, open_repo
-from .output import (
-    COMMIT_COLUMNS,
-    FACT_COLUMNS,
-    commit_rows,
-    console,
-    fact_rows,
-    print_json,
-    table,
-)  # fmt: skip
+from .output import COMMIT_COLUMNS, FACT_COLUMNS, commit_rows, console, fact_rows, print_json, table, visible
 
 At = Annotated[
     str | None, typer.Option("--at", help="Branch, tag or commit to read (HEAD~3 works).")
@@ -31,34 +23,51 @@ def show(
     at: At = None, scope: ScopeFilter = None, json_out: Json = False,
 ) -> None:  # fmt: skip
     """Show one fact as stored (front matter and text)."""
+    from ..expiry import is_expired
+
     repo = open_repo()
     snapshot = repo.snapshot(at)
     fact = snapshot.get(fact_id, scope)
+    expired = is_expired(fact)
     if json_out:
-        print_json({**fact.to_dict(), "commit": snapshot.commit})
+        print_json({**fact.to_dict(), "commit": snapshot.commit, "expired": expired})
         return
     console.print(f"# at {snapshot.commit[:12]}")
+    if expired:
+        console.print(f"# expired at {fact.expires_at}: hidden from ls and search")
     console.print(fact.to_bytes().decode("utf-8"), end="")
+
+
+PAGE = 50  # facts `ls` shows by default
 
 
 @app.command("ls")
 def ls(
     scope: ScopeFilter = None, at: At = None,
-    limit: Annotated[int | None, typer.Option("-n", help="Show at most N facts.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("-n", "--limit", help=f"Show at most N facts (default {PAGE}).")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Show every fact.")] = False,
     json_out: Json = False,
 ) -> None:  # fmt: skip
-    """List the facts on a branch or commit."""
+    """List the facts on a branch or commit, newest change first (expired facts are hidden).
+
+    Shows one page (-n, default 50) and says how many it left out; --all shows every fact;
+    --json lists every fact unless -n is given."""
+    if limit is not None and limit < 0:
+        raise InvalidInput("-n must be zero or more")
     repo = open_repo()
-    snapshot = repo.snapshot(at)
-    facts: list[Fact] = []
-    for fact in snapshot.facts(scope):
-        if limit is not None and len(facts) >= limit:
-            break
-        facts.append(fact)
+    commit = repo.resolve(at)
+    facts = sorted(repo.facts(scope, at=commit), key=lambda f: (f.updated_at, f.id), reverse=True)
+    page = facts if all_ or (json_out and limit is None) else facts[: PAGE if limit is None else limit]
     if json_out:
-        print_json([f.to_dict() for f in facts])
+        print_json([f.to_dict() for f in page])
         return
-    table(FACT_COLUMNS, fact_rows(facts), title=f"{len(facts)} facts at {snapshot.commit[:12]}")
+    left_out = len(facts) - len(page)
+    footer = f"{left_out} more not shown (-n N or --all)" if left_out else None
+    title = f"{len(page)} of {len(facts)} facts at {commit[:12]}" if left_out else (
+        f"{len(facts)} facts at {commit[:12]}")  # fmt: skip
+    table(FACT_COLUMNS, fact_rows(page), title=title, footer=footer)
 
 
 @app.command()
@@ -66,12 +75,17 @@ def log(
     fact_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="Only this fact.")] = None,
     n: Annotated[int | None, typer.Option("-n", help="At most N commits.")] = None,
     agent: Annotated[str | None, typer.Option("--agent", help="Only this agent's commits.")] = None,
-    at: At = None, scope: ScopeFilter = None, json_out: Json = False,
+    at: At = None,
+    scope: Annotated[
+        str | None, typer.Option("--scope", "-s", help="Only commits that changed this scope.")
+    ] = None,
+    json_out: Json = False,
     follow: Annotated[
         bool, typer.Option("--follow", help="With ID: include merges that brought changes in.")
     ] = False,
+    oneline: Annotated[bool, typer.Option("--oneline", help="One line per commit: id and subject.")] = False,
 ) -> None:  # fmt: skip
-    """History of the branch, or of one fact."""
+    """History of the branch, or of one fact, or of one scope (--scope without ID)."""
     repo = open_repo()
     if follow and fact_id is not None:
         commits = repo.log_follow(fact_id, n=n, agent=agent, at=at, scope=scope)
@@ -79,8 +93,11 @@ def log(
         commits = repo.log(fact_id, n=n, agent=agent, at=at, scope=scope)
     if json_out:
         print_json(commits)
-        return
-    table(COMMIT_COLUMNS, commit_rows(commits))
+    elif oneline:
+        for commit in commits:
+            console.print(f"{commit.id[:12]} {visible(commit.subject, one_line=True)}")
+    else:
+        table(COMMIT_COLUMNS, commit_rows(commits))
 
 
 @app.command("cat-commit")
