@@ -360,7 +360,9 @@ class Repo:
         """The first commit (first-parent chain) where a fact matching `pattern` exists."""
         return _bisect.contains(self.store, pattern, scope=scope, good=good, bad=bad)
 
-    def bisect_start(self, *, good: str, bad: str) -> BisectStep:
+    def bisect_start(self, *, good: str | None = None, bad: str = "HEAD") -> BisectStep:
+        """Start an interactive bisection; `good` defaults to the root commit's parent (every
+        commit up to `bad` is a candidate)."""
         return _bisect.start(self.store, self.local_dir, good, bad)
 
     def bisect_mark(self, verdict: str, ref: str | None = None) -> BisectStep:
