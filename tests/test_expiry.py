@@ -22,7 +22,7 @@ def _facts(repo: Repo) -> dict[str, str]:
     return {
         "old": repo.remember("The old office wifi password is hunter2", agent="a", expires_at=PAST).id,
         "later": repo.remember("The new office wifi password is swordfish", agent="a",
-                               expires_at=FUTURE).id,  # fmt: skip
+                               expires_at=FUTURE).id,
         "plain": repo.remember("Office hours are nine to five", agent="a").id,
     }
 

@@ -67,7 +67,7 @@ def test_the_cli_finds_a_clone_from_inside_it(source: Repo, tmp_path: Path) -> N
 def test_init_on_a_clone_adopts_it(source: Repo, tmp_path: Path) -> None:
     target = tmp_path / "clone"
     _clone(source, target)
-    code, out, err = invoke(CliRunner(), "init", str(target))
+    code, _out, err = invoke(CliRunner(), "init", str(target))
     assert code == 0, err
     assert Repo.open(target).resolve() == source.resolve()
     code, _, err = invoke(CliRunner(), "init", str(target))
