@@ -82,6 +82,7 @@ class _Console:
 
 
 console: Any = _Console()
+err_console: Any = _Console(stderr=True)  # progress bars and notes that must not reach stdout
 
 
 def err(message: str) -> None:
