@@ -21,6 +21,11 @@ is out of date. Exit codes: 0 ok, 1 error, 2 invalid input, 3 not found, 4 confl
 5 permission denied, 6 not a repository, 130 interrupted. Global options, before the command:
 `--repo/-C PATH` (or `$AGENTMEM_REPO`), `--debug` (print the traceback of an error; the
 exit code stays the same), `--version`.
+
+Output: tables on a terminal; in a pipe, the title, a header line and one tab-separated line per
+row, never wrapped (hints such as "N more not shown" go to stderr). Control characters, terminal
+escape sequences and bidirectional overrides in stored text are shown escaped (`\\x1b`), never
+sent to the terminal; `--json` output is exact JSON.
 """
 
 
