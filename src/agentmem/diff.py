@@ -86,8 +86,9 @@ def diff_commits(
         op = {"add": "added", "forget": "removed", "update": "changed"}[change.op]
         item = FactDiff(op, change.id, change.scope)
         if with_facts:
-            before = store.read_fact(change.old_blob.encode()) if change.old_blob else None
-            after = store.read_fact(change.new_blob.encode()) if change.new_blob else None
+            path = change.path.encode()
+            before = store.read_fact(change.old_blob.encode(), path) if change.old_blob else None
+            after = store.read_fact(change.new_blob.encode(), path) if change.new_blob else None
             item.old = None if before is None else before.to_dict()
             item.new = None if after is None else after.to_dict()
             item.fields = changed_fields(before, after)

@@ -277,6 +277,8 @@ class Fact:
             return cls.from_dict(values)
         except (ValueError, InvalidInput, TypeError) as exc:
             raise CorruptObject(f"unreadable fact file: {exc}") from None
+        except RecursionError:
+            raise CorruptObject("unreadable fact file: JSON nested too deeply") from None
 
     def same_content(self, other: Fact) -> bool:
         """Whether two versions say the same thing: equal but for who wrote them and when

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from dulwich.diff_tree import tree_changes
 from dulwich.objects import Commit
 
-from .errors import NotFound
+from .errors import CorruptObject, NotFound
 from .fact import Scope, validate_id
 from .snapshot import Snapshot
 from .store import FACTS_DIR, GitStore, fact_path, parse_fact_path, parse_trailers
@@ -24,6 +24,7 @@ class FactChange:
     scope: str
     old_blob: str | None = None
     new_blob: str | None = None
+    path: str = ""  # the fact file's path in the tree
 
 
 @dataclass
@@ -67,7 +68,12 @@ def commit_info(store: GitStore, commit_id: bytes, with_changes: bool = False) -
 def changes_between(store: GitStore, old_tree: bytes | None, new_tree: bytes) -> list[FactChange]:
     """Facts added, updated and forgotten between two trees; identical subtrees are skipped."""
     found = []
-    for change in tree_changes(store.objects, old_tree, new_tree):
+    try:
+        changes = list(tree_changes(store.objects, old_tree, new_tree))
+    except (KeyError, AssertionError, ValueError, AttributeError) as exc:
+        where = f"{(old_tree or b'').decode()[:12]}..{new_tree.decode()[:12]}"
+        raise CorruptObject(f"cannot compare trees {where}: missing or misplaced object {exc}") from None
+    for change in changes:
         old, new = change.old, change.new
         path = (new.path if new and new.path else old.path if old else None) or b""
         if not path.startswith(FACTS_DIR.encode() + b"/"):
@@ -78,7 +84,7 @@ def changes_between(store: GitStore, old_tree: bytes | None, new_tree: bytes) ->
         old_sha = old.sha.decode() if old and old.sha else None
         new_sha = new.sha.decode() if new and new.sha else None
         op = "add" if old_sha is None else "forget" if new_sha is None else "update"
-        found.append(FactChange(op, parsed[1], parsed[0], old_sha, new_sha))
+        found.append(FactChange(op, parsed[1], parsed[0], old_sha, new_sha, path.decode("utf-8", "replace")))
     return found
 
 

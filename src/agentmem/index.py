@@ -291,7 +291,10 @@ class Index:
     def _rows(self, changes: Sequence[FactChange], progress: Progress | None) -> pa.Table:
         """View rows for added or updated facts, with vectors from the cache (embedding the
         texts it lacks)."""
-        facts = [(c.new_blob, self.store.read_fact(c.new_blob.encode())) for c in changes if c.new_blob]
+        facts = [
+            (c.new_blob, self.store.read_fact(c.new_blob.encode(), c.path.encode()))
+            for c in changes if c.new_blob
+        ]  # fmt: skip
         hashes = [text_hash(f.text) for _blob, f in facts]
         vectors = self.vectors_for({h: f.text for h, (_b, f) in zip(hashes, facts, strict=True)}, progress)
         columns: dict[str, list[Any]] = {n: [] for n in ("id", "chunk", "blob", "scope", "kind",

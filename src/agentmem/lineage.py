@@ -24,6 +24,8 @@ from .history import CommitInfo, commit_info, newest_holding
 from .snapshot import Snapshot
 from .store import GitStore
 
+MAX_BLAME_DEPTH = 100  # levels of derived_from a blame follows
+
 
 @dataclass
 class Blame:
@@ -41,6 +43,8 @@ class Blame:
     sources: list[Blame] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     repeated: list[str] = field(default_factory=list)
+    truncated: list[str] = field(default_factory=list)
+    derived_from: list[str] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -63,29 +67,53 @@ class Cascade:
     dry_run: bool = False
 
 
-def blame(store: GitStore, head: bytes, fact_id: str, scope: str | None = None) -> Blame:
-    """Blame `fact_id` at commit `head`, and its `derived_from` sources, cycle-safe."""
-    seen: set[str] = set()
-    return _blame(store, head, validate_id(fact_id), scope, seen)
+def blame(
+    store: GitStore, head: bytes, fact_id: str, scope: str | None = None,
+    max_depth: int = MAX_BLAME_DEPTH,
+) -> Blame:  # fmt: skip
+    """Blame `fact_id` at commit `head`, and its `derived_from` sources, cycle-safe.
+
+    Iterative (a 1,000-deep chain of sources needs no deep stack). Sources more than
+    `max_depth` levels below the fact are named in `truncated`, not followed, so the result
+    stays shallow enough to print and to serialise.
+    """
+    root = _blame_one(store, head, validate_id(fact_id), scope)
+    seen = {root.id}
+    # Depth-first, sources in order, as a recursive walk would visit them: a source met again
+    # anywhere later is `repeated`.
+    stack: list[tuple[Blame, list[str], int]] = [(root, list(root.derived_from), 0)]
+    while stack:
+        node, todo, depth = stack[-1]
+        if not todo:
+            stack.pop()
+            continue
+        source = todo.pop(0)
+        if source in seen:
+            node.repeated.append(source)
+        elif depth + 1 > max_depth:
+            node.truncated.append(source)
+        else:
+            seen.add(source)
+            try:
+                child = _blame_one(store, head, source, None)
+            except NotFound:
+                node.missing.append(source)
+                continue
+            node.sources.append(child)
+            stack.append((child, list(child.derived_from), depth + 1))
+    return root
 
 
-def _blame(store: GitStore, head: bytes, fact_id: str, scope: str | None, seen: set[str]) -> Blame:
-    seen.add(fact_id)
+def _blame_one(store: GitStore, head: bytes, fact_id: str, scope: str | None) -> Blame:
     start, path, present = _locate(store, head, fact_id, scope)
     last, first = _origin(store, start, path)
     blob = store.lookup(store.commit(start).tree, path)
-    assert blob is not None
-    fact = store.read_fact(blob)
+    if blob is None:
+        raise NotFound(f"fact {fact_id} vanished from {start.decode()[:12]}")
+    fact = store.read_fact(blob, path)
     result = Blame(fact.id, fact.scope, fact.text, present,
                    commit_info(store, first), commit_info(store, last))  # fmt: skip
-    for source in fact.derived_from:
-        if source in seen:
-            result.repeated.append(source)
-            continue
-        try:
-            result.sources.append(_blame(store, head, source, None, seen))
-        except NotFound:
-            result.missing.append(source)
+    result.derived_from = list(fact.derived_from)
     return result
 
 

@@ -32,6 +32,7 @@ from .fact import now_iso, validate_id
 from .history import changes_between
 from .statefile import read_state, write_state
 from .store import GitStore, Signature, fact_path
+from .validate import validate_incoming
 
 STRATEGIES = ("ours", "theirs", "newest")
 TAKES = ("ours", "theirs", "edit")
@@ -107,6 +108,7 @@ def merge(
     """Merge `other` (branch, tag or commit) into `branch`."""
     _check_idle(local_dir, strategy)
     theirs = store.resolve(other)
+    validated: set[tuple[bytes | None, bytes]] = set()
     for _attempt in range(MAX_ATTEMPTS):
         ours = _head(store, branch)
         bases = find_merge_base(store.git, [ours, theirs]) if ours != theirs else [ours]
@@ -115,6 +117,9 @@ def merge(
         if base == theirs:
             result.status = "up-to-date"
             return result
+        if (base, ours) not in validated:  # all that theirs brings in, before anything moves
+            validate_incoming(store, base, theirs, ours_commit=None if base == ours else ours)
+            validated.add((base, ours))
         if base == ours:
             if store.set_ref(branch, ours, theirs, f"merge {other}: Fast-forward"):
                 result.status, result.commit = "fast-forward", theirs.decode()

@@ -33,6 +33,7 @@ from .merge import MergeConflict, MergeResult
 from .refs import RefInfo, ReflogEntry, ResetResult
 from .search import SearchHit
 from .snapshot import Snapshot
+from .staging import StageContents, StagedCommitResult, StagedOp
 from .store import GitStore, Signature
 from .transaction import CommitResult, Transaction, WriteResult
 
@@ -218,22 +219,26 @@ class Repo:
 
     # -- the CLI's stage -----------------------------------------------------------------
 
-    def stage(self, op: dict[str, Any]) -> None:
+    def stage(self, op: dict[str, Any]) -> StagedOp:
         """Stage one operation (``{"op": "remember"|"update"|"forget", ...}``) for `commit_staged`."""
-        staging.stage(self.local_dir, op)
+        return staging.stage(self.local_dir, op)
 
-    def staged(self) -> list[dict[str, Any]]:
-        return staging.staged(self.local_dir)
+    def staged(self) -> list[StagedOp]:
+        return self.stage_contents().ops
+
+    def stage_contents(self) -> StageContents:
+        """The staged operations and the count of unreadable (torn) lines skipped."""
+        return staging.staged(self.store, self.local_dir)
 
     def unstage(self) -> int:
-        return staging.clear(self.local_dir)
+        return staging.clear(self.store, self.local_dir)
 
     def commit_staged(
         self, *, agent: str, message: str = "", run: str | None = None, trace: str | None = None,
-    ) -> CommitResult:  # fmt: skip
-        """Commit every staged operation atomically; on failure they stay staged."""
+    ) -> StagedCommitResult:  # fmt: skip
+        """Commit every staged operation atomically; on failure, or if killed, they stay staged."""
         tx = self.transaction(agent=agent, message=message, run=run, trace=trace)
-        return staging.commit_staged(self.local_dir, tx)
+        return staging.commit_staged(self.store, self.local_dir, tx)
 
     # -- version control (issue 3) --------------------------------------------------------
     # Thin delegations to history/diff/merge/refs/lineage/bisect; see docs/version-control.md.

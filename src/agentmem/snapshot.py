@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cached_property
 
-from .errors import NotFound
+from .errors import CorruptObject, NotFound
 from .fact import Fact, parse_scope, validate_id
-from .store import GitStore, fact_path
+from .store import GitStore, fact_path, parse_fact_path
 
 
 class Snapshot:
@@ -50,8 +50,8 @@ class Snapshot:
         return None if found is None else found[1]
 
     def find(self, fact_id: str, scope: str | None = None) -> Fact | None:
-        blob = self.blob_of(fact_id, scope)
-        return None if blob is None else self.store.read_fact(blob)
+        found = self.locate(fact_id, scope)
+        return None if found is None else self._read(*found)
 
     def get(self, fact_id: str, scope: str | None = None) -> Fact:
         fact = self.find(fact_id, scope)
@@ -66,5 +66,16 @@ class Snapshot:
             scope = parse_scope(scope)
             if scope not in self.scopes:
                 return
-        for _path, blob in self.store.entries(self.tree_id, scope):
-            yield self.store.read_fact(blob)
+        for path, blob in self.store.entries(self.tree_id, scope):
+            yield self._read(path, blob)
+
+    def _read(self, path: bytes, blob: bytes) -> Fact:
+        """The fact at `path`, which must hold the id and scope its path names."""
+        fact = self.store.read_fact(blob, path)
+        if parse_fact_path(path) != (fact.scope, fact.id):
+            shown = path.decode("utf-8", "backslashreplace")
+            raise CorruptObject(
+                f"{shown!r} (object {blob.decode()}): holds {fact.scope} fact {fact.id}, "
+                "not the one its path names"
+            )
+        return fact

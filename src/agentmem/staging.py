@@ -1,91 +1,313 @@
 """The stage: writes collected by `agentmem add` across processes until `agentmem commit`.
 
 The Python API needs no stage (a `Transaction` holds its writes in memory); the CLI does, because
-each `agentmem add` is its own process. Operations are appended as JSON lines to
-`.agentmem/stage.jsonl`; `commit` claims the file by renaming it, so two commits never replay the
-same operations, and puts it back if the commit fails.
+each `agentmem add` is its own process. The stage is a set of files in `.agentmem/` (format in
+docs/format.md), each holding `StagedOp` JSON lines:
+
+* ``stage.jsonl``: where `add` appends, under the stage lock (``stage.lock``, an `flock`);
+* ``stage.<batch>.claim``: a batch a `commit` took (by renaming ``stage.jsonl`` under the lock)
+  and holds an `flock` on while it commits;
+* ``stage.<batch>.returned``: a batch whose commit failed or died without committing it.
+
+The commit records the batches it consumed in an ``Agentmem-Staged`` trailer. A claim whose
+owner is gone (its `flock` is free) is settled by the next reader: if a commit made since the
+batch was claimed names it, it was committed (the file is deleted); otherwise it goes back to
+the stage (renamed ``.returned``). Every acknowledged `add` is therefore committed or still
+staged, exactly once, whenever a `commit` is killed. `add` never waits for a commit: it needs the
+stage lock only for the rename.
+
+A line cut short by a killed `add` (never acknowledged) is skipped and counted, never fatal.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import heapq
 import json
 import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from .errors import InvalidInput
 from .fact import parse_scope, validate_id
+from .store import GitStore, parse_trailers
 from .transaction import CommitResult, Transaction
 
 OPS = ("remember", "update", "forget")
+STAGE_FILE = "stage.jsonl"
+LOCK_FILE = "stage.lock"
+BATCH_RE = re.compile(r"stage\.([0-9a-f]{12}-[0-9a-f]{8})\.(claim|returned)")
+LEGACY_RE = re.compile(r"stage\.([0-9]+)\.committing")  # left by agentmem before batches
+CLOCK_SLACK_S = 5  # commits made this long before a batch was claimed are not searched for it
 
 
-def stage_file(local_dir: Path) -> Path:
-    return local_dir / "stage.jsonl"
+@dataclass(frozen=True)
+class StagedOp:
+    """One staged write. `sid` names it (unique) so a test or a person can follow it."""
+
+    op: str
+    sid: str
+    id: str | None = None
+    text: str | None = None
+    scope: str | None = None
+    kind: str | None = None
+    tags: list[str] | None = None
+    meta: dict[str, Any] | None = None
+    derived_from: list[str] | None = None
+    source: str | None = None
+    expires_at: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StagedOp:
+        if data.get("op") not in OPS:
+            raise InvalidInput(f"unknown staged operation {data.get('op')!r}")
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise InvalidInput(f"unknown staged field(s): {', '.join(sorted(unknown))}")
+        values = {k: v for k, v in data.items() if v is not None}
+        values.setdefault("sid", os.urandom(8).hex())
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def to_line(self) -> bytes:
+        return (json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True) + "\n").encode()
+
+    def apply(self, tx: Transaction) -> None:
+        values = {k: v for k, v in self.to_dict().items() if k not in ("op", "sid")}
+        if self.op == "remember":
+            tx.remember(values.pop("text"), values.pop("scope", "shared"), **values)
+        elif self.op == "update":
+            tx.update(values.pop("id"), **values)
+        else:
+            tx.forget(values["id"])
 
 
-def stage(local_dir: Path, op: dict[str, Any]) -> None:
+@dataclass
+class StageContents:
+    """What is staged, oldest first, and how many unreadable (torn) lines were skipped."""
+
+    ops: list[StagedOp] = field(default_factory=list)
+    unreadable: int = 0
+
+
+@dataclass
+class StagedCommitResult(CommitResult):
+    """A commit of the stage: the transaction's result plus the torn lines it skipped."""
+
+    batches: list[str] = field(default_factory=list)
+    unreadable: int = 0
+
+
+def stage(local_dir: Path, data: dict[str, Any]) -> StagedOp:
     """Check an operation's ids and scope now (so mistakes show at `add`), then append it."""
-    if op.get("op") not in OPS:
-        raise InvalidInput(f"unknown staged operation {op.get('op')!r}")
-    if "id" in op and op["id"] is not None:
-        validate_id(op["id"])
-    if "scope" in op:
-        op["scope"] = parse_scope(op["scope"])
-    line = json.dumps(op, ensure_ascii=False, sort_keys=True) + "\n"
-    fd = os.open(stage_file(local_dir), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    op = StagedOp.from_dict(data)
+    if op.id is not None:
+        validate_id(op.id)
+    if op.op != "remember" and op.id is None:
+        raise InvalidInput(f"staged {op.op} needs an id")
+    if op.scope is not None:
+        op = StagedOp(**{**op.to_dict(), "scope": parse_scope(op.scope)})
     try:
-        os.write(fd, line.encode("utf-8"))
-    finally:
-        os.close(fd)
+        line = op.to_line()
+    except UnicodeEncodeError:
+        raise InvalidInput("staged text is not valid Unicode") from None
+    with _stage_lock(local_dir):
+        fd = os.open(local_dir / STAGE_FILE, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            size = os.fstat(fd).st_size
+            # A killed `add` may have left half a line: end it, so this line stays whole.
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+    return op
 
 
-def staged(local_dir: Path) -> list[dict[str, Any]]:
-    path = stage_file(local_dir)
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+def staged(store: GitStore, local_dir: Path) -> StageContents:
+    """Every staged operation, oldest first (settling batches left by killed commits)."""
+    with _stage_lock(local_dir):
+        _settle(store, local_dir)
+        contents = StageContents()
+        for path in _stage_files(local_dir):
+            _read_into(path, contents)
+        return contents
 
 
-def clear(local_dir: Path) -> int:
+def clear(store: GitStore, local_dir: Path) -> int:
     """Drop every staged operation; return how many there were."""
-    count = len(staged(local_dir))
-    stage_file(local_dir).unlink(missing_ok=True)
-    return count
+    with _stage_lock(local_dir):
+        _settle(store, local_dir)
+        contents = StageContents()
+        for path in _stage_files(local_dir):
+            _read_into(path, contents)
+            path.unlink()
+        return len(contents.ops)
 
 
-def commit_staged(local_dir: Path, tx: Transaction) -> CommitResult:
-    """Replay the staged operations into `tx` and commit them as one commit."""
-    path = stage_file(local_dir)
-    claimed = path.with_name(f"stage.{os.getpid()}.committing")
-    try:
-        os.rename(path, claimed)
-    except FileNotFoundError:
-        raise InvalidInput("nothing staged: use 'agentmem add' first") from None
-    try:
-        for line in claimed.read_text("utf-8").splitlines():
-            if line.strip():
-                _apply(tx, json.loads(line))
+def commit_staged(store: GitStore, local_dir: Path, tx: Transaction) -> StagedCommitResult:
+    """Replay the staged operations into `tx` and commit them as one commit.
+
+    On any failure nothing is lost: the claimed batches stay on disk and go back to the stage.
+    """
+    with contextlib.ExitStack() as held:
+        with _stage_lock(local_dir):
+            _settle(store, local_dir)
+            claimed = [_claim(path, held) for path in _stage_files(local_dir)]
+        if not claimed:
+            raise InvalidInput("nothing staged: use 'agentmem add' first")
+        contents = StageContents()
+        for _batch, path in claimed:
+            _read_into(path, contents)
+        for op in contents.ops:
+            op.apply(tx)
+        tx.stage_batches = tuple(batch for batch, _path in claimed)
         result = tx.commit()
-    except BaseException:
-        _restore(claimed, path)
-        raise
-    claimed.unlink()
-    return result
+        for _batch, path in claimed:
+            path.unlink()
+    return StagedCommitResult(
+        **asdict(result), batches=[b for b, _ in claimed], unreadable=contents.unreadable
+    )
 
 
-def _apply(tx: Transaction, op: dict[str, Any]) -> None:
-    fields = {k: v for k, v in op.items() if k != "op" and v is not None}
-    if op["op"] == "remember":
-        tx.remember(fields.pop("text"), fields.pop("scope", "shared"), **fields)
-    elif op["op"] == "update":
-        tx.update(fields.pop("id"), **fields)
-    else:
-        tx.forget(fields["id"])
+# -- the files ------------------------------------------------------------------------------
 
 
-def _restore(claimed: Path, path: Path) -> None:
-    """Put claimed operations back in front of any staged since."""
-    later = path.read_bytes() if path.exists() else b""
-    path.write_bytes(claimed.read_bytes() + later)
-    claimed.unlink()
+@contextlib.contextmanager
+def _stage_lock(local_dir: Path) -> Iterator[None]:
+    with open(local_dir / LOCK_FILE, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _stage_files(local_dir: Path) -> list[Path]:
+    """The stage's files in the order their operations were added: batches, then the open file."""
+    batches = sorted(
+        (match.group(1), local_dir / name)
+        for name in os.listdir(local_dir)
+        if (match := BATCH_RE.fullmatch(name)) and match.group(2) == "returned"
+    )
+    found = [path for _batch, path in batches]
+    if (local_dir / STAGE_FILE).exists():
+        found.append(local_dir / STAGE_FILE)
+    return found
+
+
+def _new_batch() -> str:
+    return f"{int(time.time() * 1000):012x}-{os.urandom(4).hex()}"
+
+
+def _batch_time(batch: str) -> float:
+    return int(batch.split("-", 1)[0], 16) / 1000
+
+
+def _claim(path: Path, held: contextlib.ExitStack) -> tuple[str, Path]:
+    """Take one stage file for this commit: lock it (the lock lives as long as `held`) and rename
+    it to a claim. Called under the stage lock."""
+    fd = os.open(path, os.O_RDONLY)
+    held.callback(os.close, fd)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    match = BATCH_RE.fullmatch(path.name)
+    batch = match.group(1) if match else _new_batch()
+    claim = path.with_name(f"stage.{batch}.claim")
+    os.rename(path, claim)
+    return batch, claim
+
+
+def _settle(store: GitStore, local_dir: Path) -> None:
+    """Settle every claim whose commit is gone: drop it if committed, else return it to the
+    stage. Called under the stage lock; claims of live commits are left alone."""
+    for name in sorted(os.listdir(local_dir)):
+        _adopt_legacy(local_dir, name)
+        match = BATCH_RE.fullmatch(name)
+        if not match or match.group(2) != "claim":
+            continue
+        path = local_dir / name
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue  # its commit finished meanwhile
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.stat(path).st_ino != os.fstat(fd).st_ino:
+                continue
+            batch = match.group(1)
+            if _committed(store, batch):
+                path.unlink()
+            else:
+                os.rename(path, path.with_name(f"stage.{batch}.returned"))
+        except (BlockingIOError, FileNotFoundError):
+            continue  # a live commit holds it, or finished with it meanwhile
+        finally:
+            os.close(fd)
+
+
+def _adopt_legacy(local_dir: Path, name: str) -> None:
+    """A ``stage.<pid>.committing`` file of an older agentmem whose process is gone: such a commit
+    was almost always killed before it committed (it deleted the file right after), so its
+    operations go back to the stage (replaying a `remember` or `update` that did land is a no-op)."""
+    match = LEGACY_RE.fullmatch(name)
+    if not match:
+        return
+    try:
+        os.kill(int(match.group(1)), 0)
+        return  # still running (or the pid was reused): leave it
+    except ProcessLookupError:
+        pass
+    except (PermissionError, OverflowError):
+        return
+    path = local_dir / name
+    stamp = int(path.stat().st_mtime * 1000)
+    os.rename(path, local_dir / f"stage.{stamp:012x}-{int(match.group(1)) & 0xFFFFFFFF:08x}.returned")
+
+
+def _committed(store: GitStore, batch: str) -> bool:
+    """Whether a commit on any branch, made after the batch was claimed, names it."""
+    since = _batch_time(batch) - CLOCK_SLACK_S
+    heap: list[tuple[int, bytes]] = []
+    seen: set[bytes] = set()
+    for name, sha in store.git.refs.as_dict(b"refs/heads/").items():
+        del name
+        if sha not in seen:
+            seen.add(sha)
+            heapq.heappush(heap, (-store.commit(sha).commit_time, sha))
+    while heap:
+        negative_time, sha = heapq.heappop(heap)
+        if -negative_time < since:
+            break
+        commit = store.commit(sha)
+        if batch in parse_trailers(commit.message).get("staged", "").split():
+            return True
+        for parent in commit.parents:
+            if parent not in seen:
+                seen.add(parent)
+                heapq.heappush(heap, (-store.commit(parent).commit_time, parent))
+    return False
+
+
+def _read_into(path: Path, contents: StageContents) -> None:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    for raw in data.split(b"\n"):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw.decode("utf-8"))
+            if not isinstance(record, dict):
+                raise ValueError("not an object")
+            contents.ops.append(StagedOp.from_dict(record))
+        except (ValueError, TypeError, InvalidInput, RecursionError):
+            contents.unreadable += 1

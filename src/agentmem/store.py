@@ -20,20 +20,22 @@ import random
 import stat
 import time
 import weakref
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 from dulwich.errors import NotGitRepository
 from dulwich.file import FileLocked
-from dulwich.object_store import commit_tree_changes, iter_tree_contents
+from dulwich.object_store import commit_tree_changes
 from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
 from dulwich.objectspec import parse_object
 from dulwich.pack import write_pack
 from dulwich.repo import Repo as GitRepo
 
 from .errors import Conflict, CorruptObject, InvalidInput, NotARepository, NotFound
-from .fact import SCOPE_KINDS, Fact, Scope
+from .fact import SCOPE_KINDS, Fact, Scope, validate_name
+from .object_size import object_size
 
 FACTS_DIR = "facts"
 BLOB_MODE = stat.S_IFREG | 0o644
@@ -41,12 +43,29 @@ PACK_THRESHOLD = 256  # writes of more new objects than this go into one pack fi
 CAS_TIMEOUT = 30.0  # seconds a writer keeps retrying a busy branch before giving up
 MAX_REF_LENGTH = 256
 TREE_CACHE_SIZE = 4096
+MAX_FACT_BYTES = 1024 * 1024  # a fact file over this is refused unread (fact.py caps its parts)
 
 
 def fact_path(scope: str, fact_id: str) -> bytes:
     """The path of a fact in a commit's tree (bytes, as dulwich wants it)."""
     digest = hashlib.sha1(fact_id.encode()).hexdigest()
     return f"{FACTS_DIR}/{Scope.parse(scope).path}/{digest[:2]}/{digest[2:4]}/{fact_id}.md".encode()
+
+
+def _where(path: bytes | None, sha: bytes) -> str:
+    """How errors name an object: its path in the tree (if known) and its id."""
+    name = sha.decode("ascii", "replace")
+    if path is None:
+        return f"object {name}"
+    return f"{path.decode('utf-8', 'backslashreplace')!r} (object {name})"
+
+
+def _is_name(raw: bytes) -> bool:
+    try:
+        validate_name(raw.decode("utf-8"), "scope name")
+    except (InvalidInput, UnicodeDecodeError):
+        return False
+    return True
 
 
 def parse_fact_path(path: bytes) -> tuple[str, str] | None:
@@ -72,6 +91,7 @@ class Signature:
     message: str
     run: str | None = None
     trace: str | None = None
+    staged: tuple[str, ...] = ()  # stage batches this commit consumed (see staging.py)
 
     def commit_message(self) -> bytes:
         trailers = [f"Agentmem-Agent: {self.agent}"]
@@ -79,6 +99,8 @@ class Signature:
             trailers.append(f"Agentmem-Run: {self.run}")
         if self.trace:
             trailers.append(f"Agentmem-Trace: {self.trace}")
+        if self.staged:
+            trailers.append(f"Agentmem-Staged: {' '.join(self.staged)}")
         body = self.message.strip() or "update memory"
         return (body + "\n\n" + "\n".join(trailers) + "\n").encode("utf-8")
 
@@ -242,48 +264,97 @@ class GitStore:
         self._trees[tree_id] = obj
         return obj
 
-    def read_fact(self, blob_id: bytes) -> Fact:
+    def read_fact(self, blob_id: bytes, path: bytes | None = None) -> Fact:
+        """Parse the fact file `blob_id` (at `path`, named in errors). Its size is read from the
+        object header first: a blob over `MAX_FACT_BYTES` is refused without being inflated."""
+        where = _where(path, blob_id)
+        try:
+            header = object_size(self.objects, blob_id)
+        except (ValueError, IndexError, OSError, zlib.error) as exc:
+            raise CorruptObject(f"{where}: unreadable object ({exc})") from None
+        if header is None:
+            raise CorruptObject(f"{where}: object missing from the repository")
+        kind, size = header
+        if kind != "blob":
+            raise CorruptObject(f"{where}: a {kind} where a fact file belongs")
+        if size > MAX_FACT_BYTES:
+            raise CorruptObject(f"{where}: fact file of {size} bytes (limit {MAX_FACT_BYTES})")
         try:
             obj = self.objects[blob_id]
         except Exception as exc:
-            raise CorruptObject(f"cannot read fact blob {blob_id.decode()}: {exc}") from None
-        if not isinstance(obj, Blob):
-            raise CorruptObject(f"{blob_id.decode()} is not a blob")
-        return Fact.from_bytes(obj.as_raw_string())
+            raise CorruptObject(f"{where}: cannot read ({exc})") from None
+        try:
+            return Fact.from_bytes(obj.as_raw_string())
+        except CorruptObject as exc:
+            raise CorruptObject(f"{where}: {exc}") from None
 
     def lookup(self, tree_id: bytes, path: bytes) -> bytes | None:
         """Object id at `path` under `tree_id`, or None. Reads only the trees on the path."""
         sha = tree_id
-        for part in path.split(b"/"):
-            tree = self.tree(sha)
+        parts = path.split(b"/")
+        for depth, part in enumerate(parts):
+            tree = self._tree_at(sha, b"/".join(parts[:depth]))
             if part not in tree:
                 return None
             sha = tree[part][1]
         return sha
 
+    def _tree_at(self, tree_id: bytes, path: bytes) -> Tree:
+        """`tree(tree_id)`, with the tree's path named if it is missing or not a tree."""
+        try:
+            return self.tree(tree_id)
+        except CorruptObject:
+            raise CorruptObject(f"{_where(path or b'/', tree_id)}: not a readable tree") from None
+
     def scopes(self, tree_id: bytes) -> list[str]:
-        """Every scope that holds at least one fact in this tree."""
+        """Every scope that holds at least one fact in this tree. Folders that cannot be a scope
+        (``facts/user/ALICE``, a file named like a scope) are not scopes and are skipped: readers
+        of real scopes never trip on them (a merge refuses them; see validate.py)."""
         facts_tree = self.lookup(tree_id, FACTS_DIR.encode())
         if facts_tree is None:
             return []
         found = []
-        for entry in self.tree(facts_tree).iteritems():
-            kind = entry.path.decode()
+        for entry in self._tree_at(facts_tree, FACTS_DIR.encode()).iteritems():
+            kind = entry.path.decode("utf-8", "replace")
+            if not stat.S_ISDIR(entry.mode):
+                continue
             if kind == "shared":
                 found.append("shared")
-            elif kind in SCOPE_KINDS and stat.S_ISDIR(entry.mode):
-                found.extend(f"{kind}:{n.path.decode()}" for n in self.tree(entry.sha).iteritems())
+            elif kind in SCOPE_KINDS:
+                names = self._tree_at(entry.sha, f"{FACTS_DIR}/{kind}".encode()).iteritems()
+                found.extend(
+                    f"{kind}:{n.path.decode()}" for n in names
+                    if stat.S_ISDIR(n.mode) and _is_name(n.path)
+                )  # fmt: skip
         return sorted(found)
 
     def entries(self, tree_id: bytes, scope: str | None = None) -> Iterator[tuple[bytes, bytes]]:
-        """(path, blob id) of every fact file, in one scope or all."""
-        prefix = FACTS_DIR if scope is None else f"{FACTS_DIR}/{Scope.parse(scope).path}"
-        start = self.lookup(tree_id, prefix.encode())
-        if start is None:
-            return
-        for entry in iter_tree_contents(self.objects, start):
-            if entry.path.endswith(b".md"):
-                yield prefix.encode() + b"/" + entry.path, entry.sha
+        """(path, blob id) of every fact file, in one scope or all, in path order. Only the
+        documented layout is walked (scope folders, two fan-out levels, ``<id>.md``); a missing
+        or misplaced object on it is a `CorruptObject` naming its path."""
+        scopes = [Scope.parse(scope).path] if scope is not None else [
+            Scope.parse(s).path for s in self.scopes(tree_id)
+        ]  # fmt: skip
+        for scope_path in sorted(scopes):
+            prefix = f"{FACTS_DIR}/{scope_path}".encode()
+            start = self.lookup(tree_id, prefix)
+            if start is None:
+                continue
+            stack = [(prefix, start, 0)]
+            while stack:
+                path, sha, depth = stack.pop()
+                items = sorted(self._tree_at(sha, path).iteritems(), reverse=True)
+                for entry in items:
+                    child = path + b"/" + entry.path
+                    if depth < 2 and stat.S_ISDIR(entry.mode):
+                        stack.append((child, entry.sha, depth + 1))
+                    elif depth == 2 and entry.path.endswith(b".md"):
+                        if entry.mode != BLOB_MODE:
+                            raise CorruptObject(
+                                f"{_where(child, entry.sha)}: mode {entry.mode:o} is not a "
+                                "regular file"
+                            )
+                        yield child, entry.sha
 
     # -- writing ----------------------------------------------------------------------------
 

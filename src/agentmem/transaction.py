@@ -60,6 +60,7 @@ class Transaction:
         self._dedupe: set[bytes] = set()
         self._ops: dict[str, str] = {}  # fact id -> "add" | "update" | "forget"
         self._unchanged: list[str] = []
+        self.stage_batches: tuple[str, ...] = ()  # set by staging: named in the commit's trailer
         self.result: CommitResult | None = None
 
     # -- reads that see pending writes -----------------------------------------------------
@@ -213,7 +214,7 @@ class Transaction:
         }
         if changes:
             sig = Signature(self.agent, self.message or self._default_message(), self.run,
-                            self.trace)  # fmt: skip
+                            self.trace, self.stage_batches)  # fmt: skip
             commit = self.store.commit_changes(
                 self.branch, self.base.commit_id, changes, sig, self._dedupe
             )

@@ -227,22 +227,29 @@ def reflog(
           [[f"@{{{e.index}}}", e.new[:12], e.time, e.message] for e in entries])  # fmt: skip
 
 
-def _blame_lines(node: Any, depth: int) -> list[str]:
-    pad = "  " * depth
-    # Whole first lines, never cut: the terminal wraps them (a pipe gets them whole).
-    lines = [f"{pad}{node.id} [{node.scope}]{'' if node.present else ' (forgotten)'}: "
-             + visible(node.text.strip().split("\n", 1)[0], one_line=True)]  # fmt: skip
-    for label, info in (("introduced", node.introduced), ("changed", node.last_changed)):
-        extra = "".join(f" {k}={v}" for k, v in (("run", info.run), ("trace", info.trace)) if v)
-        lines.append(f"{pad}  {label:<10} {info.id[:12]} {info.time} {info.agent}{extra}: "
-                     f"{info.subject}")  # fmt: skip
-    for source in node.sources:
-        lines.append(f"{pad}  derived from:")
-        lines.extend(_blame_lines(source, depth + 2))
-    for missing in node.missing:
-        lines.append(f"{pad}  derived from {missing} (never in this history)")
-    for seen in node.repeated:
-        lines.append(f"{pad}  derived from {seen} (shown above)")
+def _blame_lines(root: Any) -> list[str]:
+    lines: list[str] = []
+    stack: list[tuple[Any, int]] = [(root, 0)]  # iterative: source chains may be deep
+    while stack:
+        node, depth = stack.pop()
+        pad = "  " * depth
+        if depth:
+            lines.append(f"{'  ' * (depth - 1)}derived from:")
+        # Whole first lines, never cut: the terminal wraps them (a pipe gets them whole).
+        lines.append(f"{pad}{node.id} [{node.scope}]{'' if node.present else ' (forgotten)'}: "
+                     + visible(node.text.strip().split("\n", 1)[0], one_line=True))  # fmt: skip
+        for label, info in (("introduced", node.introduced), ("changed", node.last_changed)):
+            extra = "".join(f" {k}={v}" for k, v in (("run", info.run), ("trace", info.trace)) if v)
+            lines.append(f"{pad}  {label:<10} {info.id[:12]} {info.time} {info.agent}{extra}: "
+                         f"{info.subject}")  # fmt: skip
+        for missing in node.missing:
+            lines.append(f"{pad}  derived from {missing} (never in this history)")
+        for seen in node.repeated:
+            lines.append(f"{pad}  derived from {seen} (shown above)")
+        for cut in node.truncated:
+            lines.append(f"{pad}  derived from {cut} (deeper than blame follows)")
+        for source in reversed(node.sources):
+            stack.append((source, depth + 2))
     return lines
 
 
@@ -256,7 +263,7 @@ def blame(
     if json_out:
         print_json(result)
         return
-    for line in _blame_lines(result, 0):
+    for line in _blame_lines(result):
         console.print(line, soft_wrap=True)
 
 

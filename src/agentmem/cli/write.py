@@ -12,7 +12,7 @@ import typer
 
 from ..errors import InvalidInput
 from . import app, open_repo
-from .output import console, print_json, table
+from .output import console, err, print_json, table
 
 Agent = Annotated[
     str, typer.Option("--agent", "-a", envvar="AGENTMEM_AGENT", help="Agent making the write.")
@@ -186,23 +186,27 @@ def add(
         op = {"op": "remember", "text": _text(text), "scope": scope, "id": id, **fields}
     else:
         raise InvalidInput("give TEXT, --update ID or --forget ID")
-    repo.stage(op)
-    console.print(f"staged {op['op']} ({len(repo.staged())} staged)")
+    staged = repo.stage(op)
+    console.print(f"staged {staged.op} {staged.sid}")
 
 
 @app.command()
 def status(json_out: Json = False) -> None:
     """Show the current branch and the staged writes."""
     repo = open_repo()
-    ops = repo.staged()
+    contents = repo.stage_contents()
+    ops = contents.ops
+    if contents.unreadable:
+        err(f"warning: skipped {contents.unreadable} unreadable staged line(s) (an 'add' killed mid-write)")
     if json_out:
-        print_json({"branch": repo.branch, "head": repo.resolve(), "staged": ops})
+        print_json({"branch": repo.branch, "head": repo.resolve(),
+                    "staged": [o.to_dict() for o in ops], "unreadable": contents.unreadable})  # fmt: skip
         return
     console.print(f"On branch {repo.branch} at {repo.resolve()[:12]}")
     if not ops:
         console.print("Nothing staged.")
         return
-    rows = [[o["op"], o.get("id") or "", o.get("scope", ""), (o.get("text") or "")[:60]] for o in ops]
+    rows = [[o.op, o.id or "", o.scope or "", (o.text or "")[:60]] for o in ops]
     table(("op", "id", "scope", "text"), rows, title=f"{len(ops)} staged")
 
 
@@ -213,6 +217,8 @@ def commit(
 ) -> None:  # fmt: skip
     """Commit every staged write atomically (all or nothing)."""
     result = open_repo().commit_staged(agent=agent, message=message, run=run, trace=trace)
+    if result.unreadable:
+        err(f"warning: skipped {result.unreadable} unreadable staged line(s) (an 'add' killed mid-write)")
     if json_out:
         print_json(result)
         return

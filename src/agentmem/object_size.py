@@ -1,0 +1,88 @@
+"""The type and size of a git object read from its header, without inflating the object.
+
+A reader must refuse a 100 MB "fact" before it decompresses it (reading one made `show` run for
+500 s at 1.15 GB). A loose object starts with ``<type> <size>\\0`` inside its zlib stream; a packed
+one with a variable-length type-and-size header, and a delta's result size is the second number
+at the start of its (compressed) delta data. Only a few dozen bytes are read either way.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from typing import Any
+
+from dulwich.objects import hex_to_sha
+
+TYPE_NAMES = {1: "commit", 2: "tree", 3: "blob", 4: "tag"}
+_OFS_DELTA, _REF_DELTA = 6, 7
+_HEADER_READ = 4096
+
+
+def object_size(objects: Any, sha: bytes) -> tuple[str, int] | None:
+    """(type name, size in bytes) of object `sha` in a dulwich disk object store; None if absent.
+    Raises ValueError for a damaged header."""
+    loose = os.path.join(objects.path, sha[:2].decode(), sha[2:].decode())
+    if os.path.exists(loose):
+        with open(loose, "rb") as handle:
+            head = zlib.decompressobj().decompress(handle.read(_HEADER_READ), 64)
+        kind, _space, rest = head.partition(b" ")
+        size = rest.split(b"\0", 1)[0]
+        if kind.decode("ascii", "replace") not in TYPE_NAMES.values() or not size.isdigit():
+            raise ValueError("bad loose object header")
+        return kind.decode(), int(size)
+    binary = hex_to_sha(sha)
+    for pack in objects.packs:
+        try:
+            offset = pack.index.object_offset(binary)
+        except KeyError:
+            continue
+        if offset is None:
+            continue
+        return _packed_size(pack.data.path, offset, pack, 0)
+    return None
+
+
+def _packed_size(path: str, offset: int, pack: Any, depth: int) -> tuple[str, int]:
+    if depth > 64:
+        raise ValueError("delta chain too deep")
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        data = handle.read(_HEADER_READ)
+    byte = data[0]
+    type_num, size, shift, pos = (byte >> 4) & 7, byte & 15, 4, 1
+    while byte & 0x80:
+        byte = data[pos]
+        size |= (byte & 0x7F) << shift
+        shift, pos = shift + 7, pos + 1
+    if type_num in TYPE_NAMES:
+        return TYPE_NAMES[type_num], size
+    if type_num == _OFS_DELTA:
+        byte = data[pos]
+        base = byte & 0x7F
+        pos += 1
+        while byte & 0x80:
+            byte = data[pos]
+            base = ((base + 1) << 7) | (byte & 0x7F)
+            pos += 1
+        base_kind = _packed_size(path, offset - base, pack, depth + 1)[0]
+    elif type_num == _REF_DELTA:
+        base_offset = pack.index.object_offset(data[pos : pos + 20])
+        pos += 20
+        base_kind = _packed_size(path, base_offset, pack, depth + 1)[0]
+    else:
+        raise ValueError(f"unknown pack object type {type_num}")
+    delta = zlib.decompressobj().decompress(data[pos:], 32)
+    _source, at = _varint(delta, 0)
+    target, _at = _varint(delta, at)
+    return base_kind, target
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        value |= (byte & 0x7F) << shift
+        shift, pos = shift + 7, pos + 1
+        if not byte & 0x80:
+            return value, pos

@@ -1,0 +1,194 @@
+"""Hostile repository content (issue 12.4): crafted branches built with plain git (see
+hostile_corpus.py) are refused by merge, fast-forward and three-way, with one line naming the
+path and object, and nothing moves; every reader (ls, show, log, blame, diff, search) of such a
+branch answers or fails with one line, never a traceback or a hang."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from agentmem import Repo
+from agentmem.cli import app
+from agentmem.errors import CorruptObject
+from agentmem.validate import validate_incoming
+from conftest import AGENTMEM, fsck
+from hostile_corpus import CASES, Case, build_case, fact_file, fan, git, put, read_tree, write_tree
+from test_search import use_fake_model
+
+READERS = [
+    ("ls", "--at", "{b}"),
+    ("show", "{id}", "--at", "{b}"),
+    ("log", "{id}", "--at", "{b}"),
+    ("blame", "{id}", "--at", "{b}"),
+    ("diff", "main", "{b}", "--json"),
+]
+SEARCH = ("search", "hostile text", "--at", "{b}", "--no-daemon")
+# Cases whose bad object sits where `show evil` reads it: that read must fail, naming it. Search
+# (the slowest reader) runs on these.
+BAD_AT_PATH = {
+    "deep-json", "gitlink", "missing-blob", "symlink", "huge-blob", "tree-for-fact",
+    "invalid-utf8", "no-front-matter", "scope-mismatch", "id-mismatch", "commit-as-blob",
+}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Repo, dict[str, str]]:
+    """One repository holding every hostile branch (built once: the readers never write)."""
+    root = tmp_path_factory.mktemp("hostile") / "mem"
+    repo = use_fake_model(Repo.init(root))
+    repo.remember("alice likes tea", "user:alice", id="alice-tea", agent="a")
+    repo.remember("the build is green", id="build", agent="a")
+    head = repo.resolve()
+    branches = {case.name: build_case(repo.root, case, head) for case in CASES}
+    return repo, branches
+
+
+def run(repo: Repo, *args: str, timeout: int = 60) -> tuple[int, str, str]:
+    """The CLI in-process; a command still running after `timeout` seconds fails the test."""
+
+    def hung(_signum: int, _frame: object) -> None:
+        raise TimeoutError(f"agentmem {' '.join(args)[:80]} hung")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(timeout)
+    try:
+        result = CliRunner().invoke(app, ["-C", str(repo.root), *args])
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"agentmem {' '.join(args)[:80]} raised {result.exception!r}")
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_merge_refuses_hostile_branch(corpus: tuple[Repo, dict[str, str]], case: Case) -> None:
+    repo, _branches = corpus
+    before = repo.resolve("main")
+    code, _out, err = run(repo, "merge", f"hostile/{case.name}")
+    assert code != 0, f"{case.name} was merged"
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert case.path in err and "object " in err, err
+    assert repo.resolve("main") == before
+    assert not (repo.local_dir / "MERGE.json").exists()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_readers_of_hostile_branch(corpus: tuple[Repo, dict[str, str]], case: Case) -> None:
+    repo, _branches = corpus
+    branch = f"hostile/{case.name}"
+    readers = [*READERS, SEARCH] if case.name in BAD_AT_PATH else READERS
+    for template in readers:
+        args = [a.format(b=branch, id=case.fact) for a in template]
+        code, _out, err = run(repo, *args)
+        assert err.count("\n") <= 1, (args, err)
+        assert code in (0, 1, 2, 3), (args, code, err)
+        if code == 1:
+            assert "object " in err, (args, err)  # a corrupt object, named
+    if case.name in BAD_AT_PATH:
+        code, _out, err = run(repo, "show", case.fact, "--at", branch)
+        assert code == 1 and "evil.md" in err and "object " in err, err
+
+
+def test_real_facts_readable_next_to_a_bad_scope_folder(corpus: tuple[Repo, dict[str, str]]) -> None:
+    """`facts/user/ALICE/` must not break lookups of `user:alice` facts."""
+    repo, _branches = corpus
+    code, out, err = run(repo, "show", "alice-tea", "--at", "hostile/scope-uppercase")
+    assert code == 0 and "alice likes tea" in out, err
+    code, out, err = run(repo, "ls", "--at", "hostile/scope-uppercase", "--scope", "user:alice")
+    assert code == 0 and "alice-tea" in out, err
+
+
+def test_three_way_merge_refuses_too(repo: Repo) -> None:
+    """Our branch moved on since the fork: the merge is three-way, and still refused."""
+    repo.remember("base fact", id="base", agent="a")
+    fork = repo.resolve()
+    refused = [c for c in CASES if c.name in ("gitlink", "deep-json", "duplicate-id", "repo-toml")]
+    for case in refused:
+        build_case(repo.root, case, fork)
+    repo.remember("ours moved", id="ours", agent="a")
+    before = repo.resolve()
+    for case in refused:
+        with pytest.raises(CorruptObject, match="refused"):
+            repo.merge(f"hostile/{case.name}")
+        assert repo.resolve() == before
+    fsck_ok = subprocess.run(["git", "fsck", "--connectivity-only"], cwd=repo.root,
+                             capture_output=True)  # fmt: skip
+    assert fsck_ok.returncode in (0, 1, 2)  # the corpus has dangling gitlinks on purpose
+
+
+def test_three_way_merge_refuses_an_id_ours_holds_in_another_scope(repo: Repo) -> None:
+    fork = repo.resolve()
+    tree = read_tree(repo.root, f"{fork}^{{tree}}")
+    put(tree, [b"facts", b"shared", *fan("twin"), b"twin.md"], ("100644", fact_file("twin")))
+    commit = git(repo.root, "commit-tree", write_tree(repo.root, tree), "-p", fork, "-m", "t")
+    git(repo.root, "update-ref", "refs/heads/theirs", commit)
+    validate_incoming(repo.store, fork.encode(), commit.encode())  # valid on its own
+    repo.remember("ours", "agent:x", id="twin", agent="a")
+    before = repo.resolve()
+    with pytest.raises(CorruptObject, match="also in scope agent:x"):
+        repo.merge("theirs")
+    assert repo.resolve() == before
+
+
+def test_valid_incoming_branch_is_accepted(repo: Repo) -> None:
+    """Content written by agentmem itself passes: another branch's facts in every scope."""
+    repo.create_branch("other")
+    repo.switch("other")
+    for n, scope in enumerate(("shared", "user:alice", "agent:planner", "run:r1", "app:x")):
+        repo.remember(f"fact {n}", scope, agent="a", tags=["t"], meta={"k": [1, {"a": None}]})
+    repo.switch("main")
+    validate_incoming(repo.store, repo.store.resolve("main"), repo.store.resolve("other"))
+    assert repo.merge("other").status == "fast-forward"
+    fsck(repo)
+
+
+def test_unrelated_history_is_checked_whole(repo: Repo) -> None:
+    """No merge base: every entry of the incoming tree is checked."""
+    root = repo.root
+    tree = read_tree(root, "main^{tree}")
+    put(tree, [b"facts", b"shared", *fan("evil"), b"evil.md"], ("100644", fact_file("other")))
+    commit = git(root, "commit-tree", write_tree(root, tree), "-m", "orphan")
+    git(root, "update-ref", "refs/heads/orphan", commit)
+    with pytest.raises(CorruptObject, match=r"evil\.md"):
+        repo.merge("orphan")
+
+
+def test_huge_fact_in_history_is_refused_unread(tmp_path: Path) -> None:
+    """A 100 MB fact already on a branch: `show` refuses it from the object header, at once."""
+    repo = Repo.init(tmp_path / "mem")
+    head = repo.resolve()
+    tree = read_tree(repo.root, f"{head}^{{tree}}")
+    big = fact_file("evil", text="x" * (100 * 1024 * 1024))
+    put(tree, [b"facts", b"shared", *fan("evil"), b"evil.md"], ("100644", big))
+    commit = git(repo.root, "commit-tree", write_tree(repo.root, tree), "-p", head, "-m", "big")
+    git(repo.root, "update-ref", "refs/heads/main", commit)
+    started = time.monotonic()
+    result = subprocess.run([*AGENTMEM, "show", "evil"], capture_output=True, text=True,
+                            env={**os.environ, "AGENTMEM_REPO": str(repo.root)}, timeout=120)  # fmt: skip
+    assert result.returncode == 1 and "evil.md" in result.stderr and "limit" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert time.monotonic() - started < 60
+
+
+def test_blame_over_a_1000_deep_derived_from_chain(repo: Repo) -> None:
+    """Issue 12.9: no RecursionError. Blame follows 100 levels and names where it stopped."""
+    with repo.transaction(agent="a") as tx:
+        for n in range(1000):
+            tx.remember(f"step {n}", id=f"f{n}", derived_from=[f"f{n - 1}"] if n else [])
+    result = repo.blame("f999")
+    depth, node = 0, result
+    while node.sources:
+        node, depth = node.sources[0], depth + 1
+    assert depth == 100 and node.truncated == ["f898"]
+    code, out, err = run(repo, "blame", "f999")
+    assert code == 0 and "f898 (deeper than blame follows)" in out, err
+    code, out, err = run(repo, "blame", "f999", "--json")
+    assert code == 0 and '"truncated"' in out, err
