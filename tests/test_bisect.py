@@ -65,7 +65,7 @@ def test_bisect_run_uses_the_exit_status(repo: Repo, cli: CliRunner) -> None:
     code, out, _ = invoke(cli, "bisect", "run", sys.executable, "-c", check)
     assert code == 0 and "first bad commit: " + commits[28] in out
     evaluations = int(out.rsplit("evaluations: ", 1)[1].split()[0])
-    assert evaluations <= math.ceil(math.log2(40)) + 1
+    assert evaluations <= math.ceil(math.log2(40)) + 2  # both ends are tested first
     repo.bisect_reset()
     repo.bisect_start(good="HEAD~40", bad="HEAD")
     code, _, err = invoke(cli, "bisect", "run", sys.executable, "-c", "raise SystemExit(200)")
@@ -95,3 +95,31 @@ def test_bad_inputs(repo: Repo, cli: CliRunner) -> None:
                        (("bisect", "good", "side"), 2), (("bisect", "bad", "HEAD~5"), 2)):  # fmt: skip
         code, _, err = invoke(cli, *args)
         assert code == want, (args, err)
+
+
+def test_bisect_checks_both_ends_first(repo: Repo, cli: CliRunner) -> None:
+    """A --good that is already bad, or a --bad that is good, is a one-line error, never a
+    confident wrong answer (issue 11, item 9)."""
+    commits = _history(repo, 8, 3)
+    # direct form: the bad fact already exists at --good
+    code, _, err = invoke(cli, "bisect", "--contains", "the bad fact", "--good", commits[4])
+    assert code == 2 and "already at --good" in err and err.count("\n") == 1
+    check = (
+        "import os, sys; from agentmem import Repo; r = Repo.open(); "
+        "sys.exit(1 if any(f.text == 'the bad fact' for f in r.facts(at=os.environ['AGENTMEM_REF'])) else 0)"
+    )
+    # run: the good end tests bad
+    repo.bisect_start(good=commits[4], bad="HEAD")
+    code, _, err = invoke(cli, "bisect", "run", sys.executable, "-c", check)
+    assert code == 2 and "good end" in err and err.count("\n") == 1
+    repo.bisect_reset()
+    # run: the bad end tests good
+    repo.bisect_start(bad=commits[1])
+    code, _, err = invoke(cli, "bisect", "run", sys.executable, "-c", check)
+    assert code == 2 and "bad end" in err and err.count("\n") == 1
+    repo.bisect_reset()
+    # start without --good: from the root commit, and the answer is right
+    code, out, _ = invoke(cli, "bisect", "start", "--bad", "HEAD")
+    assert code == 0 and out.startswith("test ")
+    code, out, _ = invoke(cli, "bisect", "run", sys.executable, "-c", check)
+    assert code == 0 and "first bad commit: " + commits[2] in out

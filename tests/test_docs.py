@@ -19,14 +19,26 @@ HEADER = """# agentmem command reference
 Generated from the commands by `python tests/test_docs.py`; `tests/test_docs.py` fails when it
 is out of date. Exit codes: 0 ok, 1 error, 2 invalid input, 3 not found, 4 conflict,
 5 permission denied, 6 not a repository, 130 interrupted. Global options, before the command:
-`--repo/-C PATH` (or `$AGENTMEM_REPO`), `--debug` (tracebacks).
+`--repo/-C PATH` (or `$AGENTMEM_REPO`), `--debug` (print the traceback of an error; the
+exit code stays the same), `--version`.
+
+Output: tables on a terminal; in a pipe, the title, a header line and one tab-separated line per
+row, never wrapped (hints such as "N more not shown" go to stderr). Control characters, terminal
+escape sequences and bidirectional overrides in stored text are shown escaped (`\\x1b`), never
+sent to the terminal; `--json` output is exact JSON.
 """
 
 
+def commands() -> dict[str, Any]:
+    """Every top-level command, loaded (the root group imports command modules lazily)."""
+    root: Any = typer.main.get_command(app)
+    ctx = root.make_context("agentmem", ["--help"], resilient_parsing=True)
+    return {name: root.get_command(ctx, name) for name in root.list_commands(ctx)}
+
+
 def render() -> str:
-    root = typer.main.get_command(app)
     parts = [HEADER]
-    for name, command in root.commands.items():  # type: ignore[attr-defined]
+    for name, command in commands().items():
         parts.extend(_render(f"agentmem {name}", command))
     return "\n".join(parts)
 
@@ -60,8 +72,7 @@ def test_cli_reference_is_up_to_date() -> None:
 
 
 def test_every_command_has_help() -> None:
-    root = typer.main.get_command(app)
-    for name, command in root.commands.items():  # type: ignore[attr-defined]
+    for name, command in commands().items():
         assert command.help, f"agentmem {name} has no help text"
 
 

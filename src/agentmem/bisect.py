@@ -108,12 +108,16 @@ def _record(state: dict[str, Any], commit: str, verdict: str) -> None:
 # -- the interactive form -----------------------------------------------------------------------
 
 
-def start(store: GitStore, local_dir: Path, good: str, bad: str) -> BisectStep:
+def start(store: GitStore, local_dir: Path, good: str | None, bad: str) -> BisectStep:
+    """Start bisecting between `good` (default: before the root commit, so every commit of the
+    first-parent chain up to `bad` is a candidate) and `bad`."""
     if load(local_dir) is not None:
         raise InvalidInput("a bisection is in progress: 'agentmem bisect reset' first")
-    chain = first_parent_chain(store, store.resolve(good), store.resolve(bad))
+    good_id = None if good is None else store.resolve(good)
+    chain = first_parent_chain(store, good_id, store.resolve(bad))
     state = {"chain": [c.decode() for c in chain], "lo": -1, "hi": len(chain) - 1,
-             "skipped": [], "evaluations": 0}  # fmt: skip
+             "skipped": [], "evaluations": 0, "good": None if good_id is None else good_id.decode(),
+             "ends_checked": False}  # fmt: skip
     step = _next(store, state)
     state["candidate"] = step.candidate
     _save(local_dir, state)
@@ -151,21 +155,42 @@ def run(store: GitStore, local_dir: Path, root: Path, argv: Sequence[str]) -> Bi
     The command sees the candidate in ``$AGENTMEM_REF`` and the repository in ``$AGENTMEM_REPO``."""
     if not argv:
         raise InvalidInput("bisect run needs a command")
-    step = status(store, local_dir)
-    while step.status == "testing":
-        assert step.candidate is not None
-        env = {**os.environ, "AGENTMEM_REF": step.candidate, "AGENTMEM_REPO": str(root)}
+    state = _require(local_dir)
+
+    def verdict_at(commit: str) -> str:
+        env = {**os.environ, "AGENTMEM_REF": commit, "AGENTMEM_REPO": str(root)}
         try:
             code = subprocess.run(list(argv), env=env, check=False).returncode
         except OSError as exc:
             raise InvalidInput(f"cannot run {argv[0]!r}: {exc}") from None
         if code < 0 or code > 127:
-            raise AgentmemError(
-                f"bisect run aborted: {argv[0]} exited with {code} at {step.candidate[:12]}"
-            )
-        verdict = "good" if code == 0 else "skip" if code == 125 else "bad"
-        step = mark(store, local_dir, verdict, step.candidate)
+            raise AgentmemError(f"bisect run aborted: {argv[0]} exited with {code} at {commit[:12]}")
+        return "good" if code == 0 else "skip" if code == 125 else "bad"
+
+    if not state.get("ends_checked", True):
+        # Both ends first: a bad end that tests good (or a good end that tests bad) would
+        # otherwise end in a confident, wrong answer.
+        _check_ends(state, verdict_at)
+        state["ends_checked"] = True
+        _save(local_dir, state)
+    step = _next(store, state)
+    while step.status == "testing":
+        assert step.candidate is not None
+        step = mark(store, local_dir, verdict_at(step.candidate), step.candidate)
     return step
+
+
+def _check_ends(state: dict[str, Any], verdict_at: Callable[[str], str]) -> None:
+    """InvalidInput unless the bad end tests bad and the good end (when there is one) good."""
+    bad = state["chain"][-1]
+    state["evaluations"] += 1
+    if verdict_at(bad) != "bad":
+        raise InvalidInput(f"the bad end {bad[:12]} does not test bad: nothing to search for")
+    good = state.get("good")
+    if good is not None:
+        state["evaluations"] += 1
+        if verdict_at(good) != "good":
+            raise InvalidInput(f"the good end {good[:12]} does not test good: start from an older --good")
 
 
 def load(local_dir: Path) -> dict[str, Any] | None:
@@ -204,7 +229,8 @@ def contains(
     """The first commit on the first-parent chain (after `good`, default: the root's parent)
     up to `bad` (default HEAD) where a fact matching `pattern` exists.
 
-    Evaluations: one to confirm `bad` matches, then at most ceil(log2(n)) over the n commits.
+    Evaluations: one to confirm `bad` matches and one that `good` (when given) does not, then at
+    most ceil(log2(n)) over the n commits.
     """
     matches = matcher(pattern)
     bad_id = store.resolve(bad)
@@ -219,6 +245,11 @@ def contains(
     state["evaluations"] += 1
     if not holds(state["chain"][-1]):
         raise NotFound(f"no fact matches {pattern!r} at {bad or 'HEAD'}")
+    if good is not None:
+        state["evaluations"] += 1
+        if holds(store.resolve(good).decode()):
+            raise InvalidInput(f"a fact matches {pattern!r} already at --good {good}: "
+                               "nothing changed in between; give an older --good")  # fmt: skip
     step = _next(store, state)
     while step.status == "testing":
         assert step.candidate is not None

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .errors import CorruptObject
+from .errors import CorruptObject, InvalidInput
 
 FORMAT_VERSION = 1
 REPO_TOML_PATH = ".agentmem/repo.toml"
@@ -55,7 +55,8 @@ duplicate_threshold = 0.92
 
 
 def load_config(path: Path) -> dict[str, dict[str, Any]]:
-    """Read `.agentmem/config`, with defaults for every missing key."""
+    """Read `.agentmem/config`, with defaults for every missing key; a known key of the wrong
+    type (``daemon = "no"``) is `InvalidInput` naming the file and key, never a silent default."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -66,4 +67,20 @@ def load_config(path: Path) -> dict[str, dict[str, Any]]:
     for section, values in data.items():
         if isinstance(values, dict):
             merged.setdefault(section, {}).update(values)
+    for (section, key), kind in TYPES.items():
+        value = merged[section][key]
+        # bool is an int in Python: `daemon = 1` or `idle_timeout = true` are mistakes too.
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            want = " or ".join(t.__name__ for t in (kind if isinstance(kind, tuple) else (kind,)))
+            raise InvalidInput(f"{path}: {section}.{key} = {value!r} must be {_WORDS.get(want, want)}")
     return merged
+
+
+# The settings agentmem reads, by type; TOML spells booleans `true`/`false` (no quotes).
+TYPES: dict[tuple[str, str], Any] = {
+    ("search", "daemon"): bool, ("search", "idle_timeout"): (int, float),
+    ("search", "duplicate_threshold"): (int, float), ("embedding", "model"): str,
+    ("embedding", "device"): str, ("embedding", "batch_size"): int,
+}  # fmt: skip
+_WORDS = {"bool": "true or false (no quotes)", "int or float": "a number", "int": "an integer",
+          "str": "a string"}  # fmt: skip

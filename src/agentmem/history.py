@@ -10,7 +10,7 @@ from dulwich.diff_tree import tree_changes
 from dulwich.objects import Commit
 
 from .errors import CorruptObject, NotFound
-from .fact import validate_id
+from .fact import Scope, validate_id
 from .snapshot import Snapshot
 from .store import FACTS_DIR, GitStore, fact_path, parse_fact_path, parse_trailers
 
@@ -99,13 +99,20 @@ def log(
     store: GitStore, head: bytes, *, limit: int | None = None, agent: str | None = None,
     fact_id: str | None = None, scope: str | None = None, follow: bool = False,
 ) -> list[CommitInfo]:  # fmt: skip
-    """The history of a branch, or of one fact (the commits that added, changed or forgot it).
+    """The history of a branch, or of one fact (the commits that added, changed or forgot it),
+    or of one scope (the commits that changed any fact in it; an invalid scope is `InvalidInput`).
 
     With `follow`, a merge commit also counts when it changed the fact relative to its first
     parent: the fact's history then shows where each change entered the branch, not only the
     commit on the side branch that made it.
     """
-    path = None if fact_id is None else _path_in_history(store, head, fact_id, scope)
+    if fact_id is not None:
+        path: bytes | None = _path_in_history(store, head, fact_id, scope)
+    elif scope is not None:  # the commits that changed anything in this scope
+        scope = str(Scope.parse(scope))
+        path = f"{FACTS_DIR}/{Scope.parse(scope).path}".encode()
+    else:
+        path = None
     result: list[CommitInfo] = []
     for commit in walk(store, head):
         if limit is not None and len(result) >= limit:
@@ -115,15 +122,17 @@ def log(
         info = commit_info(store, commit.id, with_changes=path is not None)
         if agent is not None and info.agent != agent:
             continue
-        if path is not None:
+        if fact_id is not None:
             info.changes = [c for c in info.changes if c.id == fact_id]
+        elif path is not None:
+            info.changes = [c for c in info.changes if c.scope == scope]
         result.append(info)
     return result
 
 
 def _touches(store: GitStore, commit: Commit, path: bytes, follow: bool = False) -> bool:
-    """Whether `commit` changed the object at `path` relative to every parent (with `follow`:
-    relative to its first parent)."""
+    """Whether `commit` changed the object (a fact, or a scope's folder) at `path` relative to
+    every parent (with `follow`: relative to its first parent)."""
     mine = store.lookup(commit.tree, path)
     if not commit.parents:
         return mine is not None

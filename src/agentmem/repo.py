@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import adopt as _adopt
 from . import lineage as _lineage
 from . import refs as _refs
 from . import remotes as _remotes
@@ -89,8 +90,13 @@ class Repo:
     def init(cls, path: str | os.PathLike[str] = ".", branch: str = "main") -> Repo:
         """Create a memory repository at `path` with one initial commit on `branch`."""
         root = Path(path).resolve()
-        if (root / LOCAL_DIR / "config").exists() or (root / GIT_DIR).exists():
+        if (root / LOCAL_DIR / "config").exists():
             raise InvalidInput(f"{root} already holds a repository")
+        if (root / GIT_DIR).exists():
+            if _adopt.committed_format(root) is None:
+                raise InvalidInput(f"{root} already holds a repository (git, but not agentmem's)")
+            _adopt.adopt(root)  # a clone: create its local state
+            return cls(root)
         root.mkdir(parents=True, exist_ok=True)
         store = GitStore.init(str(root / GIT_DIR), branch)
         local = root / LOCAL_DIR
@@ -108,14 +114,18 @@ class Repo:
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None) -> Repo:
         """Open the repository at `path`, or at `$AGENTMEM_REPO`, or the first one found upward
-        from the current folder."""
+        from the current folder.
+
+        A clone (or copy) without local state gets it on first open (`adopt.adopt`)."""
+        if path is None and os.environ.get("AGENTMEM_REPO"):
+            path = os.environ["AGENTMEM_REPO"]
         if path is not None:
+            _adopt.adopt(path)
             return cls(path)
-        if os.environ.get("AGENTMEM_REPO"):
-            return cls(os.environ["AGENTMEM_REPO"])
         here = Path.cwd().resolve()
         for candidate in (here, *here.parents):
-            if (candidate / LOCAL_DIR / "config").is_file() and (candidate / GIT_DIR).is_dir():
+            if _adopt.is_memory_repository(candidate):
+                _adopt.adopt(candidate)
                 return cls(candidate)
         raise NotARepository(f"not inside an agentmem repository: {here} (run 'agentmem init')")
 
@@ -165,7 +175,13 @@ class Repo:
         """The fact with this id at `at` (default HEAD); `NotFound` if absent."""
         return self._owner().get(fact_id, at, scope)
 
-    def facts(self, scope: str | None = None, at: str | None = None) -> list[Fact]:
+    def facts(
+        self, scope: str | None = None, at: str | None = None, *, include_expired: bool = False
+    ) -> list[Fact]:
+        """The facts at `at` (default HEAD) that the read path shows (expired and quarantined
+        ones hidden); `include_expired`: every fact file in the tree, as stored."""
+        if include_expired:
+            return list(self.snapshot(at).facts(scope))
         return self._owner().facts(scope, at)
 
     def log(

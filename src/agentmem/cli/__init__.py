@@ -1,33 +1,41 @@
 """The `agentmem` command line: one `Repo` call per command, rendered as a table or JSON.
 
-Every `AgentmemError` becomes one line on stderr and its exit code (see `errors.py`); a traceback
-is shown only with `--debug`. Nothing here imports lancedb or torch: the search commands import
-them inside their functions, so `agentmem log` starts as fast as dulwich allows.
+Every `AgentmemError` becomes one line on stderr and its exit code (see `errors.py`); with
+`--debug` the traceback is printed first and the exit code stays the same.
+
+Commands load lazily (see lazy.py): `COMMANDS` (commands.py) names each command, the module under
+`agentmem.cli` that defines it with ``@app.command()`` (or ``app.add_typer``), its panel in
+`agentmem --help` and its one-line help. Adding a command is one line in `COMMANDS` plus the
+function in its module; tests/test_cli_table.py checks the two agree.
 """
 
 from __future__ import annotations
 
 import sys
+import traceback
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from ..errors import AgentmemError
+from .commands import COMMANDS
+from .lazy import LazyGroup
 from .output import err
 
 _state: dict[str, Any] = {"repo": None, "debug": False}
 
 
-class _Group(TyperGroup):
+class _Group(LazyGroup):
     """Turns agentmem's exceptions into a one-line message and an exit code."""
+
+    table = COMMANDS
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except AgentmemError as exc:
             if _state["debug"]:
-                raise
+                traceback.print_exc()
             err(f"error: {exc}")
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
@@ -43,6 +51,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+_Group.typer_app = app
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        sys.stdout.write(f"agentmem {__version__}\n")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -51,7 +68,13 @@ def _main(
         str | None,
         typer.Option("--repo", "-C", envvar="AGENTMEM_REPO", help="Memory repository path."),
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Print the traceback of an error (exit code unchanged).")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_version, help="Print the version and exit."),
+    ] = False,
 ) -> None:
     _state["repo"] = repo
     _state["debug"] = debug
@@ -74,22 +97,3 @@ def main() -> None:
             err(f"error: argument {number} is not valid UTF-8 text")
             raise SystemExit(2) from None
     app()
-
-
-from . import governance, read, remote, search, serve, vcs, write  # noqa: E402  (registers the commands)
-
-# Group `agentmem --help` by what a command does, in this order, after the module defining it.
-_PANELS = {
-    write: "Write", read: "Read", vcs: "Version control", remote: "Remotes", search: "Search",
-    serve: "Remotes", governance: "Governance",
-}  # fmt: skip
-_ORDER = list(_PANELS.values())
-for _command in app.registered_commands:
-    _module = getattr(_command.callback, "__module__", "")
-    _command.rich_help_panel = next(p for m, p in _PANELS.items() if _module.startswith(m.__name__))
-for _group in app.registered_groups:
-    _panel = {"bisect": "Version control", "remote": "Remotes", "policy": "Governance",
-              "review": "Governance"}  # fmt: skip
-    _group.rich_help_panel = _panel.get(_group.name or "", "Search")
-app.registered_commands.sort(key=lambda c: _ORDER.index(c.rich_help_panel or "Write"))
-app.registered_groups.sort(key=lambda g: _ORDER.index(g.rich_help_panel or "Write"))

@@ -1,4 +1,4 @@
-"""Commands that read: show, ls, log, cat-commit."""
+"""Commands that read: show, ls, log, cat-commit. Every text shown passes `output.visible`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..fact import Fact
+from ..errors import InvalidInput
 from . import app, open_repo
 from .identity import Agent, Branch, Run, Trace, session
 from .output import (
@@ -17,6 +17,7 @@ from .output import (
     fact_rows,
     print_json,
     table,
+    visible,
 )  # fmt: skip
 
 At = Annotated[
@@ -33,31 +34,52 @@ def show(
     agent: Agent = "cli", run: Run = None, trace: Trace = None, branch: Branch = None,
 ) -> None:  # fmt: skip
     """Show one fact as stored (front matter and text)."""
+    from ..expiry import is_expired
+
     reader = session(agent, run, trace, branch)
     commit = reader.snapshot(at).commit
     fact = reader.get(fact_id, commit, scope)
+    expired = is_expired(fact)
     if json_out:
-        print_json({**fact.to_dict(), "commit": commit})
+        print_json({**fact.to_dict(), "commit": commit, "expired": expired})
         return
     console.print(f"# at {commit[:12]}")
+    if expired:
+        console.print(f"# expired at {fact.expires_at}: hidden from ls and search")
     console.print(fact.to_bytes().decode("utf-8"), end="")
+
+
+PAGE = 50  # facts `ls` shows by default
 
 
 @app.command("ls")
 def ls(
     scope: ScopeFilter = None, at: At = None,
-    limit: Annotated[int | None, typer.Option("-n", help="Show at most N facts.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("-n", "--limit", help=f"Show at most N facts (default {PAGE}).")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Show every fact.")] = False,
     json_out: Json = False,
     agent: Agent = "cli", run: Run = None, trace: Trace = None, branch: Branch = None,
 ) -> None:  # fmt: skip
-    """List the facts on a branch or commit."""
+    """List the facts on a branch or commit, newest change first (expired facts are hidden).
+
+    Shows one page (-n, default 50) and says how many it left out; --all shows every fact;
+    --json lists every fact unless -n is given."""
+    if limit is not None and limit < 0:
+        raise InvalidInput("-n must be zero or more")
     reader = session(agent, run, trace, branch)
     commit = reader.snapshot(at).commit
-    facts: list[Fact] = reader.facts(scope, commit, limit=limit)
+    facts = sorted(reader.facts(scope, commit), key=lambda f: (f.updated_at, f.id), reverse=True)
+    page = facts if all_ or (json_out and limit is None) else facts[: PAGE if limit is None else limit]
     if json_out:
-        print_json([f.to_dict() for f in facts])
+        print_json([f.to_dict() for f in page])
         return
-    table(FACT_COLUMNS, fact_rows(facts), title=f"{len(facts)} facts at {commit[:12]}")
+    left_out = len(facts) - len(page)
+    footer = f"{left_out} more not shown (-n N or --all)" if left_out else None
+    title = f"{len(page)} of {len(facts)} facts at {commit[:12]}" if left_out else (
+        f"{len(facts)} facts at {commit[:12]}")  # fmt: skip
+    table(FACT_COLUMNS, fact_rows(page), title=title, footer=footer)
 
 
 @app.command()
@@ -65,20 +87,28 @@ def log(
     fact_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="Only this fact.")] = None,
     n: Annotated[int | None, typer.Option("-n", help="At most N commits.")] = None,
     author: Annotated[str | None, typer.Option("--author", help="Only this agent's commits.")] = None,
-    at: At = None, scope: ScopeFilter = None, json_out: Json = False,
+    at: At = None,
+    scope: Annotated[
+        str | None, typer.Option("--scope", "-s", help="Only commits that changed this scope.")
+    ] = None,
+    json_out: Json = False,
     follow: Annotated[
         bool, typer.Option("--follow", help="With ID: include merges that brought changes in.")
     ] = False,
+    oneline: Annotated[bool, typer.Option("--oneline", help="One line per commit: id and subject.")] = False,
     agent: Agent = "cli", run: Run = None, trace: Trace = None, branch: Branch = None,
 ) -> None:  # fmt: skip
-    """History of the branch, or of one fact."""
+    """History of the branch, or of one fact, or of one scope (--scope without ID)."""
     commits = session(agent, run, trace, branch).log(
         fact_id, n=n, author=author, at=at, scope=scope, follow=follow and fact_id is not None
     )
     if json_out:
         print_json(commits)
-        return
-    table(COMMIT_COLUMNS, commit_rows(commits))
+    elif oneline:
+        for commit in commits:
+            console.print(f"{commit.id[:12]} {visible(commit.subject, one_line=True)}")
+    else:
+        table(COMMIT_COLUMNS, commit_rows(commits))
 
 
 @app.command("cat-commit")

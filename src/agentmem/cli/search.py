@@ -91,7 +91,7 @@ def search(
         print_json([hit.to_dict() for hit in hits])
         return
     commit = hits[0].commit[:12] if hits else reader.snapshot(at).commit[:12]
-    columns = ["id", "score", "scope", "text"]
+    columns = ["id", "rank score", "scope", "text"]  # fused rank, not a similarity: see footer
     if explain:
         columns[2:2] = ["kw", "vec", "chunk", "cos"]  # ranks by keyword, by vector
     rows = []
@@ -101,7 +101,9 @@ def search(
             cosine = "" if hit.similarity is None else f"{hit.similarity:.3f}"
             row[2:2] = [hit.keyword_rank or "-", hit.vector_rank or "-", hit.chunk, cosine]
         rows.append(row)
-    table(columns, rows, title=f"{len(hits)} results at {commit} ({mode})")
+    footer = ("rank score: how the rankers placed a fact (reciprocal-rank fusion), higher first; "
+              "not a similarity (--explain shows the cosine)") if hits else None  # fmt: skip
+    table(columns, rows, title=f"{len(hits)} results at {commit} ({mode})", footer=footer)
 
 
 @app.command()
@@ -137,16 +139,23 @@ def dedupe(
     threshold: Annotated[
         float | None, typer.Option("--threshold", help="Cosine at or above which facts are duplicates.")
     ] = None,
+    limit: Annotated[int | None, typer.Option("-n", help="At most N pairs, most similar first.")] = None,
     no_daemon: NoDaemon = False, json_out: Json = False,
 ) -> None:  # fmt: skip
     """List pairs of near-duplicate facts in a scope."""
     repo = open_repo()
     commit, pairs = repo.duplicates(scope, at=at, threshold=threshold, daemon=_daemon(repo, no_daemon))
+    shown = pairs if limit is None else pairs[: max(limit, 0)]
     if json_out:
-        print_json({"commit": commit, "pairs": [{"a": a, "b": b, "similarity": s} for a, b, s in pairs]})
+        print_json({"commit": commit, "pairs": [{"a": a, "b": b, "similarity": s} for a, b, s in shown]})
         return
-    table(("fact", "near-duplicate of", "cosine"), [[a, b, f"{s:.3f}"] for a, b, s in pairs],
-          title=f"{len(pairs)} near-duplicate pairs in {scope} at {commit[:12]}")  # fmt: skip
+    snapshot = repo.snapshot(commit)
+    text = {i: snapshot.get(i, scope).summary for pair in shown for i in pair[:2]}
+    left_out = len(pairs) - len(shown)
+    table(("fact", "text", "near-duplicate of", "text", "cosine"),
+          [[a, text[a], b, text[b], f"{s:.3f}"] for a, b, s in shown],
+          title=f"{len(pairs)} near-duplicate pairs in {scope} at {commit[:12]}",
+          footer=f"{left_out} more pairs not shown" if left_out else None)  # fmt: skip
 
 
 @service_app.command("status")

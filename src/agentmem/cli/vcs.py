@@ -10,7 +10,7 @@ import typer
 from ..errors import InvalidInput
 from . import app, open_repo
 from .identity import Branch, Run, Trace, session
-from .output import console, err, print_json, table
+from .output import console, err, print_json, table, visible
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 At = Annotated[
@@ -133,7 +133,7 @@ def _print_merge(result: Any) -> None:
         for c in result.conflicts:
             ours = (c.ours or {}).get("text", "(forgotten)")
             theirs = (c.theirs or {}).get("text", "(forgotten)")
-            rows.append([c.id, c.scope, c.reason, c.resolution or "", ours[:50], theirs[:50]])
+            rows.append([c.id, c.scope, c.reason, c.resolution or "", ours, theirs])  # wrapped, never cut
         table(("id", "scope", "conflict", "resolved", "ours", "theirs"), rows,
               title=f"{result.kind}: {len(result.conflicts)} conflict(s), nothing committed")  # fmt: skip
         open_ids = [c.id for c in result.conflicts if not c.resolution]
@@ -244,12 +244,13 @@ def _blame_lines(root: Any) -> list[str]:
         pad = "  " * depth
         if depth:
             lines.append(f"{'  ' * (depth - 1)}derived from:")
+        # Whole first lines, never cut: the terminal wraps them (a pipe gets them whole).
         lines.append(f"{pad}{node.id} [{node.scope}]{'' if node.present else ' (forgotten)'}: "
-                     + node.text.strip().split("\n", 1)[0][:70])  # fmt: skip
+                     + visible(node.text.strip().split("\n", 1)[0], one_line=True))  # fmt: skip
         for label, info in (("introduced", node.introduced), ("changed", node.last_changed)):
             extra = "".join(f" {k}={v}" for k, v in (("run", info.run), ("trace", info.trace)) if v)
             lines.append(f"{pad}  {label:<10} {info.id[:12]} {info.time} {info.agent}{extra}: "
-                         f"{info.subject[:60]}")  # fmt: skip
+                         f"{info.subject}")  # fmt: skip
         for missing in node.missing:
             lines.append(f"{pad}  derived from {missing} (never in this history)")
         for seen in node.repeated:
@@ -276,4 +277,4 @@ def blame(
         console.print(line, soft_wrap=True)
 
 
-from . import vcs_bisect  # noqa: E402,F401  (registers `agentmem bisect`)
+

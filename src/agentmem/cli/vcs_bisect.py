@@ -68,11 +68,15 @@ def _bisect(
 
 @bisect_app.command("start")
 def start(
-    bad: Annotated[str, typer.Option("--bad", help="A commit that has the problem.")],
-    good: Annotated[str, typer.Option("--good", help="An older commit that does not.")],
+    bad: Annotated[str, typer.Option("--bad", help="A commit that has the problem.")] = "HEAD",
+    good: Annotated[
+        str | None, typer.Option("--good", help="An older commit that does not (default: the root).")
+    ] = None,
     json_out: Json = False,
 ) -> None:  # fmt: skip
-    """Start a bisection between a good and a bad commit."""
+    """Start a bisection between a good and a bad commit.
+
+    `bisect run` tests both ends before searching."""
     _show(open_repo().bisect_start(good=good, bad=bad), json_out)
 
 
@@ -114,5 +118,8 @@ def run(
     command: Annotated[list[str], typer.Argument(metavar="CMD...", help="Command to run.")],
     json_out: Json = False,
 ) -> None:  # fmt: skip
-    """Run CMD on each candidate ($AGENTMEM_REF): exit 0 good, 125 skip, 1-127 bad, else abort."""
+    """Run CMD on each candidate ($AGENTMEM_REF): exit 0 good, 125 skip, 1-127 bad, else abort.
+
+    It first runs CMD on both ends: a bad end that tests good, or a good end that tests bad, is
+    an error (never a confident wrong answer)."""
     _show(open_repo().bisect_run(command), json_out)
