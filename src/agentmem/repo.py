@@ -364,7 +364,7 @@ class Repo:
     def reflog(self, branch: str | None = None, n: int | None = None) -> list[ReflogEntry]:
         return _refs.reflog(self.store, branch, n)
 
-    def bisect_start(self, *, good: str, bad: str) -> BisectStep:
+    def bisect_start(self, *, good: str | None = None, bad: str = "HEAD") -> BisectStep:
         return self.bisect.start(good=good, bad=bad)
 
     def bisect_mark(self, verdict: str, ref: str | None = None) -> BisectStep:

@@ -64,7 +64,9 @@ class Bisection:
         return _bisect.contains(self.repo.store, pattern, scope=scope, good=good, bad=bad,
                                 visible=visible)  # fmt: skip
 
-    def start(self, *, good: str, bad: str) -> BisectStep:
+    def start(self, *, good: str | None = None, bad: str = "HEAD") -> BisectStep:
+        """Start a manual bisection; `good` defaults to before the root commit (every commit
+        of the first-parent chain up to `bad` is a candidate)."""
         return _bisect.start(self.repo.store, self.repo.local_dir, good, bad)
 
     def mark(self, verdict: str, ref: str | None = None) -> BisectStep:
