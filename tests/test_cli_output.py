@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 from pathlib import Path
 
@@ -179,7 +180,7 @@ def test_debug_keeps_the_exit_code(repo: Repo) -> None:
 @pytest.mark.parametrize("line", ['daemon = "no"', "daemon = 0", 'daemon = "false"'])
 def test_a_setting_of_the_wrong_type_is_a_one_line_error(repo: Repo, line: str, tmp_path: Path) -> None:
     config = repo.local_dir / "config"
-    config.write_text(config.read_text().replace("daemon = true", line))
+    config.write_text(re.sub(r"daemon = (true|false)", line, config.read_text()))
     result = subprocess.run([*AGENTMEM, "-C", str(repo.root), "log"], capture_output=True, text=True)
     assert result.returncode == 2 and "search.daemon" in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

@@ -28,7 +28,8 @@ def test_incident_example(tmp_path: Path) -> None:
     assert "4 facts hidden from every agent" in out
     assert out.count("  receipt: ") == 2 and "removed exactly 4 facts" in out
     # The command the example ends with (a short commit id) works as printed.
-    command = out.strip().rsplit(": ", 1)[1].split()
+    line = next(x for x in out.splitlines() if "holds the wrong fact for the record" in x)
+    command = line.rsplit(": ", 1)[1].split()
     assert command[0] == "agentmem" and len(command[-1]) == 12
     env = {**os.environ, "PYTHONPATH": str(Path(agentmem.__file__).parent.parent)}
     shown = subprocess.run([sys.executable, "-m", *command], cwd=tmp_path / "memory", env=env,

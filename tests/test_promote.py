@@ -83,5 +83,5 @@ def test_propose_review_accept_and_reject(team: tuple[Repo, str], cli: CliRunner
     shared = {f.id for f in repo.facts("shared")}
     assert proposed in shared and len(shared) == 1
     code, _out, _ = invoke(cli, "review", "reject", "worker", "--agent", "lead")
-    assert code == 0 and "proposals/worker" not in [b.name for b in repo.branches()]
+    assert code == 0 and "proposals/worker" not in [b.name for b in repo.branches()], _err
     assert {f.id for f in repo.facts("shared")} == shared

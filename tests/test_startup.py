@@ -43,5 +43,5 @@ def test_reading_commands_in_a_pipe_stay_light(repo: Repo, tmp_path: Path, args:
     modules = _modules(repo, tmp_path, *args)
     assert [m for m in modules if m.split(".")[0] in NEVER] == []
     commands = {m for m in modules if m.startswith("agentmem.cli.")}
-    assert commands == {"agentmem.cli.commands", "agentmem.cli.lazy", "agentmem.cli.output",
-                        "agentmem.cli.read"}  # fmt: skip
+    assert commands == {"agentmem.cli.commands", "agentmem.cli.identity", "agentmem.cli.lazy",
+                        "agentmem.cli.output", "agentmem.cli.read"}  # fmt: skip

@@ -95,7 +95,7 @@ class Session:
         snap = self.snapshot(at)
         found = snap.locate(fact_id, scope)
         fact = None if found is None else snap.read(*found)
-        if fact is None or not self.visibility().shows(fact):
+        if fact is None or not self.visibility().finds(fact):
             where = f" in scope {scope}" if scope else ""
             raise NotFound(f"no fact {fact_id}{where} at {snap.commit[:12]}")
         assert found is not None

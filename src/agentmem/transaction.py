@@ -72,6 +72,9 @@ class Transaction:
             if value is not None:
                 validate_token(value, what)
         self.run, self.trace, self.message = run, trace, validate_message(message)
+        # Source ids that exist elsewhere (a promotion proposed on its own branch names a fact
+        # of the reviewer's branch): `derived_from` may name them without them being here.
+        self.known_sources: set[str] = set()
         self._pending: dict[bytes, Fact | None] = {}
         self._pending_paths: dict[str, bytes] = {}  # fact id -> path, for writes in this transaction
         self._dedupe: set[bytes] = set()
@@ -174,7 +177,7 @@ class Transaction:
     def _check_sources(self, source_ids: Iterable[str]) -> None:
         """Every fact named in `derived_from` exists (here or in this transaction)."""
         for source_id in source_ids:
-            if self.get(source_id) is None:
+            if source_id not in self.known_sources and self.get(source_id) is None:
                 raise NotFound(f"derived_from names {source_id}, which is not a fact here")
 
     def update(

@@ -10,7 +10,7 @@ facts onto the reviewer's branch (the reviewer needs the promote right) and `rej
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dulwich.graph import find_merge_base
 
@@ -38,7 +38,7 @@ class Proposal:
 def promote(session: Session, fact_id: str, to: str, *, propose: bool = False) -> WriteResult:
     original = session.get(fact_id)
     target = parse_scope(to)
-    fields = {
+    fields: dict[str, Any] = {
         "kind": original.kind, "tags": original.tags, "meta": dict(original.meta),
         "derived_from": [original.id],
         "source": f"{PROMOTED}{original.scope}/{original.id}@{session.tip().decode()[:12]}",
@@ -53,7 +53,12 @@ def promote(session: Session, fact_id: str, to: str, *, propose: bool = False) -
         writer = session.repo.as_agent(session.agent, run=session.run, trace=session.trace,
                                        branch=branch)  # fmt: skip
         message = "propose: " + message
-    return writer.remember(original.text, target, message=message, **fields)
+    with writer.transaction(message) as tx:
+        tx.known_sources.add(original.id)  # read above, on the session's branch
+        written = tx.remember(original.text, target, **fields)
+    assert tx.result is not None
+    written.commit = tx.result.commit
+    return written
 
 
 def proposals(repo: Repo, into: str) -> list[Proposal]:

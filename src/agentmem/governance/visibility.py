@@ -43,6 +43,11 @@ class Visibility:
     def can_read(self, scope: str) -> bool:
         return self.agent is None or self.policy.allows(self.agent, "read", scope)
 
+    def finds(self, fact: Fact) -> bool:
+        """Whether a fact asked for by its id is handed out: readable and not quarantined. An
+        expired fact is still found by id (shown marked expired); lists and searches hide it."""
+        return self.can_read(fact.scope) and not self.quarantine.hides(fact)
+
     def shows(self, fact: Fact) -> bool:
         return (
             self.can_read(fact.scope)
