@@ -101,7 +101,7 @@ def search(
             cosine = "" if hit.similarity is None else f"{hit.similarity:.3f}"
             row[2:2] = [hit.keyword_rank or "-", hit.vector_rank or "-", hit.chunk, cosine]
         rows.append(row)
-    footer = ("rank score: how the rankers placed a fact (reciprocal-rank fusion), higher first; "
+    footer = ("rank score: keyword and meaning scores fused (see docs/search.md), higher first; "
               "not a similarity (--explain shows the cosine)") if hits else None  # fmt: skip
     table(columns, rows, title=f"{len(hits)} results at {commit} ({mode})", footer=footer)
 
