@@ -17,14 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV = [
-    "Chat_1_Emi_Elise", "Chat_3_Kevin_Paola", "Chat_5_Nicolas_Nebraas",
-    "Chat_7_Nebraas_Vanessa", "Chat_9_Fahim_Akib",
-]  # fmt: skip
-TEST = [
-    "Chat_2_Kevin_Elise", "Chat_4_Emi_Paola", "Chat_6_Vanessa_Nicolas",
-    "Chat_8_Akib_Muhhamed", "Chat_10_Fahim_Muhhamed",
-]  # fmt: skip
+# Conversations are named by their number only ("Chat_1" reads the file Chat_1_<names>.json):
+# nothing of the data, not even the participants' names, is written into the project.
+DEV = [f"Chat_{n}" for n in (1, 3, 5, 7, 9)]
+TEST = [f"Chat_{n}" for n in (2, 4, 6, 8, 10)]
 LEVELS = ("turn", "session")
 _SESSION = re.compile(r"session_(\d+)")
 
@@ -60,7 +56,8 @@ def load(name: str, level: str, path: Path | None = None) -> Conversation:
     where = path or folder()
     if where is None:
         raise FileNotFoundError("REALTALK not found: set AGENTMEM_REALTALK")
-    data = json.loads((where / f"{name}.json").read_text(encoding="utf-8"))
+    found = sorted(where.glob(f"{name}_*.json")) or [where / f"{name}.json"]
+    data = json.loads(found[0].read_text(encoding="utf-8"))
     facts: list[dict[str, object]] = []
     session_of: dict[str, str] = {}
     for key, turns in data.items():
