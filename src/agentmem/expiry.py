@@ -1,11 +1,10 @@
-"""Expiry: a fact past its ``expires_at`` is hidden from listings and search at once, while
-`show ID` (and history) still reach it. Retention policies build on this (governance)."""
+"""A fact's own expiry (``expires_at``). Retention (governance/retention.py) adds the scope's time
+to live on top; the read path hides expired facts from listings and search, while `show ID` (and
+history) still reach them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 from .fact import Fact
 
@@ -32,14 +31,3 @@ def is_expired(fact: Fact, now: datetime | None = None) -> bool:
     moment = expires(fact)
     return moment is not None and moment <= (now or now_utc())
 
-
-def live(facts: Iterable[Fact], now: datetime | None = None) -> Iterator[Fact]:
-    """The facts of `facts` that have not expired at `now`."""
-    when = now or now_utc()
-    return (fact for fact in facts if not is_expired(fact, when))
-
-
-def live_hits(hits: Iterable[Any], now: datetime | None = None) -> list[Any]:
-    """Search hits (anything with a ``.fact``) whose fact has not expired."""
-    when = now or now_utc()
-    return [hit for hit in hits if not is_expired(hit.fact, when)]

@@ -34,18 +34,17 @@ def show(
     agent: Agent = "cli", run: Run = None, trace: Trace = None, branch: Branch = None,
 ) -> None:  # fmt: skip
     """Show one fact as stored (front matter and text)."""
-    from ..expiry import is_expired
-
     reader = session(agent, run, trace, branch)
     commit = reader.snapshot(at).commit
     fact = reader.get(fact_id, commit, scope)
-    expired = is_expired(fact)
+    expired = reader.visibility().expired(fact)  # own expiry or the scope's time to live
     if json_out:
         print_json({**fact.to_dict(), "commit": commit, "expired": expired})
         return
     console.print(f"# at {commit[:12]}")
     if expired:
-        console.print(f"# expired at {fact.expires_at}: hidden from ls and search")
+        when = f" at {fact.expires_at}" if fact.expires_at else " (its scope's time to live)"
+        console.print(f"# expired{when}: hidden from ls and search")
     console.print(fact.to_bytes().decode("utf-8"), end="")
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from ..expiry import is_expired
 from ..fact import Fact
 from .policy import Policy
 
@@ -24,7 +25,7 @@ def parse_time(value: str) -> datetime:
 
 def expired(fact: Fact, policy: Policy, now: datetime) -> bool:
     """Whether `fact` is past its own expiry or its scope's time to live at `now`."""
-    if fact.expires_at and parse_time(fact.expires_at) <= now:
+    if is_expired(fact, now):
         return True
     ttl = policy.ttl(fact.scope)
     return ttl is not None and parse_time(fact.updated_at) + timedelta(seconds=ttl) <= now

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 from ..fact import Fact
 from ..store import GitStore
+from . import retention
 from .policy import OPEN, POLICY_PATH, Policy
 from .quarantine import QuarantineList
-from .retention import expired
 from .state import QUARANTINE_PATH, read_tree_file
 
 if TYPE_CHECKING:
@@ -48,12 +48,13 @@ class Visibility:
         expired fact is still found by id (shown marked expired); lists and searches hide it."""
         return self.can_read(fact.scope) and not self.quarantine.hides(fact)
 
+    def expired(self, fact: Fact) -> bool:
+        """Past its own expiry or its scope's time to live (retention)."""
+        return retention.expired(fact, self.policy, self.now)
+
     def shows(self, fact: Fact) -> bool:
-        return (
-            self.can_read(fact.scope)
-            and not self.quarantine.hides(fact)
-            and not expired(fact, self.policy, self.now)
-        )
+        """Whether a fact appears in lists and searches: found by id, and not expired."""
+        return self.finds(fact) and not self.expired(fact)
 
 
 def load_policy(store: GitStore, commit: bytes | None) -> Policy:
