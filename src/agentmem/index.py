@@ -101,10 +101,6 @@ class Index:
             self._embedder = load_embedder(self.embedding_config)
         return self._embedder
 
-    @property
-    def model_loaded(self) -> bool:
-        return self._embedder is not None
-
     def embed_query(self, query: str) -> Vectors:
         """The query's vector (a query is embedded whole; the model truncates it)."""
         return np.asarray(self.embedder.encode([query])[0], dtype=np.float32)

@@ -27,7 +27,7 @@ MAX_REF_LENGTH = 256
 MIN_PREFIX = 4
 _SUFFIXES = re.compile(r"(?:\^\{(?:commit)?\}|[~^][0-9]*)*\Z")
 _SUFFIX = re.compile(r"\^\{(?:commit)?\}|([~^])([0-9]*)")
-_HEX = re.compile(r"[0-9a-fA-F]{4,40}\Z")
+_HEX = re.compile(rf"[0-9a-fA-F]{{{MIN_PREFIX},40}}\Z")
 _REFLOG = re.compile(r"(?P<ref>.*)@\{(?P<n>[^}]*)\}\Z")
 
 
