@@ -18,6 +18,7 @@ from .errors import AgentmemError, Conflict, InvalidInput
 from .fact import FIELDS, Fact, now_iso, parse_scope
 from .snapshot import Snapshot
 from .transaction import Transaction
+from .values import loads_json
 
 EXISTING = ("error", "skip", "replace")
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
@@ -83,7 +84,7 @@ def parse_line(line: str | bytes, first: bool = False) -> dict[str, Any] | None:
     if not line.strip():
         return None
     try:
-        record = json.loads(line, parse_constant=_no_constant)
+        record = loads_json(line)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"not JSON ({exc.msg} at column {exc.colno})") from None
     except RecursionError:
@@ -94,9 +95,6 @@ def parse_line(line: str | bytes, first: bool = False) -> dict[str, Any] | None:
         raise InvalidInput("expected a JSON object, one per line")
     return record
 
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def _import_one(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import CorruptObject, InvalidInput
-from .values import CONTROL_CHARS
+from .values import CONTROL_CHARS, loads_json
 
 # The value checks live in values.py; `x as x` re-exports them here for existing imports.
 from .values import MAX_LIST_ITEMS as MAX_LIST_ITEMS
@@ -252,7 +252,7 @@ class Fact:
                     or not (known or (_EXTRA_KEY_RE.fullmatch(key) and key not in ("text", "extra")))
                 ):  # fmt: skip
                     raise ValueError(f"bad front matter line {_short(line)!r}")
-                value = json.loads(raw, parse_constant=_no_constant)
+                value = loads_json(raw)
                 (values if known else extra)[key] = value
             values["text"] = body[:-1]
             values["extra"] = extra
@@ -287,9 +287,6 @@ _STRING_FIELDS = ("kind", "agent", "run", "trace", "source", "created_at", "upda
 def _named(name: str) -> str:
     return f" {name}" if name else ""
 
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def _normalised_object(value: Any, what: str) -> dict[str, Any]:

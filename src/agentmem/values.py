@@ -3,6 +3,7 @@ times. Pure: no I/O. Every writer checks through here; the rules are in docs/for
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -121,6 +122,17 @@ def validate_message(message: Any) -> str:
             "(only tab and newline are allowed)"
         )
     return message
+
+
+def loads_json(text: str | bytes) -> Any:
+    """`json.loads` that refuses NaN and Infinity (not JSON numbers; a fact could not be stored
+    or printed as valid JSON with them). Raises ValueError (JSONDecodeError is one) or
+    RecursionError, for the caller to word."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number (NaN and Infinity cannot be stored)")
 
 
 def validate_json(value: Any, what: str) -> Any:

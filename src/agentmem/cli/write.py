@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import InvalidInput
+from ..values import loads_json
 from . import app, open_repo
 from .identity import Branch, session
 from .output import console, err, print_json, table
@@ -60,7 +61,7 @@ def _plural(count: int, word: str) -> str:
 
 def _meta(text: str) -> Any:
     try:
-        value = json.loads(text, parse_constant=_no_constant)
+        value = loads_json(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"--meta is not JSON: {exc}") from None
     except RecursionError:
@@ -73,9 +74,6 @@ def _meta(text: str) -> Any:
         raise InvalidInput(f"--meta must be a JSON object ({{...}}), not {kind}")
     return value
 
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number (NaN and Infinity cannot be stored)")
 
 
 def _fields(
