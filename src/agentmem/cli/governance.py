@@ -14,7 +14,7 @@ import typer
 from ..errors import InvalidInput
 from . import app, open_repo
 from .identity import Agent, Branch, Run, Trace, session
-from .output import console, print_json, table
+from .output import console, plural, print_json, table
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 FactId = Annotated[str, typer.Argument(metavar="ID")]
@@ -118,7 +118,7 @@ def review_accept(
     from ..governance.promotion import accept
 
     taken = accept(session(agent, None, None, branch), name, ids)
-    console.print(f"accepted {len(taken)} fact(s): {' '.join(taken)}")
+    console.print(f"accepted {plural(len(taken), 'fact')}: {' '.join(taken)}")
 
 
 @review_app.command("reject")
@@ -129,7 +129,7 @@ def review_reject(
     from ..governance.promotion import reject
 
     dropped = reject(session(agent, None, None, branch), name, ids)
-    console.print(f"rejected {len(dropped)} fact(s)")
+    console.print(f"rejected {plural(len(dropped), 'fact')}")
 
 
 @app.command()
@@ -146,7 +146,7 @@ def expire(
         print_json(result)
         return
     verb = "would remove" if dry_run else "removed"
-    console.print(f"{verb} {len(result.ids)} expired fact(s)"
+    console.print(f"{verb} {plural(len(result.ids), 'expired fact')}"
                   + (f" in {result.commit[:12]}" if result.commit else ""))  # fmt: skip
 
 
@@ -203,7 +203,7 @@ def quarantine(
         if fact_id is None:
             raise InvalidInput("quarantine release needs an ID")
         entry: Any = repo.quarantine.release(fact_id, agent=agent, branch=branch)
-        console.print(f"released {entry.id} and {len(entry.hidden)} derived fact(s)")
+        console.print(f"released {entry.id} and {plural(len(entry.hidden), 'derived fact')}")
         return
     if target is None:
         entries = repo.quarantine.list(branch)
@@ -220,7 +220,7 @@ def quarantine(
     if json_out:
         print_json(entry)
     else:
-        console.print(f"quarantined {entry.id} and {len(entry.hidden)} derived fact(s)")
+        console.print(f"quarantined {entry.id} and {plural(len(entry.hidden), 'derived fact')}")
 
 
 @app.command()
@@ -234,5 +234,5 @@ def purge(
     if json_out:
         print_json(result)
         return
-    console.print(f"purged {result.id}: {len(result.blobs)} version(s), "
+    console.print(f"purged {result.id}: {plural(len(result.blobs), 'version')}, "
                   f"{result.commits_rewritten} commit(s) rewritten on {len(result.refs)} ref(s)")  # fmt: skip

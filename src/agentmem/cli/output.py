@@ -85,6 +85,11 @@ console: Any = _Console()
 err_console: Any = _Console(stderr=True)  # progress bars and notes that must not reach stdout
 
 
+def plural(count: int, word: str) -> str:
+    """``1 fact``, ``2 facts``."""
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
 def err(message: str) -> None:
     """One line on stderr."""
     sys.stderr.write(visible(message, one_line=True) + "\n")

@@ -10,7 +10,7 @@ import typer
 from ..errors import InvalidInput
 from . import app, open_repo
 from .identity import Agent
-from .output import console, print_json
+from .output import console, plural, print_json
 
 bisect_app = typer.Typer(
     help="Find the commit that introduced a bad fact (binary search, first-parent chain).",
@@ -28,7 +28,7 @@ def _show(step: Any, json_out: bool) -> None:
         print_json(step)
         return
     if step.status == "testing":
-        console.print(f"test {step.candidate}  (about {step.steps_left} step(s) left; "
+        console.print(f"test {step.candidate}  (about {plural(step.steps_left, 'step')} left; "
                       f"read it with --at {step.candidate[:12]})")  # fmt: skip
     elif step.status == "found":
         info = step.first_bad
@@ -41,7 +41,7 @@ def _show(step: Any, json_out: bool) -> None:
     else:
         console.print("skipped commits leave several candidates: " + " ".join(
             s[:12] for s in step.suspects))  # fmt: skip
-    console.print(f"evaluations: {step.evaluations} over {step.commits} commit(s)")
+    console.print(f"evaluations: {step.evaluations} over {plural(step.commits, 'commit')}")
 
 
 @bisect_app.callback()

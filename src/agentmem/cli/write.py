@@ -15,7 +15,7 @@ from ..errors import InvalidInput
 from ..values import loads_json
 from . import app, open_repo
 from .identity import Branch, session
-from .output import console, err, print_json, table
+from .output import console, err, plural, print_json, table
 
 Agent = Annotated[
     str, typer.Option("--agent", "-a", envvar="AGENTMEM_AGENT", help="Agent making the write.")
@@ -53,10 +53,6 @@ def _text(text: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"stdin is not valid UTF-8 (byte {exc.start + 1})") from None
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def _meta(text: str) -> Any:
@@ -201,7 +197,7 @@ def forget(
         verb = "would forget" if dry_run else "forgot"
         table(("id", "scope", "derived from", "text"),
               [[f.id, f.scope, f.via or "", f.summary] for f in gone.facts],
-              title=f"{verb} {_plural(len(gone.facts), 'fact')}"
+              title=f"{verb} {plural(len(gone.facts), 'fact')}"
               + (f" in {gone.commit[:12]}" if gone.commit else ""))  # fmt: skip
         return
     result = session(agent, run, trace, branch).forget(fact_id, message=message)
@@ -245,7 +241,7 @@ def status(json_out: Json = False) -> None:
     contents = repo.stage_contents()
     ops = contents.ops
     if contents.unreadable:
-        err(f"warning: skipped {_plural(contents.unreadable, 'unreadable staged line')} "
+        err(f"warning: skipped {plural(contents.unreadable, 'unreadable staged line')} "
             "(an 'add' killed mid-write)")
     if json_out:
         print_json({"branch": repo.branch, "head": repo.resolve(),
@@ -267,7 +263,7 @@ def commit(
     """Commit every staged write atomically (all or nothing)."""
     result = open_repo().commit_staged(agent=agent, message=message, run=run, trace=trace)
     if result.unreadable:
-        err(f"warning: skipped {_plural(result.unreadable, 'unreadable staged line')} "
+        err(f"warning: skipped {plural(result.unreadable, 'unreadable staged line')} "
             "(an 'add' killed mid-write)")
     if json_out:
         print_json(result)
@@ -279,7 +275,7 @@ def commit(
 @app.command()
 def unstage() -> None:
     """Drop every staged write."""
-    console.print(f"dropped {_plural(open_repo().unstage(), 'staged write')}")
+    console.print(f"dropped {plural(open_repo().unstage(), 'staged write')}")
 
 
 @app.command("import")
@@ -328,7 +324,7 @@ def import_(
         err(f"line {skip.line}: {skip.id} exists with other content; kept the stored fact")
     console.print(
         f"{result.commit[:12] if result.commit else 'nothing to commit'}: "
-        f"{_plural(result.lines, 'line')} read: {len(result.added)} added, "
+        f"{plural(result.lines, 'line')} read: {len(result.added)} added, "
         f"{len(result.updated)} replaced, {len(result.unchanged)} unchanged, "
         f"{len(result.skipped)} skipped, {result.blank} blank",
         soft_wrap=True,
