@@ -134,23 +134,25 @@ def stage(local_dir: Path, data: dict[str, Any]) -> StagedOp:
 
 def staged(store: GitStore, local_dir: Path) -> StageContents:
     """Every staged operation, oldest first (settling batches left by killed commits)."""
-    with _stage_lock(local_dir):
-        _settle(store, local_dir)
-        contents = StageContents()
-        for path in _stage_files(local_dir):
-            _read_into(path, contents)
-        return contents
+    return _read_stage(store, local_dir, drop=False)
 
 
 def clear(store: GitStore, local_dir: Path) -> int:
     """Drop every staged operation; return how many there were."""
+    return len(_read_stage(store, local_dir, drop=True).ops)
+
+
+def _read_stage(store: GitStore, local_dir: Path, *, drop: bool) -> StageContents:
+    """Under the stage lock, settle what killed commits left, then read every stage file
+    (deleting each once read when `drop`)."""
     with _stage_lock(local_dir):
         _settle(store, local_dir)
         contents = StageContents()
         for path in _stage_files(local_dir):
             _read_into(path, contents)
-            path.unlink()
-        return len(contents.ops)
+            if drop:
+                path.unlink()
+        return contents
 
 
 def commit_staged(store: GitStore, local_dir: Path, tx: Transaction) -> StagedCommitResult:
