@@ -10,7 +10,7 @@ import typer
 from ..errors import InvalidInput
 from . import app, open_repo
 from .identity import Branch, Run, Trace, session
-from .output import console, err, print_json, table, visible
+from .output import console, err, plural, print_json, table, visible
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 At = Annotated[
@@ -102,7 +102,7 @@ def diff(
     if stat or not result.changes:
         rows = [[s.scope, f"+{s.added}", f"~{s.changed}", f"-{s.removed}"] for s in stats]
         table(("scope", "added", "changed", "removed"), rows,
-              title=f"{len(result.changes)} facts differ")  # fmt: skip
+              title=f"{plural(len(result.changes), 'fact')} differ")  # fmt: skip
         return
     current = None
     for change in result.changes:

@@ -15,7 +15,7 @@ from ..errors import InvalidInput
 from ..values import loads_json
 from . import app, open_repo
 from .identity import Branch, session
-from .output import console, err, plural, print_json, table
+from .output import console, err, err_console, plural, print_json, table
 
 Agent = Annotated[
     str, typer.Option("--agent", "-a", envvar="AGENTMEM_AGENT", help="Agent making the write.")
@@ -307,7 +307,8 @@ def import_(
         handle = open(file, "rb")  # noqa: SIM115 (closed below)
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn())
     try:
-        with Progress(*columns, console=console, disable=json_out) as bar:
+        # the bar is for a person at a terminal: on stderr, never into a pipe
+        with Progress(*columns, console=err_console, disable=json_out or not sys.stderr.isatty()) as bar:
             task = bar.add_task("import", total=total)
             result = repo.import_facts(
                 handle, agent=agent, run=run, trace=trace, existing=existing,
