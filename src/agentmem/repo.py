@@ -5,15 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import adopt as _adopt
-from . import lineage as _lineage
-from . import refs as _refs
-from . import remotes as _remotes
-from . import staging
-from .bisect import BisectStep
 from .config import (
     CONFIG_TEMPLATE,
     FORMAT_VERSION,
@@ -23,29 +19,32 @@ from .config import (
     REPO_TOML_PATH,
     load_config,
 )  # fmt: skip
-from .diff import DiffResult
 from .errors import InvalidInput, NotARepository
-from .exchange import ImportResult, export_lines, import_records
-from .fact import Fact
-from .governance import gate
-from .governance.admin import PolicyAdmin, QuarantineAdmin
-from .governance.receipts import Receipts
 from .history import CommitInfo, commit_info
-from .lineage import Blame, Cascade, Derived
-from .merge import MergeConflict, MergeResult
-from .refs import RefInfo, ReflogEntry, ResetResult
-from .remotes import FetchResult, PullResult, PushResult, RemoteInfo
-from .search import SearchHit
 from .session import Session
 from .snapshot import Snapshot
-from .staging import StageContents, StagedCommitResult, StagedOp
 from .store import GitStore, Signature
-from .subsystems import Bisection, Merges
-from .transaction import CommitResult, Transaction, WriteResult
 
+# Everything else loads on first use, inside the method that needs it: `agentmem log` should
+# not import merge, remotes (dulwich's network client), staging or search to list ten commits
+# (start-up figures in docs/benchmarks.md; tests/test_startup.py checks what a read imports).
 if TYPE_CHECKING:
+    from .bisect import BisectStep
+    from .diff import DiffResult
+    from .exchange import ImportResult
+    from .fact import Fact
+    from .governance.admin import PolicyAdmin, QuarantineAdmin
     from .governance.purge import Purged
+    from .governance.receipts import Receipts
     from .index import Index
+    from .lineage import Blame, Cascade, Derived
+    from .merge import MergeConflict, MergeResult
+    from .refs import RefInfo, ReflogEntry, ResetResult
+    from .remotes import FetchResult, PullResult, PushResult, RemoteInfo
+    from .search import SearchHit
+    from .staging import StageContents, StagedCommitResult, StagedOp
+    from .subsystems import Bisection, Merges
+    from .transaction import CommitResult, Transaction, WriteResult
     from .visibility import Actor
 
 LOCAL_DIR = ".agentmem"
@@ -63,13 +62,7 @@ class Repo:
         self.store = GitStore(str(self.root / GIT_DIR))
         self.config = load_config(self.local_dir / "config")
         self._search_index: Index | None = None  # opened on the first in-process search
-        self.store.gate = gate.check  # every commit passes the policy (governance/gate.py)
-        settings = self.config["receipts"]
-        self.receipts = Receipts(self.local_dir, int(settings["max_bytes"]), int(settings["files"]))
-        self.merges = Merges(self)
-        self.bisect = Bisection(self)
-        self.policy = PolicyAdmin(self)
-        self.quarantine = QuarantineAdmin(self)
+        self.store.gate = _gate  # every commit passes the policy (governance/gate.py)
         version = self.config["repo"].get("format")
         if version != FORMAT_VERSION:
             raise NotARepository(f"unsupported repository format {version!r} at {self.root}")
@@ -83,6 +76,38 @@ class Repo:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @cached_property
+    def receipts(self) -> Receipts:
+        """Who read what (governance/receipts.py), rotated as ``[receipts]`` in the config says."""
+        from .governance.receipts import Receipts
+
+        settings = self.config["receipts"]
+        return Receipts(self.local_dir, int(settings["max_bytes"]), int(settings["files"]))
+
+    @cached_property
+    def merges(self) -> Merges:
+        from .subsystems import Merges
+
+        return Merges(self)
+
+    @cached_property
+    def bisect(self) -> Bisection:
+        from .subsystems import Bisection
+
+        return Bisection(self)
+
+    @cached_property
+    def policy(self) -> PolicyAdmin:
+        from .governance.admin import PolicyAdmin
+
+        return PolicyAdmin(self)
+
+    @cached_property
+    def quarantine(self) -> QuarantineAdmin:
+        from .governance.admin import QuarantineAdmin
+
+        return QuarantineAdmin(self)
 
     # -- creating and finding ------------------------------------------------------------
 
@@ -163,6 +188,7 @@ class Repo:
         local state cleaned; refused without `yes` (see governance/purge.py). On a clone the
         remote-tracking branches are dropped too (they may reach the fact; the next fetch brings
         them back, purge-checked)."""
+        from . import remotes as _remotes
         from .governance.purge import purge
 
         if yes:
@@ -218,6 +244,8 @@ class Repo:
 
     def derived(self, fact_id: str, at: str | None = None) -> list[Derived]:
         """The fact and every fact derived from it, transitively (an O(n) scan of the facts)."""
+        from . import lineage as _lineage
+
         return _lineage.derived_from(self.snapshot(at), fact_id)
 
     # -- writing (flat wrappers over `as_agent`) -------------------------------------------
@@ -266,6 +294,8 @@ class Repo:
         """Write many facts in one commit, all or nothing: records (dicts) or JSON lines, as
         specified in docs/format.md. `existing`: what to do with a fact that exists with other
         content: ``error`` (default), ``skip`` or ``replace``."""
+        from .exchange import import_records
+
         with self.transaction(agent=agent, run=run, trace=trace, message=message) as tx:
             result = import_records(tx, records, existing=existing, progress=progress)
         assert tx.result is not None
@@ -275,12 +305,16 @@ class Repo:
     def export_facts(self, scope: str | None = None, at: str | None = None) -> Iterator[str]:
         """Every fact at `at` (default HEAD), or one scope's, as JSON lines that
         `import_facts` reads back into the same fact files."""
+        from .exchange import export_lines
+
         return export_lines(self.snapshot(at), scope)
 
     # -- the CLI's stage -----------------------------------------------------------------
 
     def stage(self, op: dict[str, Any]) -> StagedOp:
         """Stage one operation (``{"op": "remember"|"update"|"forget", ...}``) for `commit_staged`."""
+        from . import staging
+
         return staging.stage(self.local_dir, op)
 
     def staged(self) -> list[StagedOp]:
@@ -288,15 +322,21 @@ class Repo:
 
     def stage_contents(self) -> StageContents:
         """The staged operations and the count of unreadable (torn) lines skipped."""
+        from . import staging
+
         return staging.staged(self.store, self.local_dir)
 
     def unstage(self) -> int:
+        from . import staging
+
         return staging.clear(self.store, self.local_dir)
 
     def commit_staged(
         self, *, agent: str, message: str = "", run: str | None = None, trace: str | None = None,
     ) -> StagedCommitResult:  # fmt: skip
         """Commit every staged operation atomically; on failure, or if killed, they stay staged."""
+        from . import staging
+
         tx = self.transaction(agent=agent, message=message, run=run, trace=trace)
         return staging.commit_staged(self.store, self.local_dir, tx)
 
@@ -334,27 +374,41 @@ class Repo:
         return self.merges.abort()
 
     def branches(self) -> list[RefInfo]:
+        from . import refs as _refs
+
         return _refs.branches(self.store)
 
     def create_branch(self, name: str, start: str | None = None) -> RefInfo:
+        from . import refs as _refs
+
         return _refs.create_branch(self.store, name, start)
 
     def delete_branch(self, name: str) -> RefInfo:
+        from . import refs as _refs
+
         return _refs.delete_branch(self.store, name)
 
     def switch(self, name: str) -> RefInfo:
+        from . import refs as _refs
+
         self.merges.require_idle("switch")
         return _refs.switch(self.store, name)
 
     def tag(self, name: str, target: str | None = None) -> RefInfo:
+        from . import refs as _refs
+
         return _refs.create_tag(self.store, name, target)
 
     def tags(self) -> list[RefInfo]:
+        from . import refs as _refs
+
         return _refs.tags(self.store)
 
     def reset(self, target: str, *, hard: bool = True) -> ResetResult:
         """Move the current branch to `target` (old head kept in the reflog); `hard` also drops
         the staged writes, as ``git reset --hard`` drops the index."""
+        from . import refs as _refs
+
         self.merges.require_idle("reset")
         result = _refs.reset(self.store, target)
         if hard:
@@ -362,6 +416,8 @@ class Repo:
         return result
 
     def reflog(self, branch: str | None = None, n: int | None = None) -> list[ReflogEntry]:
+        from . import refs as _refs
+
         return _refs.reflog(self.store, branch, n)
 
     def bisect_start(self, *, good: str | None = None, bad: str = "HEAD") -> BisectStep:
@@ -387,6 +443,8 @@ class Repo:
     def clone(cls, url: str, path: str | os.PathLike[str], *, remote: str = "origin") -> Repo:
         """Copy the memory at `url` (a path, file://, git://, ssh or http(s) URL) into `path`:
         every branch and tag, upstreams set, ready to use (the search index builds on demand)."""
+        from . import remotes as _remotes
+
         root = Path(path).resolve()
         if root.exists() and any(root.iterdir()):
             raise InvalidInput(f"{root} exists and is not empty")
@@ -405,17 +463,25 @@ class Repo:
         return cls(root)
 
     def remotes(self) -> list[RemoteInfo]:
+        from . import remotes as _remotes
+
         return _remotes.remotes(self.store)
 
     def add_remote(self, name: str, url: str) -> RemoteInfo:
+        from . import remotes as _remotes
+
         return _remotes.add_remote(self.store, name, url)
 
     def remove_remote(self, name: str) -> RemoteInfo:
+        from . import remotes as _remotes
+
         return _remotes.remove_remote(self.store, name)
 
     def fetch(self, remote: str | None = None) -> FetchResult:
         """Bring `remote`'s branches (as ``REMOTE/BRANCH``) and new tags here; default: the
         current branch's upstream remote."""
+        from . import remotes as _remotes
+
         name, _ = _remotes.resolve_target(self.store, remote, None)
         return _remotes.fetch(self.store, name)
 
@@ -426,12 +492,16 @@ class Repo:
         """Fetch and merge fact by fact (default: the upstream). `strategy` ``fail`` refuses
         conflicts outright; ``ours``/``theirs``/``newest`` settle them; none leaves them to
         `resolve_conflict` and `merge_continue`."""
+        from . import remotes as _remotes
+
         session = self.as_agent(agent)
 
         def merge(ref: str, how: str | None, text: str) -> MergeResult:
             return session.merge(ref, strategy=how, message=text)
 
         def pull() -> PullResult:
+            from . import remotes as _remotes
+
             return _remotes.pull(self.store, remote, branch, merge, self.merge_abort, strategy, message)
 
         try:
@@ -448,6 +518,8 @@ class Repo:
     ) -> PushResult:
         """Send a branch (default: the current one, to its upstream); a non-fast-forward is
         refused unless `force`. The first push sets the upstream."""
+        from . import remotes as _remotes
+
         return _remotes.push(self.store, remote, branch, force=force)
 
     # -- search (issues 4 and 8) --------------------------------------------------------
@@ -482,6 +554,8 @@ class Repo:
         """Facts in `fact_id`'s scope within `threshold` cosine of it (default
         ``search.duplicate_threshold``). With the service and `start` false (the check after a
         write), None when no service runs or it is busy: the check is skipped, never waited for."""
+        from .search import SearchHit
+
         limit = float(self.config["search"]["duplicate_threshold"] if threshold is None else threshold)
         params = {"fact_id": fact_id, "at": at, "threshold": limit, "k": k}
         found = self._search_call("near_duplicates", params, daemon, actor, start=start, quick=not start)
@@ -537,3 +611,9 @@ class Repo:
             self._search_index = Index(self.store, self.local_dir, self.config["embedding"], location)
         return service.dispatch(self._search_index, op, params, progress, note, visible(self, actor))
 
+
+def _gate(*args: Any) -> None:
+    """The store's commit gate: `governance.gate.check`, imported on the first commit."""
+    from .governance import gate
+
+    gate.check(*args)
