@@ -26,7 +26,7 @@ from typing import Any
 
 from agentmem import Repo
 from agentmem.errors import Conflict
-from agentmem.store import FACTS_DIR
+from agentmem.layout import FACTS_DIR
 
 HEAVY = ("lancedb", "torch", "sentence_transformers")
 BIN = Path(sys.executable).parent / "agentmem"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from agentmem import Fact, Repo
 from agentmem.fact import content_id, now_iso
+from agentmem.layout import fact_path
 from agentmem.session import Session
-from agentmem.store import fact_path
 
 
 def p50(fn: Callable[[], object], runs: int) -> float:

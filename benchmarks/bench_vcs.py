@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agentmem import Repo
-from agentmem.store import fact_path
+from agentmem.layout import fact_path
 
 ROWS: list[tuple[str, str, str, str]] = []
 

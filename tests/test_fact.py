@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from agentmem import CorruptObject, Fact, InvalidInput, Scope
 from agentmem.fact import FIELDS, content_id, new_id, validate_id
-from agentmem.store import fact_path, parse_fact_path
+from agentmem.layout import fact_path, parse_fact_path
 
 ids = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,30}", fullmatch=True)
 names = st.from_regex(r"[a-z0-9][a-z0-9_@+-]{0,20}", fullmatch=True)

@@ -23,7 +23,7 @@ import pytest
 
 import agentmem
 from agentmem import Repo
-from agentmem.store import fact_path
+from agentmem.layout import fact_path
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +33,7 @@ NEXT_WRITE_BOUND = 10.0  # seconds; a stale lock made the next write wait 30 s a
 CHILD = r"""
 import os, sys
 from agentmem import Repo
-from agentmem.store import fact_path
+from agentmem.layout import fact_path
 root, mode, name, ack_path, count, stop = sys.argv[1:7]
 repo = Repo.open(root)
 ack = os.open(ack_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)

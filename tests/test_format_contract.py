@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from agentmem import CorruptObject, Fact, Repo
 from agentmem.exchange import export_line
 from agentmem.fact import content_id
-from agentmem.store import fact_path
+from agentmem.layout import fact_path
 from conftest import fsck, git, invoke
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "format.md").read_text("utf-8")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agentmem import Conflict, CorruptObject, InvalidInput, NotARepository, NotFound, Repo
-from agentmem.store import fact_path
+from agentmem.layout import fact_path
 from conftest import fsck, git
 
 

@@ -13,7 +13,7 @@ import time
 
 from agentmem import Repo
 from agentmem.fact import content_id
-from agentmem.store import parse_trailers
+from agentmem.signature import parse_trailers
 from conftest import fsck
 
 

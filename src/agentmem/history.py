@@ -11,8 +11,10 @@ from dulwich.objects import Commit
 
 from .errors import CorruptObject, NotFound
 from .fact import Scope, validate_id
+from .layout import FACTS_DIR, fact_path, parse_fact_path
+from .signature import parse_trailers
 from .snapshot import Snapshot
-from .store import FACTS_DIR, GitStore, fact_path, parse_fact_path, parse_trailers
+from .store import GitStore
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,11 @@ from dulwich.objects import Blob, Tree
 from .errors import Conflict, CorruptObject, InvalidInput, NotFound
 from .fact import now_iso, validate_id
 from .history import changes_between
+from .layout import fact_path
 from .locking import RefUpdate
+from .signature import Signature
 from .statefile import read_state, write_state
-from .store import GitStore, Signature, fact_path
+from .store import GitStore
 from .validate import validate_incoming
 
 STRATEGIES = ("ours", "theirs", "newest")

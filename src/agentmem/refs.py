@@ -17,7 +17,8 @@ from .errors import Conflict, InvalidInput, NotFound
 from .history import commit_info
 from .locking import RefUpdate
 from .revspec import reflog_lines
-from .store import GitStore, parse_trailers
+from .signature import parse_trailers
+from .store import GitStore
 
 HEADS = b"refs/heads/"
 TAGS = b"refs/tags/"

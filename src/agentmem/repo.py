@@ -25,8 +25,9 @@ from .repo_remotes import RemoteVerbs
 from .repo_search import SearchVerbs
 from .repo_vcs import VersionControlVerbs
 from .session import Session
+from .signature import Signature
 from .snapshot import Snapshot
-from .store import GitStore, Signature
+from .store import GitStore
 
 # Everything else loads on first use, inside the method that needs it: `agentmem log` should
 # not import merge, remotes (dulwich's network client), staging or search to list ten commits

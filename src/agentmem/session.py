@@ -23,8 +23,8 @@ from . import history
 from .errors import InvalidInput, NotFound, PermissionDenied
 from .fact import Fact, parse_scope, validate_id, validate_name
 from .governance.visibility import Visibility
+from .signature import Signature
 from .snapshot import Snapshot
-from .store import Signature
 
 # Merge, lineage, diff, search and the write path load when a method needs them, so a command
 # that only reads (`agentmem log`) does not import them (start-up: docs/benchmarks.md).

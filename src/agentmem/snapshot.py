@@ -7,7 +7,8 @@ from functools import cached_property
 
 from .errors import CorruptObject, NotFound
 from .fact import Fact, parse_scope, validate_id
-from .store import GitStore, fact_path, parse_fact_path
+from .layout import fact_path, parse_fact_path
+from .store import GitStore
 
 
 class Snapshot:

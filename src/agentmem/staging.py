@@ -35,7 +35,8 @@ from typing import Any
 
 from .errors import InvalidInput
 from .fact import parse_scope, validate_id
-from .store import GitStore, parse_trailers
+from .signature import parse_trailers
+from .store import GitStore
 from .transaction import CommitResult, Transaction
 
 OPS = ("remember", "update", "forget")

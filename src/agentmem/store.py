@@ -1,18 +1,12 @@
-"""Git plumbing for memory repositories: fact paths, snapshots, tree edits, commits, refs.
+"""Git plumbing for memory repositories: reading facts and trees, tree edits, commits, refs.
 
-The only module (with history and merge) that talks to dulwich. Facts live at
-
-    facts/<scope path>/<h[0:2]>/<h[2:4]>/<id>.md      h = sha1(id) in hex
-
-so no tree holds more than a few hundred entries even with 1,000,000 facts in one scope, and a
-commit rewrites only the handful of trees on the changed paths: commit cost does not grow with
-the size of the repository. See docs/format.md.
+The only module (with history and merge) that talks to dulwich. Where a fact lives in a tree is
+layout.py; who wrote a commit and why (author and trailers) is signature.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import os
 import random
@@ -21,7 +15,6 @@ import time
 import weakref
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, cast
 
 from dulwich.errors import NotGitRepository
@@ -33,22 +26,17 @@ from dulwich.refs import check_ref_format
 from dulwich.repo import Repo as GitRepo
 
 from . import revspec
-from .errors import Conflict, CorruptObject, InvalidInput, NotARepository, NotFound
-from .fact import SCOPE_KINDS, Fact, Scope, validate_message, validate_name, validate_token
+from .errors import Conflict, CorruptObject, NotARepository, NotFound
+from .fact import SCOPE_KINDS, Fact, Scope
+from .layout import FACTS_DIR, is_scope_name, parse_fact_path
 from .locking import CAS_TIMEOUT, RefUpdate, WriterLock, clear_stale_lock, kill_point, update_ref
 from .object_size import object_size
+from .signature import Signature
 
-FACTS_DIR = "facts"
 BLOB_MODE = stat.S_IFREG | 0o644
 PACK_THRESHOLD = 256  # writes of more new objects than this go into one pack file
 TREE_CACHE_SIZE = 4096
 MAX_FACT_BYTES = 1024 * 1024  # a fact file over this is refused unread (fact.py caps its parts)
-
-
-def fact_path(scope: str, fact_id: str) -> bytes:
-    """The path of a fact in a commit's tree (bytes, as dulwich wants it)."""
-    digest = hashlib.sha1(fact_id.encode()).hexdigest()
-    return f"{FACTS_DIR}/{Scope.parse(scope).path}/{digest[:2]}/{digest[2:4]}/{fact_id}.md".encode()
 
 
 def _where(path: bytes | None, sha: bytes) -> str:
@@ -57,71 +45,6 @@ def _where(path: bytes | None, sha: bytes) -> str:
     if path is None:
         return f"object {name}"
     return f"{path.decode('utf-8', 'backslashreplace')!r} (object {name})"
-
-
-def _is_name(raw: bytes) -> bool:
-    try:
-        validate_name(raw.decode("utf-8"), "scope name")
-    except (InvalidInput, UnicodeDecodeError):
-        return False
-    return True
-
-
-def parse_fact_path(path: bytes) -> tuple[str, str] | None:
-    """(scope, id) of a fact path, or None for anything else in the tree."""
-    parts = path.decode("utf-8", "replace").split("/")
-    if len(parts) < 5 or parts[0] != FACTS_DIR or not parts[-1].endswith(".md"):
-        return None
-    scope_parts = parts[1:-3]
-    if scope_parts == ["shared"]:
-        scope = "shared"
-    elif len(scope_parts) == 2 and scope_parts[0] in SCOPE_KINDS:
-        scope = ":".join(scope_parts)
-    else:
-        return None
-    return scope, parts[-1][:-3]
-
-
-@dataclass(frozen=True)
-class Signature:
-    """Who wrote a commit and why: git author plus agentmem provenance trailers."""
-
-    agent: str
-    message: str
-    run: str | None = None
-    trace: str | None = None
-    staged: tuple[str, ...] = ()  # stage batches this commit consumed (see staging.py)
-
-    def __post_init__(self) -> None:
-        # Every commit passes here: a NUL or a control character in a message would fail
-        # `git fsck --strict`, a newline in a run id would forge a trailer.
-        validate_message(self.message)
-        for value, what in ((self.run, "run id"), (self.trace, "trace id")):
-            if value is not None:
-                validate_token(value, what)
-
-    def commit_message(self) -> bytes:
-        trailers = [f"Agentmem-Agent: {self.agent}"]
-        if self.run:
-            trailers.append(f"Agentmem-Run: {self.run}")
-        if self.trace:
-            trailers.append(f"Agentmem-Trace: {self.trace}")
-        if self.staged:
-            trailers.append(f"Agentmem-Staged: {' '.join(self.staged)}")
-        body = self.message.strip() or "update memory"
-        return (body + "\n\n" + "\n".join(trailers) + "\n").encode("utf-8")
-
-
-def parse_trailers(message: bytes) -> dict[str, str]:
-    """The ``Agentmem-*`` trailers of a commit message, keyed by lowercase name."""
-    text = message.decode("utf-8", "replace").rstrip("\n")
-    last = text.rsplit("\n\n", 1)[-1]
-    found = {}
-    for line in last.split("\n"):
-        key, sep, value = line.partition(": ")
-        if sep and key.startswith("Agentmem-"):
-            found[key[len("Agentmem-") :].lower()] = value.strip()
-    return found
 
 
 class _PendingObjects:
@@ -345,7 +268,7 @@ class GitStore:
                 names = self._tree_at(entry.sha, f"{FACTS_DIR}/{kind}".encode()).iteritems()
                 found.extend(
                     f"{kind}:{n.path.decode()}" for n in names
-                    if stat.S_ISDIR(n.mode) and _is_name(n.path)
+                    if stat.S_ISDIR(n.mode) and is_scope_name(n.path)
                 )  # fmt: skip
         return sorted(found)
 

@@ -19,8 +19,10 @@ from .fact import (
     validate_name,
     validate_token,
 )
+from .layout import fact_path
+from .signature import Signature
 from .snapshot import Snapshot
-from .store import GitStore, Signature, fact_path
+from .store import GitStore
 
 CONTENT_ID_ATTEMPTS = 8
 _UNSET: Any = object()

@@ -20,8 +20,9 @@ from dulwich.objects import Tree
 from .config import FORMAT_VERSION
 from .errors import CorruptObject, InvalidInput
 from .fact import SCOPE_KINDS, Fact, validate_id, validate_name
+from .layout import FACTS_DIR, fact_path
 from .object_size import object_size
-from .store import BLOB_MODE, FACTS_DIR, MAX_FACT_BYTES, GitStore, fact_path
+from .store import BLOB_MODE, MAX_FACT_BYTES, GitStore
 
 TREE_MODE = stat.S_IFDIR
 MAX_META_FILE_BYTES = 64 * 1024

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 
 from ..errors import AgentmemError, PermissionDenied
 from ..fact import Fact
-from ..store import GitStore, Signature, parse_fact_path
+from ..layout import parse_fact_path
+from ..signature import Signature
+from ..store import GitStore
 from .visibility import load_policy
 
 PROMOTED = "promote:"  # the `source` prefix of a promoted fact (see promotion.py)

@@ -32,8 +32,9 @@ from dulwich.objects import Commit, Tag
 
 from ..errors import AgentmemError, Conflict, InvalidInput, NotFound, PermissionDenied
 from ..fact import Fact, now_iso, validate_id
+from ..layout import fact_path
 from ..locking import RefUpdate
-from ..store import GitStore, fact_path
+from ..store import GitStore
 from .receipts import Receipt
 from .state import PURGED_PATH, read_tree_file
 from .visibility import load_policy

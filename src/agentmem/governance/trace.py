@@ -11,8 +11,9 @@ from stat import S_ISDIR
 from typing import TYPE_CHECKING
 
 from ..history import walk
+from ..layout import FACTS_DIR
 from ..lineage import Blame, blame
-from ..store import FACTS_DIR, GitStore
+from ..store import GitStore
 from .receipts import Receipt
 
 if TYPE_CHECKING:
