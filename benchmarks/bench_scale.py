@@ -111,6 +111,11 @@ def cached(count: int, rounds: int) -> None:
     runs = [[(h.fact.id, h.score) for h in hits] for hits in pinned]
     print(f"| {count:,} facts | pinned-commit search repeated 5 times gives the same hits | "
           f"{all(r == runs[0] for r in runs)} |")  # fmt: skip
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(f"| {count:,} facts | peak RSS of this process (import, index build, model, searches) "
+          f"| {peak:,.0f} MiB |")  # fmt: skip
 
 
 def synthetic(count: int, rounds: int) -> None:

@@ -7,7 +7,12 @@ repository of 200 commits; the table gives the median and spread over the rounds
 * ``agentmem log -n 10`` with stdout a pipe (tab-separated output: rich is not imported);
 * ``agentmem log -n 10`` on a pseudo-terminal (a drawn table: rich is imported);
 * ``agentmem --help`` (lists the command table; no command module is imported);
+* ``python -c "import typer, dulwich.repo"``: the floor under any agentmem command, its two
+  dependencies (the CLI framework and the git library) imported and nothing run;
 * ``git log -n 10`` on the same repository.
+
+Bytecode is compiled first (as ``pip install`` does), so that an environment with
+``PYTHONDONTWRITEBYTECODE`` set does not time the compiler.
 
 With ``--baseline SRC`` (another checkout's ``src``, e.g. before a change) its
 ``agentmem log -n 10`` runs in the same rounds, for a ratio measured side by side.
@@ -18,6 +23,7 @@ Run:  PYTHONPATH=src python benchmarks/bench_startup.py [--rounds 30] [--baselin
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import pty
 import statistics
@@ -60,6 +66,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--baseline", help="src folder of another checkout to compare with")
     args = parser.parse_args()
+    import agentmem
+
+    folders = [Path(agentmem.__file__).parent]
+    if args.baseline:
+        folders.append(Path(args.baseline).resolve() / "agentmem")
+    for folder in folders:
+        compileall.compile_dir(str(folder), quiet=1)
     with tempfile.TemporaryDirectory() as tmp:
         repo = Repo.init(Path(tmp) / "mem")
         for number in range(200):
@@ -71,6 +84,8 @@ def main() -> None:
             ("agentmem log -n 10 (pipe)", run_piped, [*agentmem, "log", "-n", "10"]),
             ("agentmem log -n 10 (terminal)", run_on_terminal, [*agentmem, "log", "-n", "10"]),
             ("agentmem --help", run_piped, [*agentmem, "--help"]),
+            ("python -c 'import typer, dulwich.repo'", run_piped,
+             [sys.executable, "-c", "import typer, dulwich.repo"]),
             ("git log -n 10", run_piped, ["git", "-C", str(repo.root), "log", "-n", "10"]),
         ]
         if args.baseline:

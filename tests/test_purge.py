@@ -87,3 +87,49 @@ def test_purge_refuses_without_yes_and_for_non_admins(repo: Repo, cli: CliRunner
     assert code == 3 and repo.resolve() == head
     code, out, _err = invoke(cli, "purge", secret, "--yes", "--agent", "admin", "--json")
     assert code == 0 and json.loads(out)["id"] == secret
+
+
+HOLD_THE_WRITER_LOCK = """
+import sys
+from agentmem import Repo
+repo = Repo(sys.argv[1])
+with repo.store.writing():
+    print("held", flush=True)
+    sys.stdin.readline()
+    repo.as_agent("ops").remember("Written while the purge waited")  # the lock is re-entrant
+"""
+
+
+def test_purge_waits_for_a_writer_holding_the_lock(repo: Repo) -> None:
+    """A purge reads the refs and moves them under the writer lock: while another process holds
+    it, nothing moves; the commit that process makes meanwhile is purged too, not left holding
+    the secret (before, the purge read the refs first and its move of the branch failed
+    silently)."""
+    import sys
+    import threading
+
+    secret = repo.as_agent("ops").remember(SECRET, "agent:ops").id
+    repo.as_agent("ops").remember("Another fact")
+    head = repo.resolve()
+    writer = subprocess.Popen([sys.executable, "-c", HOLD_THE_WRITER_LOCK, str(repo.root)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert writer.stdout is not None and writer.stdin is not None
+    assert writer.stdout.readline().strip() == "held"
+    outcome: list[object] = []
+    purging = threading.Thread(target=lambda: outcome.append(repo.purge(secret, agent="ops", yes=True)))
+    purging.start()
+    purging.join(timeout=3)
+    try:
+        assert purging.is_alive()  # waiting for the lock
+        assert Repo(repo.root).resolve() == head  # no ref moved under the other writer
+    finally:
+        writer.stdin.write("\n")
+        writer.stdin.close()
+        writer.wait(timeout=30)
+        purging.join(timeout=60)
+    after = Repo(repo.root)
+    assert outcome and after.resolve() != head
+    with pytest.raises(NotFound):
+        after.get(secret)
+    assert "Written while the purge waited" in {f.text for f in after.facts()}
+    assert NEEDLE not in _everything(after)

@@ -31,6 +31,7 @@ from dulwich.errors import GitProtocolError, HangupException
 from dulwich.graph import can_fast_forward
 from dulwich.repo import Repo as GitRepo
 
+from . import locking
 from . import merge as _merge
 from .errors import AgentmemError, Conflict, InvalidInput, NotFound
 from .merge import MergeResult
@@ -327,7 +328,8 @@ def _fetch_url(store: GitStore, url: str, remote: str) -> FetchResult:
             continue
         old = store.ref_value(local)
         if old != sha:
-            store.git.refs.set_if_equals(local, old, sha, message=f"fetch {remote}".encode())
+            if store.move_ref(local, old, sha, f"fetch {remote}") is not locking.RefUpdate.DONE:
+                raise Conflict(f"{local.decode()} moved during the fetch; run it again")
             result.updated.append(RefUpdate(local.decode(), old.decode() if old else None, sha.decode()))
     return result
 
@@ -473,7 +475,7 @@ def push(
         if failed:
             ref_name, reason = next(iter(failed.items()))
             raise Conflict(f"{remote} refused {ref_name.decode()}: {reason}")
-    store.git.refs.set_if_equals(REMOTES + f"{remote}/{remote_branch}".encode(), None, new, message=b"push")
+    store.move_ref(REMOTES + f"{remote}/{remote_branch}".encode(), None, new, "push")
     result = PushResult(remote, remote_branch, status, old.decode() if old else None, new.decode(),
                         sorted(t.decode() for t in tags))  # fmt: skip
     if upstream(store, source) is None:
@@ -500,7 +502,7 @@ def clone_into(store: GitStore, url: str, remote: str = "origin") -> FetchResult
     if not branches:
         raise NotFound(f"{url} holds no branch to clone")
     for name, sha in branches.items():
-        store.git.refs.set_if_equals(HEADS + name.encode(), None, sha, message=f"clone {url}".encode())
+        store.move_ref(HEADS + name.encode(), None, sha, f"clone {url}", create=True)
         set_upstream(store, name, remote_name, name)
     default = fetched.head if fetched.head in branches else None
     if default is None:

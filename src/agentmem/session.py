@@ -20,24 +20,23 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from . import history
-from . import lineage as _lineage
-from . import merge as _merge
-from .diff import DiffResult, FactDiff, diff_commits
 from .errors import InvalidInput, NotFound, PermissionDenied
 from .fact import Fact, parse_scope, validate_id, validate_name
-from .governance.receipts import Receipt
 from .governance.visibility import Visibility
-from .history import CommitInfo
-from .lineage import Blame, Cascade
-from .merge import MergeResult
-from .search import SearchHit
 from .snapshot import Snapshot
 from .store import Signature
-from .transaction import CommitResult, Transaction, WriteResult
 
+# Merge, lineage, diff, search and the write path load when a method needs them, so a command
+# that only reads (`agentmem log`) does not import them (start-up: docs/benchmarks.md).
 if TYPE_CHECKING:
+    from .diff import DiffResult, FactDiff
     from .governance.trace import Trace
+    from .history import CommitInfo
+    from .lineage import Blame, Cascade
+    from .merge import MergeResult
     from .repo import Repo
+    from .search import SearchHit
+    from .transaction import CommitResult, Transaction, WriteResult
 
 BRANCH_ENV = "AGENTMEM_BRANCH"
 
@@ -86,6 +85,8 @@ class Session:
         """The one point where facts leave the store: record the read receipt."""
         if not self.governed or not self.repo.config["receipts"].get("enabled", True):
             return
+        from .governance.receipts import Receipt
+
         receipt = Receipt(self.agent, op, commit, [(f.id, blob) for f, blob in facts], self.run,
                           self.trace, query)  # fmt: skip
         self.repo.receipts.append(receipt)
@@ -131,6 +132,7 @@ class Session:
     ) -> list[SearchHit]:  # fmt: skip
         """Ranked hits this agent may read: the search service applies the filter itself, from
         the identity in the request (`daemon` None: as ``search.daemon`` says)."""
+        from .search import SearchHit
         from .visibility import Actor
 
         if scope is not None and not self.visibility().can_read(parse_scope(scope)):
@@ -192,6 +194,8 @@ class Session:
         head = self.snapshot(at).commit_id
         vis = self.visibility()
         self._visible_in_history(fact_id, head, scope, vis)
+        from . import lineage as _lineage
+
         result = _lineage.blame(self.repo.store, head, fact_id, scope)
         _prune_blame(result, vis)
         self._hand_out("blame", head.decode(), [], fact_id)
@@ -203,6 +207,8 @@ class Session:
     ) -> DiffResult:  # fmt: skip
         """Facts that differ from `old` to `new` (default: the session's branch), those this
         agent may see."""
+        from .diff import diff_commits
+
         store = self.repo.store
         new_id = self.snapshot(new).commit_id
         if old is None:
@@ -230,6 +236,8 @@ class Session:
         return result
 
     def merge_status(self) -> MergeResult:
+        from . import merge as _merge
+
         return self._filter_merge(_merge.pending(self.repo.store, self.repo.local_dir))
 
     def trace_fact(self, fact_id: str) -> Trace:
@@ -254,6 +262,8 @@ class Session:
 
     def transaction(self, message: str = "") -> Transaction:
         """``with session.transaction() as tx:`` commits the block's writes at once."""
+        from .transaction import Transaction
+
         return Transaction(self.repo.store, self.ref, self.agent, message, self.run, self.trace)
 
     def remember(self, text: str, scope: str = "shared", *, message: str = "", **fields: Any) -> WriteResult:
@@ -287,9 +297,11 @@ class Session:
 
     def forget_cascade(self, fact_id: str, *, dry_run: bool = False, message: str = "") -> Cascade:
         """Forget a fact and everything derived from it in one commit (`dry_run`: list only)."""
+        from . import lineage as _lineage
+
         self._writable(fact_id)
         facts = _lineage.derived_from(self.snapshot(), fact_id)
-        cascade = Cascade(fact_id, facts, dry_run=dry_run)
+        cascade = _lineage.Cascade(fact_id, facts, dry_run=dry_run)
         if dry_run:
             return cascade
         text = message or f"forget {fact_id} and {len(facts) - 1} derived fact(s)"
@@ -307,12 +319,16 @@ class Session:
 
     def merge(self, other: str, *, strategy: str | None = None, message: str = "") -> MergeResult:
         """Three-way merge of `other` into the session's branch, fact by fact."""
+        from . import merge as _merge
+
         sig = self.signature(message or f"merge {other} into {self.branch}")
         result = _merge.merge(self.repo.store, self.repo.local_dir, self.ref, other, sig, strategy)
         return self._filter_merge(result)
 
     def revert(self, commit: str, *, strategy: str | None = None, message: str = "") -> MergeResult:
         """A new commit on the session's branch undoing `commit` fact by fact."""
+        from . import merge as _merge
+
         info = history.commit_info(self.repo.store, self.repo.store.resolve(commit))
         default = f'revert "{info.subject}"\n\nThis reverts commit {info.id}.'
         sig = self.signature(message or default)
@@ -321,6 +337,8 @@ class Session:
         return self._filter_merge(result)
 
     def resolve_conflict(self, fact_id: str, take: str, text: str | None = None) -> Any:
+        from . import merge as _merge
+
         state = _merge.merge_state(self.repo.local_dir)
         scopes = {c["id"]: c["scope"] for c in (state or {}).get("conflicts", [])}
         if fact_id in scopes and not self.visibility().can_read(scopes[fact_id]):

@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING
 
 from dulwich.objects import Commit, Tag
 
-from ..errors import AgentmemError, InvalidInput, NotFound, PermissionDenied
+from ..errors import AgentmemError, Conflict, InvalidInput, NotFound, PermissionDenied
 from ..fact import Fact, now_iso, validate_id
+from ..locking import RefUpdate
 from ..store import GitStore, fact_path
 from .receipts import Receipt
 from .state import PURGED_PATH, read_tree_file
@@ -67,30 +68,36 @@ def purge(repo: Repo, fact_id: str, *, agent: str, yes: bool = False) -> Purged:
     if not load_policy(repo.store, session.tip()).is_admin(session.agent):
         raise PermissionDenied(f"agent {session.agent} may not purge (admins only)")
     store = repo.store
-    refs = {n: v for n, v in store.git.refs.as_dict().items()
-            if n.startswith((b"refs/heads/", b"refs/tags/"))}  # fmt: skip
-    logs = _reflogs(store)
-    starts = set(refs.values()) | {sha for lines in logs.values() for sha in _shas(lines)}
-    rewriter = _Rewriter(store, fact_id)
-    commits = _topological(store, starts)
-    for commit_id in commits:
-        rewriter.find(commit_id)
-    if not rewriter.blobs:
-        raise NotFound(f"fact {fact_id} never existed in this repository")
-    for commit_id in commits:
-        rewriter.commit(commit_id)
-    result = Purged(fact_id, rewriter.scope, sorted(b.decode() for b in rewriter.blobs),
-                    time=now_iso(), agent=session.agent)  # fmt: skip
-    result.commits_rewritten = sum(1 for old, new in rewriter.map.items() if old != new)
-    for name, old in refs.items():
-        new = rewriter.target(old)
-        if new != old:
-            store.git.refs.set_if_equals(name, old, new)
-            result.refs.append(name.decode())
-    _rewrite_reflogs(store, logs, rewriter)
-    _clean_local(repo, fact_id, rewriter)
-    _record(repo, result)
-    _collect_garbage(repo)
+    # The writer lock is held throughout: no commit lands between reading the refs and moving
+    # them, and `git gc --prune=now` cannot delete objects a writer has made but not yet
+    # referenced (agentmem writes objects and moves refs under this lock).
+    with store.writing():
+        refs = {n: v for n, v in store.git.refs.as_dict().items()
+                if n.startswith((b"refs/heads/", b"refs/tags/"))}  # fmt: skip
+        logs = _reflogs(store)
+        starts = set(refs.values()) | {sha for lines in logs.values() for sha in _shas(lines)}
+        rewriter = _Rewriter(store, fact_id)
+        commits = _topological(store, starts)
+        for commit_id in commits:
+            rewriter.find(commit_id)
+        if not rewriter.blobs:
+            raise NotFound(f"fact {fact_id} never existed in this repository")
+        for commit_id in commits:
+            rewriter.commit(commit_id)
+        result = Purged(fact_id, rewriter.scope, sorted(b.decode() for b in rewriter.blobs),
+                        time=now_iso(), agent=session.agent)  # fmt: skip
+        result.commits_rewritten = sum(1 for old, new in rewriter.map.items() if old != new)
+        for name, old in refs.items():
+            new = rewriter.target(old)
+            if new != old:
+                if store.move_ref(name, old, new, "purge") is not RefUpdate.DONE:
+                    raise Conflict(f"{name.decode()} moved during the purge (a writer outside "
+                                   "agentmem's lock?); run the purge again")  # fmt: skip
+                result.refs.append(name.decode())
+        _rewrite_reflogs(store, _reflogs(store), rewriter)  # read again: the moves logged old ids
+        _clean_local(repo, fact_id, rewriter)
+        _record(repo, result)
+        _collect_garbage(repo)
     return result
 
 

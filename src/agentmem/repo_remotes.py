@@ -1,0 +1,93 @@
+"""`Repo`'s remote verbs: remotes, fetch, pull, push (`Repo.clone` is with `init` in repo.py).
+
+Thin delegations to remotes.py (see docs/remotes.md), imported on first use: it loads dulwich's
+network client, which no local command needs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .governance.purge import Purged
+    from .merge import MergeResult
+    from .remotes import FetchResult, PullResult, PushResult, RemoteInfo
+    from .session import Session
+    from .store import GitStore
+
+
+class RemoteVerbs:
+    """Mixed into `Repo` (repo.py), which provides what is declared here."""
+
+    store: GitStore
+
+    if TYPE_CHECKING:
+
+        def as_agent(
+            self, agent: str, *, run: str | None = None, trace: str | None = None,
+            branch: str | None = None,
+        ) -> Session: ...  # fmt: skip
+
+        def merge_abort(self) -> MergeResult: ...
+
+        def purge(self, fact_id: str, *, agent: str, yes: bool = False) -> Purged: ...
+
+    def remotes(self) -> list[RemoteInfo]:
+        from . import remotes as _remotes
+
+        return _remotes.remotes(self.store)
+
+    def add_remote(self, name: str, url: str) -> RemoteInfo:
+        from . import remotes as _remotes
+
+        return _remotes.add_remote(self.store, name, url)
+
+    def remove_remote(self, name: str) -> RemoteInfo:
+        from . import remotes as _remotes
+
+        return _remotes.remove_remote(self.store, name)
+
+    def fetch(self, remote: str | None = None) -> FetchResult:
+        """Bring `remote`'s branches (as ``REMOTE/BRANCH``) and new tags here; default: the
+        current branch's upstream remote."""
+        from . import remotes as _remotes
+
+        name, _ = _remotes.resolve_target(self.store, remote, None)
+        return _remotes.fetch(self.store, name)
+
+    def pull(
+        self, remote: str | None = None, branch: str | None = None, *, agent: str = "agentmem",
+        strategy: str | None = None, message: str = "",
+    ) -> PullResult:  # fmt: skip
+        """Fetch and merge fact by fact (default: the upstream). `strategy` ``fail`` refuses
+        conflicts outright; ``ours``/``theirs``/``newest`` settle them; none leaves them to
+        `resolve_conflict` and `merge_continue`."""
+        from . import remotes as _remotes
+
+        session = self.as_agent(agent)
+
+        def merge(ref: str, how: str | None, text: str) -> MergeResult:
+            return session.merge(ref, strategy=how, message=text)
+
+        def pull() -> PullResult:
+            from . import remotes as _remotes
+
+            return _remotes.pull(self.store, remote, branch, merge, self.merge_abort, strategy, message)
+
+        try:
+            return pull()
+        except _remotes.PurgeNeeded as needed:
+            if any(i.startswith("(") for i in needed.fact_ids):
+                raise
+            for fact_id in needed.fact_ids:  # the remote's purge record applies here too
+                self.purge(fact_id, agent=agent, yes=True)
+            return pull()
+
+    def push(
+        self, remote: str | None = None, branch: str | None = None, *, force: bool = False
+    ) -> PushResult:
+        """Send a branch (default: the current one, to its upstream); a non-fast-forward is
+        refused unless `force`. The first push sets the upstream."""
+        from . import remotes as _remotes
+
+        return _remotes.push(self.store, remote, branch, force=force)

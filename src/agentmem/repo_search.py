@@ -1,0 +1,124 @@
+"""`Repo`'s search verbs: search, near duplicates, duplicates, the index and its status.
+
+`daemon=True` sends the request to the user's warm search service (started on demand;
+see service.py); `False` loads the model and index in this process; None (the default)
+follows ``search.daemon`` in the config. Both run `service.dispatch`, so they give the
+same answer, and both pass every hit through the acting identity's visibility test
+(`actor`, default from $AGENTMEM_AGENT / _RUN / _TRACE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from .index import Index
+    from .repo import Repo
+    from .search import SearchHit
+    from .session import Session
+    from .store import GitStore
+    from .visibility import Actor
+
+
+class SearchVerbs:
+    """Mixed into `Repo` (repo.py), which provides what is declared here."""
+
+    root: Path
+    local_dir: Path
+    store: GitStore
+    config: dict[str, dict[str, Any]]
+    _search_index: Index | None
+
+    if TYPE_CHECKING:
+
+        def as_agent(
+            self, agent: str, *, run: str | None = None, trace: str | None = None,
+            branch: str | None = None,
+        ) -> Session: ...  # fmt: skip
+
+        def _owner(self) -> Session: ...
+
+    def search(
+        self, query: str, *, at: str | None = None, scope: str | None = None,
+        agent: str | None = None, kind: str | None = None, k: int = 10, mode: str = "hybrid",
+        daemon: bool | None = None, progress: Callable[[int, int], None] | None = None,
+        note: Callable[[str], None] | None = None, actor: Actor | None = None,
+    ) -> list[SearchHit]:  # fmt: skip
+        """Facts ranked by meaning and keywords at `at` (default: the current branch). Every
+        hit names the commit it was read from: searching `at` that commit gives the same hits.
+        `agent` keeps only facts that agent wrote; `actor` is who is asking (default: the
+        owner, or $AGENTMEM_AGENT when set; to search AS an agent: `as_agent(...).search`)."""
+        from .visibility import Actor
+
+        actor = actor or Actor.from_env()
+        searcher = self._owner() if actor.agent is None else self.as_agent(
+            actor.agent, run=actor.run, trace=actor.trace)
+        return searcher.search(query, at=at, scope=scope, author=agent, kind=kind, k=k, mode=mode,
+                               daemon=daemon, progress=progress, note=note)  # fmt: skip
+
+    def near_duplicates(
+        self, fact_id: str, *, at: str | None = None, threshold: float | None = None, k: int = 10,
+        daemon: bool | None = None, start: bool = True, actor: Actor | None = None,
+    ) -> list[SearchHit] | None:  # fmt: skip
+        """Facts in `fact_id`'s scope within `threshold` cosine of it (default
+        ``search.duplicate_threshold``). With the service and `start` false (the check after a
+        write), None when no service runs or it is busy: the check is skipped, never waited for."""
+        from .search import SearchHit
+
+        limit = float(self.config["search"]["duplicate_threshold"] if threshold is None else threshold)
+        params = {"fact_id": fact_id, "at": at, "threshold": limit, "k": k}
+        found = self._search_call("near_duplicates", params, daemon, actor, start=start, quick=not start)
+        return None if found is None else [SearchHit.from_dict(hit) for hit in found]
+
+    def duplicates(
+        self, scope: str, *, at: str | None = None, threshold: float | None = None,
+        daemon: bool | None = None, actor: Actor | None = None,
+    ) -> tuple[str, list[tuple[str, str, float]]]:  # fmt: skip
+        """(commit, pairs of facts in `scope` within `threshold` cosine, most similar first)."""
+        limit = float(self.config["search"]["duplicate_threshold"] if threshold is None else threshold)
+        params = {"scope": scope, "at": at, "threshold": limit}
+        found = self._search_call("duplicates", params, daemon, actor)
+        return found["commit"], [(a, b, float(s)) for a, b, s in found["pairs"]]
+
+    def index(
+        self, *, at: str | None = None, rebuild: bool = False, daemon: bool | None = None,
+        progress: Callable[[int, int], None] | None = None, note: Callable[[str], None] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Bring the search index of `at` up to date (from scratch with `rebuild`); return
+        what is indexed."""
+        result: dict[str, Any] = self._search_call(
+            "index", {"at": at, "rebuild": rebuild}, daemon, None, progress=progress, note=note
+        )
+        return result
+
+    def index_status(self, *, daemon: bool | None = None) -> dict[str, Any]:
+        """The index's views (branch or commit, indexed commit, rows) and cache size. A running
+        service answers at once; while it is busy with this repository (or when none runs) the
+        index is read here."""
+        result: dict[str, Any] | None = self._search_call("status", {}, daemon, None, start=False)
+        if result is not None and "views" in result:
+            return result
+        local: dict[str, Any] = self._search_call("status", {}, False, None)
+        return local
+
+    def _search_call(
+        self, op: str, params: dict[str, Any], daemon: bool | None, actor: Actor | None, *,
+        start: bool = True, quick: bool = False, progress: Callable[[int, int], None] | None = None,
+        note: Callable[[str], None] | None = None,
+    ) -> Any:  # fmt: skip
+        from . import service
+        from .visibility import Actor, visible
+
+        actor = actor or Actor.from_env()
+        if service.daemon_enabled(self.config) if daemon is None else daemon:
+            return service.call(self.root, op, params, actor=actor, start=start, progress=progress,
+                                note=note, quick=quick)  # fmt: skip
+        if self._search_index is None:
+            from .index import Index  # lancedb: only when a search runs in this process
+
+            location = self.config["search"].get("index_location")
+            self._search_index = Index(self.store, self.local_dir, self.config["embedding"], location)
+        test = visible(cast("Repo", self), actor)
+        return service.dispatch(self._search_index, op, params, progress, note, test)

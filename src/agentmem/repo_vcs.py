@@ -1,0 +1,134 @@
+"""`Repo`'s version-control verbs: merge, revert, branches, tags, reset, reflog, bisect.
+
+Thin delegations: merges and reverts go through the acting agent's `Session` (so the policy gate
+sees them), refs through refs.py, a merge in progress and bisect through `repo.merges` and
+`repo.bisect` (subsystems.py). Each subsystem is imported inside the method that uses it, so a
+command that only reads does not load them (docs/benchmarks.md, start-up).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .bisect import BisectStep
+    from .merge import MergeConflict, MergeResult
+    from .refs import RefInfo, ReflogEntry, ResetResult
+    from .session import Session
+    from .store import GitStore
+    from .subsystems import Bisection, Merges
+
+
+class VersionControlVerbs:
+    """Mixed into `Repo` (repo.py), which provides what is declared here."""
+
+    store: GitStore
+
+    if TYPE_CHECKING:
+
+        @property
+        def merges(self) -> Merges: ...
+
+        @property
+        def bisect(self) -> Bisection: ...
+
+        def as_agent(
+            self, agent: str, *, run: str | None = None, trace: str | None = None,
+            branch: str | None = None,
+        ) -> Session: ...  # fmt: skip
+
+        def unstage(self) -> int: ...
+
+    def merge(
+        self, other: str, *, agent: str = "agentmem", strategy: str | None = None,
+        message: str = "", run: str | None = None, trace: str | None = None,
+    ) -> MergeResult:  # fmt: skip
+        """Three-way merge of `other` into the current branch, fact by fact. Conflicts without a
+        strategy: nothing committed, state saved for `resolve_conflict`/`merge_continue`."""
+        session = self.as_agent(agent, run=run, trace=trace)
+        return session.merge(other, strategy=strategy, message=message)
+
+    def revert(
+        self, commit: str, *, agent: str = "agentmem", strategy: str | None = None,
+        message: str = "", run: str | None = None, trace: str | None = None,
+    ) -> MergeResult:  # fmt: skip
+        """A new commit undoing `commit` fact by fact; later changes of its facts conflict."""
+        session = self.as_agent(agent, run=run, trace=trace)
+        return session.revert(commit, strategy=strategy, message=message)
+
+    def merge_status(self) -> MergeResult:
+        return self.merges.status()
+
+    def resolve_conflict(
+        self, fact_id: str, take: str, text: str | None = None, *, agent: str = "agentmem"
+    ) -> MergeConflict:
+        return self.merges.resolve(fact_id, take, text, agent=agent)
+
+    def merge_continue(self) -> MergeResult:
+        return self.merges.continue_()
+
+    def merge_abort(self) -> MergeResult:
+        return self.merges.abort()
+
+    def branches(self) -> list[RefInfo]:
+        from . import refs as _refs
+
+        return _refs.branches(self.store)
+
+    def create_branch(self, name: str, start: str | None = None) -> RefInfo:
+        from . import refs as _refs
+
+        return _refs.create_branch(self.store, name, start)
+
+    def delete_branch(self, name: str) -> RefInfo:
+        from . import refs as _refs
+
+        return _refs.delete_branch(self.store, name)
+
+    def switch(self, name: str) -> RefInfo:
+        from . import refs as _refs
+
+        self.merges.require_idle("switch")
+        return _refs.switch(self.store, name)
+
+    def tag(self, name: str, target: str | None = None) -> RefInfo:
+        from . import refs as _refs
+
+        return _refs.create_tag(self.store, name, target)
+
+    def tags(self) -> list[RefInfo]:
+        from . import refs as _refs
+
+        return _refs.tags(self.store)
+
+    def reset(self, target: str, *, hard: bool = True) -> ResetResult:
+        """Move the current branch to `target` (old head kept in the reflog); `hard` also drops
+        the staged writes, as ``git reset --hard`` drops the index."""
+        from . import refs as _refs
+
+        self.merges.require_idle("reset")
+        result = _refs.reset(self.store, target)
+        if hard:
+            self.unstage()
+        return result
+
+    def reflog(self, branch: str | None = None, n: int | None = None) -> list[ReflogEntry]:
+        from . import refs as _refs
+
+        return _refs.reflog(self.store, branch, n)
+
+    def bisect_start(self, *, good: str | None = None, bad: str = "HEAD") -> BisectStep:
+        return self.bisect.start(good=good, bad=bad)
+
+    def bisect_mark(self, verdict: str, ref: str | None = None) -> BisectStep:
+        """Record ``good``, ``bad`` or ``skip`` for `ref` (default: the current candidate)."""
+        return self.bisect.mark(verdict, ref)
+
+    def bisect_status(self) -> BisectStep:
+        return self.bisect.status()
+
+    def bisect_run(self, argv: list[str]) -> BisectStep:
+        return self.bisect.run(argv)
+
+    def bisect_reset(self) -> bool:
+        return self.bisect.reset()
