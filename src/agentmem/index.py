@@ -6,7 +6,7 @@ The only module that imports lancedb (lazily). Layout (see docs/search.md):
   with its vector. A text is embedded once, whatever branch, commit or fact it appears in.
 - ``view_<key hash>``: one table per view (a branch, or a detached commit that was searched),
   one row per chunk of every fact at the view's commit: id, chunk, blob, scope, kind, agent,
-  the keyword text (on chunk 0, for full-text search: `keyword_text`) and the vector.
+  the keyword text (on chunk 0, for full-text search: `search.keyword_text`) and the vector.
 - ``views.json``: for each view its table, the commit it is indexed at and when it was last used;
   at most `MAX_VIEWS` views are kept (least recently used dropped).
 
@@ -40,15 +40,14 @@ import pyarrow.compute as pc
 from .chunking import chunk_text
 from .embed import Embedder, Vectors, load_embedder
 from .errors import AgentmemError, InvalidInput
-from .fact import Fact
 from .history import FactChange, changes_between
 from .matrix import ViewMatrix, parse_where
-from .search import quote
+from .search import keyword_text, quote
 from .store import GitStore
 
 MAX_VIEWS = 4  # each holds a vector per fact: ~150 MB at 100,000 facts
 MAX_MATRICES = 2  # views whose vectors stay in memory (exact search by matrix product)
-STATE_VERSION = 2  # 2: the full-text column holds `keyword_text` (text, tags, meta values)
+STATE_VERSION = 2  # 2: the full-text column holds `search.keyword_text` (text, tags, meta values)
 _IN_BATCH = 500
 _EMBED_BATCH = 4096  # texts per cache write
 Progress = Callable[[int, int], None]
@@ -58,23 +57,6 @@ log = logging.getLogger("agentmem.index")
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def keyword_text(fact: Fact) -> str:
-    """What BM25 reads for a fact: its text, then its tags and the values (not the keys) of its
-    meta, one per line, so a speaker, a date or a title kept beside the text is searchable by
-    keyword. Vectors are computed from the text alone."""
-    values: list[str] = list(fact.tags)
-    pending: list[Any] = [fact.meta]
-    while pending:
-        value = pending.pop(0)
-        if isinstance(value, dict):
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
-        elif isinstance(value, str | int | float) and not isinstance(value, bool):
-            values.append(str(value))
-    return "\n".join([fact.text, *values])
 
 
 @dataclass

@@ -87,6 +87,23 @@ def quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def keyword_text(fact: Fact) -> str:
+    """What BM25 reads for a fact: its text, then its tags and the values (not the keys) of its
+    meta, one per line, so a speaker, a date or a title kept beside the text is searchable by
+    keyword. Vectors are computed from the text alone."""
+    values: list[str] = list(fact.tags)
+    pending: list[Any] = [fact.meta]
+    while pending:
+        value = pending.pop(0)
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            values.append(str(value))
+    return "\n".join([fact.text, *values])
+
+
 def check_query(query: str, k: int, mode: str) -> None:
     if not isinstance(query, str) or not query.strip():
         raise InvalidInput("empty search query")
