@@ -32,6 +32,16 @@ def test_fusion_adds_normalised_scores_of_both_sides() -> None:
     assert dict(fuse(found, 0.5))["c"] == pytest.approx(0.5 * (0.6 - 0.4) / (0.8 - 0.4))
 
 
+def test_a_fact_only_keywords_found_is_fused_with_its_own_cosine() -> None:
+    # a: best BM25, not among the vector candidates, but its cosine (0.7) is known; c is the
+    # vector side's floor (0.4). a must not be scored as if it were as far as c.
+    found = Candidates(keyword=[("a", 9.0), ("b", 3.0)], vector=[("b", 0.8), ("c", 0.4)],
+                       similarity={"b": 0.8, "c": 0.4, "a": 0.7})  # fmt: skip
+    assert [i for i, _s in fuse(found, 0.0)] == ["b", "a", "c"]
+    assert dict(fuse(found, 0.5))["a"] == pytest.approx(0.5 * 1.0 + 0.5 * (0.7 - 0.4) / (0.8 - 0.4))
+    assert fuse(found, 0.5)[0][0] == "a"
+
+
 def test_fusion_ignores_the_scale_of_scores() -> None:
     small = candidates([("a", 2.0), ("b", 1.0)], [("b", 0.50), ("a", 0.45), ("c", 0.40)])
     large = candidates([("a", 20.0), ("b", 10.0)], [("b", 0.90), ("a", 0.85), ("c", 0.80)])
@@ -88,8 +98,9 @@ def test_default_is_close_to_the_better_ranker_on_realtalk_test(tmp_path: Path, 
     recall, mrr = ({mode: sums[n] / count for mode, sums in total.items()} for n in (0, 1))
     assert count > 300
     # Never the worst mode, and within 0.03 of the better one. The issue asks for "not below
-    # the better one"; measured on this split (docs/benchmarks.md) the default is 0.00-0.03
-    # below keyword, so that stronger form does not hold yet.
+    # the better one": measured on this split (docs/benchmarks.md) the default now meets it at
+    # turn level (recall@5 0.664 = keyword, MRR 0.528 vs 0.526) and on session recall@5, but
+    # its session MRR is 0.768 against keyword's 0.780, so that stronger form would fail.
     for metric in (recall, mrr):
         assert metric["hybrid"] > min(metric["keyword"], metric["vector"]), (recall, mrr)
         assert metric["hybrid"] >= max(metric["keyword"], metric["vector"]) - 0.03, (recall, mrr)

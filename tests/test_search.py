@@ -243,3 +243,26 @@ def test_damaged_data_files_are_rebuilt(mem: Repo) -> None:
         if path.is_file():
             path.write_bytes(b"garbage")
     assert texts(Repo(mem.root).search("email")) == before
+
+
+def test_tags_and_meta_values_are_searchable_by_keyword(repo: Repo) -> None:
+    repo = use_fake_model(repo)
+    repo.remember("We met at the usual place", agent="chat", tags=["offsite"],
+                  meta={"speaker": "Zanzibar", "when": {"day": "2024-05-07", "n": [17]}})  # fmt: skip
+    repo.remember("The speaker system was broken", agent="chat")
+    for word in ("zanzibar", "offsite", "2024-05-07", "17"):
+        hits = repo.search(word, mode="keyword")
+        assert texts(hits) == ["We met at the usual place"], word
+    # Keys are not indexed (they would match every fact carrying them), values are.
+    assert texts(repo.search("speaker", mode="keyword")) == ["The speaker system was broken"]
+    assert repo.search("zanzibar", k=1)[0].fact.meta["speaker"] == "Zanzibar"
+
+
+def test_a_fact_only_keywords_found_carries_its_own_cosine(mem: Repo) -> None:
+    from agentmem.search import find_candidates
+
+    exact = {hit.fact.id: hit.similarity for hit in mem.search("email", mode="vector")}
+    # One candidate per ranker: the keyword side's best is not the vector side's.
+    _view, found = find_candidates(index_of(mem), "email", pool=1)
+    assert found.keyword[0][0] != found.vector[0][0]
+    assert found.similarity == pytest.approx({i: exact[i] for i in (found.keyword[0][0], found.vector[0][0])})

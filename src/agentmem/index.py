@@ -6,7 +6,7 @@ The only module that imports lancedb (lazily). Layout (see docs/search.md):
   with its vector. A text is embedded once, whatever branch, commit or fact it appears in.
 - ``view_<key hash>``: one table per view (a branch, or a detached commit that was searched),
   one row per chunk of every fact at the view's commit: id, chunk, blob, scope, kind, agent,
-  the text (on chunk 0, for full-text search) and the vector.
+  the keyword text (on chunk 0, for full-text search: `search.keyword_text`) and the vector.
 - ``views.json``: for each view its table, the commit it is indexed at and when it was last used;
   at most `MAX_VIEWS` views are kept (least recently used dropped).
 
@@ -42,12 +42,12 @@ from .embed import Embedder, Vectors, load_embedder
 from .errors import AgentmemError, InvalidInput
 from .history import FactChange, changes_between
 from .matrix import ViewMatrix, parse_where
-from .search import quote
+from .search import keyword_text, quote
 from .store import GitStore
 
 MAX_VIEWS = 4  # each holds a vector per fact: ~150 MB at 100,000 facts
 MAX_MATRICES = 2  # views whose vectors stay in memory (exact search by matrix product)
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: the full-text column holds `search.keyword_text` (text, tags, meta values)
 _IN_BATCH = 500
 _EMBED_BATCH = 4096  # texts per cache write
 Progress = Callable[[int, int], None]
@@ -361,7 +361,7 @@ class Index:
         for (blob, fact), digest in zip(facts, hashes, strict=True):
             for number, vector in enumerate(vectors[digest]):
                 values = (fact.id, number, blob, fact.scope, fact.kind, fact.agent or "",
-                          fact.text if number == 0 else "", vector)  # fmt: skip
+                          keyword_text(fact) if number == 0 else "", vector)  # fmt: skip
                 for name, value in zip(columns, values, strict=True):
                     columns[name].append(value)
         schema = self._view_schema()
@@ -456,6 +456,11 @@ class Index:
         if where:
             query = query.where(where, prefilter=True)
         return list(query.select(["id", "chunk", "blob", "_distance"]).limit(n).to_list())
+
+    def similarities(self, view: View, vector: Vectors, ids: list[str]) -> dict[str, tuple[float, int]]:
+        """(best chunk cosine, chunk) of each of `ids` in the view, over the in-memory matrix (the
+        exact cosine of a fact the keyword side found but the vector side did not return)."""
+        return self._matrix(view.table).similarities(np.asarray(vector, np.float32), ids)
 
     def keyword_candidates(self, view: View, text: str, where: str | None, n: int) -> list[dict[str, Any]]:
         """Best BM25 matches (chunk 0 rows only hold text), best first, with `_score`."""

@@ -92,6 +92,22 @@ class ViewMatrix:
             combined = test if combined is None else pc.and_(combined, test)
         return np.asarray(pc.fill_null(combined, False).to_numpy(zero_copy_only=False), dtype=bool)
 
+    def similarities(self, query: Vectors, ids: list[str]) -> dict[str, tuple[float, int]]:
+        """Each of `ids`' best chunk cosine with `query` and that chunk's number (ids the view
+        lacks are left out)."""
+        if not len(self) or not ids:
+            return {}
+        wanted = pc.is_in(self.rows["id"], pa.array(ids, pa.string()))
+        picked = np.nonzero(np.asarray(wanted.to_numpy(zero_copy_only=False), dtype=bool))[0]
+        scores = self.vectors[picked] @ np.asarray(query, np.float32)
+        taken = self.rows.take(pa.array(picked))
+        best: dict[str, tuple[float, int]] = {}
+        for score, fact_id, chunk in zip(scores.tolist(), taken["id"].to_pylist(), taken["chunk"].to_pylist(),
+                                         strict=True):  # fmt: skip
+            if fact_id not in best or (score, -chunk) > (best[fact_id][0], -best[fact_id][1]):
+                best[fact_id] = (score, chunk)
+        return best
+
     def nearest(self, query: Vectors, conditions: Conditions, n: int) -> list[dict[str, Any]]:
         """The `n` rows of highest cosine with `query` (unit vectors), as LanceDB would return them
         (``_distance`` = 1 - cosine), best first; ties by (id, chunk)."""

@@ -4,7 +4,8 @@ Pure Python over `Index` queries; importing this module imports neither lancedb 
 the CLI client can rebuild `SearchHit`s from the service's JSON.
 
 The default ``hybrid`` mode fuses scores, not ranks: each candidate's BM25 divided by the best
-BM25 and its cosine min-max normalised over the candidates are mixed with a keyword weight w
+BM25 and its cosine (exact for every candidate, the keyword side's too: `Candidates.similarity`)
+min-max normalised over the candidates are mixed with a keyword weight w
 chosen per query (`fuse`). w comes from a small logistic model (`WEIGHT_MODEL`) over features of
 the query and its candidates (`query_features`): code-like tokens such as ``ORD-58213`` push
 towards keywords, one fact standing out by meaning pushes towards vectors. The model is fitted
@@ -31,8 +32,8 @@ FUSION: dict[str, float] = {"candidates": 50.0}  # facts fetched from each ranke
 # `query_features`. Fitted on the dev splits by `benchmarks/eval_ranking.py --tune` (figures in
 # docs/benchmarks.md); refit whenever a feature changes.
 WEIGHT_MODEL: dict[str, float] = {
-    "bias": -2.74, "shape": 15.29, "keyword_gap": 0.11, "keyword_fill": 3.5,
-    "vector_top": 1.72, "vector_gap": -2.74, "vector_spread": 0.32,
+    "bias": -2.74, "shape": 15.41, "keyword_gap": 2.36, "keyword_fill": 3.5,
+    "vector_top": 1.22, "vector_gap": -2.74, "vector_spread": 0.32,
 }  # fmt: skip
 MAX_K = 1000
 MAX_QUERY_CHARS = 4096
@@ -86,6 +87,23 @@ def quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def keyword_text(fact: Fact) -> str:
+    """What BM25 reads for a fact: its text, then its tags and the values (not the keys) of its
+    meta, one per line, so a speaker, a date or a title kept beside the text is searchable by
+    keyword. Vectors are computed from the text alone."""
+    values: list[str] = list(fact.tags)
+    pending: list[Any] = [fact.meta]
+    while pending:
+        value = pending.pop(0)
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            values.append(str(value))
+    return "\n".join([fact.text, *values])
+
+
 def check_query(query: str, k: int, mode: str) -> None:
     if not isinstance(query, str) or not query.strip():
         raise InvalidInput("empty search query")
@@ -133,18 +151,20 @@ def keyword_weight(query: str, found: Candidates, model: dict[str, float] | None
 
 def fuse(found: Candidates, weight: float) -> list[tuple[str, float]]:
     """Score fusion: ``weight * bm25 / best bm25 + (1 - weight) * (cosine - lowest) / (best -
-    lowest)`` over the candidates. A fact one ranker did not return scores that side's floor
-    (BM25 0, the lowest cosine fetched). Ties keep vector order."""
+    lowest)`` over the candidates of both rankers. Every candidate has its own cosine
+    (`Candidates.similarity`; one without it scores the lowest fetched); one the keyword side did
+    not return scores BM25 0. Ties keep vector order."""
     bm25 = dict(found.keyword)
-    cosine = dict(found.vector)
+    floor = min((s for _i, s in found.vector), default=0.0)
+    cosine = {i: found.similarity.get(i, s) for i, s in found.vector}
+    cosine.update((i, found.similarity.get(i, floor)) for i in bm25 if i not in cosine)
     best_bm25 = max(bm25.values(), default=0.0) or 1.0
     low, high = min(cosine.values(), default=0.0), max(cosine.values(), default=0.0)
     span = (high - low) or 1.0
-    scores = {}
-    for fact_id in [*cosine, *bm25]:
-        lexical = bm25.get(fact_id, 0.0) / best_bm25
-        meaning = (cosine.get(fact_id, low) - low) / span
-        scores[fact_id] = weight * lexical + (1 - weight) * meaning
+    scores = {
+        fact_id: weight * bm25.get(fact_id, 0.0) / best_bm25 + (1 - weight) * (meaning - low) / span
+        for fact_id, meaning in cosine.items()
+    }
     return sorted(scores.items(), key=lambda item: -item[1])
 
 
@@ -167,6 +187,9 @@ class Candidates:
     vector: list[tuple[str, float]] = field(default_factory=list)  # (fact id, best chunk's cosine)
     chunks: dict[str, int] = field(default_factory=dict)  # fact id -> its best chunk
     blobs: dict[str, str] = field(default_factory=dict)  # fact id -> blob id
+    # The best chunk's cosine of every candidate, the keyword side's too (exact, from the view's
+    # matrix); a candidate missing here scores the lowest cosine fetched.
+    similarity: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_rows(cls, near: list[dict[str, Any]], matched: list[dict[str, Any]], pool: int) -> Candidates:
@@ -177,10 +200,21 @@ class Candidates:
                 found.chunks[row["id"]] = int(row["chunk"])
                 found.blobs[row["id"]] = row["blob"]
                 found.vector.append((row["id"], 1.0 - float(row["_distance"])))
+        found.similarity = dict(found.vector)
         for row in matched:
             found.keyword.append((row["id"], float(row["_score"])))
             found.blobs.setdefault(row["id"], row["blob"])
         return found
+
+    def unscored(self) -> list[str]:
+        """Keyword candidates whose cosine is not known yet."""
+        return [fact_id for fact_id, _s in self.keyword if fact_id not in self.similarity]
+
+    def add_similarities(self, found: dict[str, tuple[float, int]]) -> None:
+        """Record (cosine, best chunk) of facts only the keyword side returned."""
+        for fact_id, (cosine, chunk) in found.items():
+            self.similarity.setdefault(fact_id, cosine)
+            self.chunks.setdefault(fact_id, chunk)
 
 
 def find_candidates(
@@ -193,14 +227,17 @@ def find_candidates(
     if mode != "keyword":
         vector = index.embed_query(query) if query_vector is None else query_vector
 
-    def fetch(view: View) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def fetch(view: View) -> Candidates:
         # Several chunks of one fact may come back: fetch extra rows, keep each fact's best.
         near = [] if vector is None else index.vector_candidates(view, vector, where, pool * 2)
         matched = [] if mode == "vector" else index.keyword_candidates(view, query, where, pool)
-        return near, matched
+        found = Candidates.from_rows(near, matched, pool)
+        if vector is not None:  # the keyword side's facts get their real cosine, not a floor
+            found.add_similarities(index.similarities(view, vector, found.unscored()))
+        return found
 
-    view, (near, matched) = index.read(at, fetch, progress)
-    return view, Candidates.from_rows(near, matched, pool)
+    view, found = index.read(at, fetch, progress)
+    return view, found
 
 
 def run_search(
@@ -221,14 +258,13 @@ def run_search(
     )  # fmt: skip
     keyword_rank = {i: r for r, (i, _s) in enumerate(found.keyword, 1)}
     vector_rank = {i: r for r, (i, _s) in enumerate(found.vector, 1)}
-    similarity = dict(found.vector)
     hits = []
     for fact_id, score in rank(query, found, mode)[:k]:
         hits.append(SearchHit(
             fact=index.store.read_fact(found.blobs[fact_id].encode()), score=score,
             commit=view.commit, keyword_rank=keyword_rank.get(fact_id),
             vector_rank=vector_rank.get(fact_id), chunk=found.chunks.get(fact_id),
-            similarity=similarity.get(fact_id),
+            similarity=found.similarity.get(fact_id),
         ))  # fmt: skip
     return hits
 
