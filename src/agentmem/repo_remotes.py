@@ -8,29 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .repo_base import RepoBase
+
 if TYPE_CHECKING:
-    from .governance.purge import Purged
     from .merge import MergeResult
     from .remotes import FetchResult, PullResult, PushResult, RemoteInfo
-    from .session import Session
-    from .store import GitStore
 
 
-class RemoteVerbs:
-    """Mixed into `Repo` (repo.py), which provides what is declared here."""
-
-    store: GitStore
-
-    if TYPE_CHECKING:
-
-        def as_agent(
-            self, agent: str, *, run: str | None = None, trace: str | None = None,
-            branch: str | None = None,
-        ) -> Session: ...  # fmt: skip
-
-        def merge_abort(self) -> MergeResult: ...
-
-        def purge(self, fact_id: str, *, agent: str, yes: bool = False) -> Purged: ...
+class RemoteVerbs(RepoBase):
+    """Mixed into `Repo` (repo.py); what it uses of `Repo` is declared in repo_base.py."""
 
     def remotes(self) -> list[RemoteInfo]:
         from . import remotes as _remotes
@@ -70,8 +56,6 @@ class RemoteVerbs:
             return session.merge(ref, strategy=how, message=text)
 
         def pull() -> PullResult:
-            from . import remotes as _remotes
-
             return _remotes.pull(self.store, remote, branch, merge, self.merge_abort, strategy, message)
 
         try:

@@ -10,35 +10,18 @@ same answer, and both pass every hit through the acting identity's visibility te
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from .repo_base import RepoBase
+
 if TYPE_CHECKING:
-    from .index import Index
     from .repo import Repo
     from .search import SearchHit
-    from .session import Session
-    from .store import GitStore
     from .visibility import Actor
 
 
-class SearchVerbs:
-    """Mixed into `Repo` (repo.py), which provides what is declared here."""
-
-    root: Path
-    local_dir: Path
-    store: GitStore
-    config: dict[str, dict[str, Any]]
-    _search_index: Index | None
-
-    if TYPE_CHECKING:
-
-        def as_agent(
-            self, agent: str, *, run: str | None = None, trace: str | None = None,
-            branch: str | None = None,
-        ) -> Session: ...  # fmt: skip
-
-        def _owner(self) -> Session: ...
+class SearchVerbs(RepoBase):
+    """Mixed into `Repo` (repo.py); what it uses of `Repo` is declared in repo_base.py."""
 
     def search(
         self, query: str, *, at: str | None = None, scope: str | None = None,

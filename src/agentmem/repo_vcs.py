@@ -10,34 +10,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .repo_base import RepoBase
+
 if TYPE_CHECKING:
     from .bisect import BisectStep
     from .merge import MergeConflict, MergeResult
     from .refs import RefInfo, ReflogEntry, ResetResult
-    from .session import Session
-    from .store import GitStore
-    from .subsystems import Bisection, Merges
 
 
-class VersionControlVerbs:
-    """Mixed into `Repo` (repo.py), which provides what is declared here."""
-
-    store: GitStore
-
-    if TYPE_CHECKING:
-
-        @property
-        def merges(self) -> Merges: ...
-
-        @property
-        def bisect(self) -> Bisection: ...
-
-        def as_agent(
-            self, agent: str, *, run: str | None = None, trace: str | None = None,
-            branch: str | None = None,
-        ) -> Session: ...  # fmt: skip
-
-        def unstage(self) -> int: ...
+class VersionControlVerbs(RepoBase):
+    """Mixed into `Repo` (repo.py); what it uses of `Repo` is declared in repo_base.py."""
 
     def merge(
         self, other: str, *, agent: str = "agentmem", strategy: str | None = None,

@@ -156,7 +156,7 @@ def fuse(found: Candidates, weight: float) -> list[tuple[str, float]]:
     not return scores BM25 0. Ties keep vector order."""
     bm25 = dict(found.keyword)
     floor = min((s for _i, s in found.vector), default=0.0)
-    cosine = {i: found.similarity.get(i, s) for i, s in found.vector}
+    cosine = dict(found.vector)
     cosine.update((i, found.similarity.get(i, floor)) for i in bm25 if i not in cosine)
     best_bm25 = max(bm25.values(), default=0.0) or 1.0
     low, high = min(cosine.values(), default=0.0), max(cosine.values(), default=0.0)
@@ -236,8 +236,7 @@ def find_candidates(
             found.add_similarities(index.similarities(view, vector, found.unscored()))
         return found
 
-    view, found = index.read(at, fetch, progress)
-    return view, found
+    return index.read(at, fetch, progress)
 
 
 def run_search(
