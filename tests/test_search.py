@@ -266,3 +266,32 @@ def test_a_fact_only_keywords_found_carries_its_own_cosine(mem: Repo) -> None:
     _view, found = find_candidates(index_of(mem), "email", pool=1)
     assert found.keyword[0][0] != found.vector[0][0]
     assert found.similarity == pytest.approx({i: exact[i] for i in (found.keyword[0][0], found.vector[0][0])})
+
+
+def test_a_bm25_tie_at_the_candidate_cut_is_resolved_by_id(repo: Repo) -> None:
+    """LanceDB cuts a tie at its limit by storage order; two processes could then fuse different
+    candidates for one query on one commit. The cut falls by id instead."""
+    repo = use_fake_model(repo)
+    with repo.transaction(agent="bulk") as tx:
+        ids = [tx.remember(f"crane report {n:03d}").id for n in range(120)]
+    tied = sorted(ids)  # same length, same term counts: one BM25 score for "crane" in all
+    hits = repo.search("crane", k=10, mode="keyword")
+    assert len({hit.score for hit in hits}) == 1
+    assert [hit.fact.id for hit in hits] == tied[:10]
+    from agentmem.search import find_candidates
+
+    _view, found = find_candidates(index_of(repo), "crane", pool=30)
+    assert [fact_id for fact_id, _score in found.keyword] == tied[:30]
+
+
+def test_a_cosine_tie_at_a_filtered_cut_is_resolved_by_id(repo: Repo) -> None:
+    """The same for the vector side when LanceDB evaluates the filter (a form the in-memory
+    matrix does not read): identical texts, identical vectors, cut by id."""
+    repo = use_fake_model(repo)
+    with repo.transaction(agent="bulk") as tx:
+        ids = [tx.remember("the harbour crane is blue", f"app:t{n:02d}").id for n in range(60)]
+    repo.search("crane")
+    index = index_of(repo)
+    view = index.view(None)
+    rows = index.vector_candidates(view, index.embed_query("harbour crane"), "scope LIKE 'app:%'", 12)
+    assert [row["id"] for row in rows] == sorted(ids)[:12]

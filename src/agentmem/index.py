@@ -49,6 +49,9 @@ MAX_VIEWS = 4  # each holds a vector per fact: ~150 MB at 100,000 facts
 MAX_MATRICES = 2  # views whose vectors stay in memory (exact search by matrix product)
 STATE_VERSION = 2  # 2: the full-text column holds `search.keyword_text` (text, tags, meta values)
 _IN_BATCH = 500
+# A BM25 tie at the candidate cut is resolved by id up to this many times the pool in rows (a
+# query whose every match scores alike, over a large view, is cut where LanceDB cuts it).
+_TIE_ROWS = 64
 _EMBED_BATCH = 4096  # texts per cache write
 Progress = Callable[[int, int], None]
 T = TypeVar("T")
@@ -452,10 +455,14 @@ class Index:
         conditions = parse_where(where) if where else []
         if conditions is not None:
             return self._matrix(view.table).nearest(np.asarray(vector, np.float32), conditions, n)
-        query = view.table.search(vector, vector_column_name="vector").distance_type("cosine")
-        if where:
-            query = query.where(where, prefilter=True)
-        return list(query.select(["id", "chunk", "blob", "_distance"]).limit(n).to_list())
+
+        def fetch(limit: int) -> list[dict[str, Any]]:
+            query = view.table.search(vector, vector_column_name="vector").distance_type("cosine")
+            if where:
+                query = query.where(where, prefilter=True)
+            return list(query.select(["id", "chunk", "blob", "_distance"]).limit(limit).to_list())
+
+        return _top(fetch, n, "_distance")
 
     def similarities(self, view: View, vector: Vectors, ids: list[str]) -> dict[str, tuple[float, int]]:
         """(best chunk cosine, chunk) of each of `ids` in the view, over the in-memory matrix (the
@@ -463,12 +470,15 @@ class Index:
         return self._matrix(view.table).similarities(np.asarray(vector, np.float32), ids)
 
     def keyword_candidates(self, view: View, text: str, where: str | None, n: int) -> list[dict[str, Any]]:
-        """Best BM25 matches (chunk 0 rows only hold text), best first, with `_score`."""
-        query = view.table.search(text, query_type="fts", fts_columns="text")
-        if where:
-            query = query.where(where, prefilter=True)
-        found = query.select(["id", "chunk", "blob", "_score"]).limit(n).to_list()
-        return sorted(found, key=lambda row: (-row["_score"], row["id"], row["chunk"]))  # ties: by id
+        """The `n` best BM25 matches (chunk 0 rows only hold text), best first, with `_score`."""
+
+        def fetch(limit: int) -> list[dict[str, Any]]:
+            query = view.table.search(text, query_type="fts", fts_columns="text")
+            if where:
+                query = query.where(where, prefilter=True)
+            return list(query.select(["id", "chunk", "blob", "_score"]).limit(limit).to_list())
+
+        return _top(fetch, n, "-_score")
 
     @staticmethod
     def matrix(rows: pa.Table) -> Vectors:
@@ -480,3 +490,21 @@ class Index:
         """Every row matching a filter (id, chunk, blob, vector), for duplicate checks."""
         query = view.table.search().where(where).select(["id", "chunk", "blob", "vector"])
         return query.limit(None).to_arrow()
+
+
+def _top(fetch: Callable[[int], list[dict[str, Any]]], n: int, order: str) -> list[dict[str, Any]]:
+    """The `n` first rows of a LanceDB query by `order` (a column, ``-`` for descending), ties by
+    (id, chunk). LanceDB cuts a tie at its limit by storage order, which another process may
+    see differently; rows are fetched until the cut falls between two values, so the same query
+    on the same view always gets the same rows."""
+    if n <= 0:
+        return []
+    column, sign = order.lstrip("-"), (-1.0 if order.startswith("-") else 1.0)
+    limit = n + 1
+    while True:
+        found = fetch(limit)
+        found.sort(key=lambda row: (sign * row[column], row["id"], row["chunk"]))
+        resolved = len(found) < limit or sign * found[-1][column] > sign * found[n - 1][column]
+        if resolved or limit > _TIE_ROWS * n:
+            return found[:n]
+        limit *= 4
