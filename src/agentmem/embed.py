@@ -78,6 +78,8 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) == 1:
+            return self._encode_one(texts[0])
         parts = []
         step = self.batch_size * 4  # held a few batches at a time: other threads' queries interleave
         for start in range(0, len(texts), step):
@@ -87,6 +89,21 @@ class SentenceTransformerEmbedder:
                     normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
                 ))  # fmt: skip
         return np.asarray(np.concatenate(parts), dtype=np.float32)
+
+    def _encode_one(self, text: str) -> Vectors:
+        """One text (a query) on one thread: a second gains nothing on a single short sequence,
+        and leaves a core to the search's keyword side running meanwhile."""
+        import torch
+
+        with self._lock:
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                found = self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
+                                          show_progress_bar=False)  # fmt: skip
+            finally:
+                torch.set_num_threads(threads)
+        return np.asarray(found, dtype=np.float32)
 
     def token_counts(self, texts: Sequence[str]) -> list[int]:
         with self._lock:

@@ -50,8 +50,10 @@ MAX_MATRICES = 2  # views whose vectors stay in memory (exact search by matrix p
 STATE_VERSION = 2  # 2: the full-text column holds `search.keyword_text` (text, tags, meta values)
 _IN_BATCH = 500
 # A BM25 tie at the candidate cut is resolved by id up to this many times the pool in rows (a
-# query whose every match scores alike, over a large view, is cut where LanceDB cuts it).
-_TIE_ROWS = 64
+# tie larger than that, such as hundreds of identical texts, is cut where LanceDB cuts it).
+_TIE_ROWS = 16
+# A view's last use (which views are dropped first) is saved at most this often in seconds.
+_USED_EVERY = 60.0
 _EMBED_BATCH = 4096  # texts per cache write
 Progress = Callable[[int, int], None]
 T = TypeVar("T")
@@ -92,6 +94,10 @@ class Index:
         self.before_load: Callable[[], None] | None = None  # told when the model is about to load
         self._db: Any = None
         self._matrices: dict[str, ViewMatrix] = {}  # by table name, most recently used last
+        # Views this object caught up and saved, while views.json is still the file it wrote
+        # (`_stamp`): a search then skips reading, opening and saving (issue 15's latency).
+        self._current: dict[str, tuple[View, float]] = {}
+        self._stamp: tuple[int, int, int] | None = None
 
     # -- model -----------------------------------------------------------------------------
 
@@ -143,6 +149,16 @@ class Index:
         tmp = self.path / "views.json.tmp"
         tmp.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
         os.replace(tmp, self.path / "views.json")
+        self._current.clear()
+        self._stamp = self._state_stamp()
+
+    def _state_stamp(self) -> tuple[int, int, int] | None:
+        """views.json's inode, mtime and size: another process's save replaces the file."""
+        try:
+            found = os.stat(self.path / "views.json")
+        except OSError:
+            return None
+        return found.st_ino, found.st_mtime_ns, found.st_size
 
     def _open(self, name: str) -> Any | None:
         try:
@@ -157,6 +173,7 @@ class Index:
     def reset(self) -> None:
         """Delete the whole index folder (it is rebuilt from git on the next search)."""
         self._db = None
+        self._current.clear()
         self._matrices.clear()
         if self.location != str(self.path):
             with contextlib.suppress(Exception):  # a remote database: drop its tables
@@ -231,6 +248,10 @@ class Index:
         }  # fmt: skip
 
     def _catch_up(self, key: str, commit: str, progress: Progress | None) -> View:
+        known = self._current.get(key)
+        fresh = known is not None and known[0].commit == commit and time.time() - known[1] < _USED_EVERY
+        if known is not None and fresh and self._stamp is not None and self._state_stamp() == self._stamp:
+            return known[0]  # nothing changed since this object saved it
         state = self._state()
         if state.get("model") != self.model_name:  # views hold vectors of one model only
             for entry in state["views"].values():
@@ -269,7 +290,9 @@ class Index:
             self._matrices.pop(name, None)
             self._drop(name)
         self._save_state(state)
-        return View(key, commit, table)
+        view = View(key, commit, table)
+        self._current[key] = (view, time.time())
+        return view
 
     def _matrix(self, table: Any) -> ViewMatrix:
         """The in-memory vectors of a view table, (re)loaded when the table changed elsewhere."""
@@ -500,7 +523,7 @@ def _top(fetch: Callable[[int], list[dict[str, Any]]], n: int, order: str) -> li
     if n <= 0:
         return []
     column, sign = order.lstrip("-"), (-1.0 if order.startswith("-") else 1.0)
-    limit = n + 1
+    limit = 2 * n + 1  # a tie of up to n rows at the cut costs no second query
     while True:
         found = fetch(limit)
         found.sort(key=lambda row: (sign * row[column], row["id"], row["chunk"]))

@@ -143,7 +143,7 @@ class Session:
         found = self.repo._search_call("search", params, daemon, actor, progress=progress, note=note)
         hits = [SearchHit.from_dict(hit) for hit in found]
         commit = hits[0].commit if hits else self.snapshot(at).commit
-        self._hand_out("search", commit, [(h.fact, _blob_id(h.fact)) for h in hits], query)
+        self._hand_out("search", commit, [(h.fact, h.blob or _blob_id(h.fact)) for h in hits], query)
         return hits
 
     def log(
