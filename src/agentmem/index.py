@@ -37,6 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import ann
 from .chunking import chunk_text
 from .embed import Embedder, Vectors, load_embedder
 from .errors import AgentmemError, InvalidInput
@@ -98,6 +99,7 @@ class Index:
         # (`_stamp`): a search then skips reading, opening and saving (issue 15's latency).
         self._current: dict[str, tuple[View, float]] = {}
         self._stamp: tuple[int, int, int] | None = None
+        self._ann: tuple[tuple[int, int, int] | None, ann.Centroids | None] | None = None
 
     # -- model -----------------------------------------------------------------------------
 
@@ -153,12 +155,8 @@ class Index:
         self._stamp = self._state_stamp()
 
     def _state_stamp(self) -> tuple[int, int, int] | None:
-        """views.json's inode, mtime and size: another process's save replaces the file."""
-        try:
-            found = os.stat(self.path / "views.json")
-        except OSError:
-            return None
-        return found.st_ino, found.st_mtime_ns, found.st_size
+        """views.json's stamp: another process's save replaces the file."""
+        return _file_stamp(self.path / "views.json")
 
     def _open(self, name: str) -> Any | None:
         try:
@@ -229,6 +227,7 @@ class Index:
             state = self._state()
             for entry in state["views"].values():
                 self._drop(entry["table"])
+            (self.path / ann.CENTROIDS_NAME).unlink(missing_ok=True)
             self._save_state({"version": STATE_VERSION, "model": self.model_name, "views": {}})
         return self.view(at, progress)
 
@@ -256,6 +255,7 @@ class Index:
         if state.get("model") != self.model_name:  # views hold vectors of one model only
             for entry in state["views"].values():
                 self._drop(entry["table"])
+            (self.path / ann.CENTROIDS_NAME).unlink(missing_ok=True)
             state = {"version": STATE_VERSION, "model": self.model_name, "views": {}}
         views: dict[str, Any] = state["views"]
         entry = views.get(key)
@@ -357,6 +357,26 @@ class Index:
             return int(stats.num_unindexed_rows) if stats is not None else 0
         except (ValueError, RuntimeError):
             return 0
+
+    def _centroids(self, matrix: ViewMatrix) -> ann.Centroids | None:
+        """The index's k-means centroids for a view of `ann.MIN_ROWS` rows or more: the saved
+        ones (shared by every view and process), trained and saved under the lock when missing
+        or outgrown."""
+        if len(matrix) < ann.MIN_ROWS:
+            return None
+        path, dim = self.path / ann.CENTROIDS_NAME, matrix.vectors.shape[1]
+        stamp = _file_stamp(path)
+        if self._ann is None or self._ann[0] != stamp:
+            self._ann = (stamp, ann.Centroids.load(path, dim) if stamp is not None else None)
+        found = self._ann[1]
+        if found is None or found.stale(len(matrix)):
+            with self.locked():
+                found = ann.Centroids.load(path, dim)  # another process may have trained them
+                if found is None or found.stale(len(matrix)):
+                    found = ann.Centroids.train(matrix.vectors)
+                    found.save(path)
+                self._ann = (_file_stamp(path), found)
+        return found
 
     # -- rows and embeddings --------------------------------------------------------------
 
@@ -477,7 +497,8 @@ class Index:
         `search.where_clause` writes goes to LanceDB."""
         conditions = parse_where(where) if where else []
         if conditions is not None:
-            return self._matrix(view.table).nearest(np.asarray(vector, np.float32), conditions, n)
+            matrix = self._matrix(view.table)
+            return matrix.nearest(np.asarray(vector, np.float32), conditions, n, self._centroids(matrix))
 
         def fetch(limit: int) -> list[dict[str, Any]]:
             query = view.table.search(vector, vector_column_name="vector").distance_type("cosine")
@@ -531,3 +552,12 @@ def _top(fetch: Callable[[int], list[dict[str, Any]]], n: int, order: str) -> li
         if resolved or limit > _TIE_ROWS * n:
             return found[:n]
         limit *= 4
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """A file's inode, mtime and size (None when missing): a replaced file has another."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_ino, found.st_mtime_ns, found.st_size

@@ -13,7 +13,7 @@ and on a small machine they took the cores from the query embedding that follows
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .ann import Centroids, Clusters
 from .embed import Vectors
 
 SCALARS = ("id", "chunk", "blob", "scope", "kind", "agent")
@@ -67,6 +68,7 @@ class ViewMatrix:
     rows: pa.Table
     vectors: Vectors
     checked: bool = False  # `duplicated` was run on this version (it costs a pass over the ids)
+    _clusters: Clusters | None = field(default=None, repr=False)  # rows by cluster (ann.py)
 
     @classmethod
     def load(cls, table: Any) -> ViewMatrix:
@@ -97,6 +99,8 @@ class ViewMatrix:
         vectors = [self.vectors[mask]] + ([fresh.vectors] if fresh else [])
         self.rows = pa.concat_tables(rows).combine_chunks()
         self.vectors = np.ascontiguousarray(np.concatenate(vectors))
+        if self._clusters is not None:
+            self._clusters = self._clusters.replaced(mask, vectors[1] if fresh else self.vectors[:0])
         self.version = version
         self.checked = False
 
@@ -126,25 +130,47 @@ class ViewMatrix:
                 best[fact_id] = (score, chunk)
         return best
 
-    def nearest(self, query: Vectors, conditions: Conditions, n: int) -> list[dict[str, Any]]:
+    def nearest(
+        self, query: Vectors, conditions: Conditions, n: int, centroids: Centroids | None = None
+    ) -> list[dict[str, Any]]:
         """The `n` rows of highest cosine with `query` (unit vectors), as LanceDB would return them
-        (``_distance`` = 1 - cosine), best first; ties by (id, chunk)."""
+        (``_distance`` = 1 - cosine), best first; ties by (id, chunk). With `centroids` (the index
+        gives them for a view of `ann.MIN_ROWS` rows or more), only the rows of the query's
+        nearest clusters are scored, exactly; a filter leaving fewer than `n` of them there falls
+        back to every row."""
         if not len(self) or n <= 0:
             return []
-        scores = product(self.vectors, query)
+        query = np.asarray(query, np.float32)
         allowed = self.mask(conditions)
-        if allowed is not None:
-            scores = np.where(allowed, scores, -np.inf)
-        count = min(n, int(np.count_nonzero(np.isfinite(scores))))
+        if centroids is not None:
+            rows = self.clusters(centroids).members(centroids.probe(query))
+            if allowed is not None:
+                rows = rows[allowed[rows]]
+            if len(rows) >= n:
+                return self._best(rows, product(self.vectors[rows], query), n)
+        rows = np.arange(len(self)) if allowed is None else np.nonzero(allowed)[0]
+        scores = product(self.vectors, query) if allowed is None else product(self.vectors[rows], query)
+        return self._best(rows, scores, n)
+
+    def _best(self, rows: np.ndarray, scores: np.ndarray, n: int) -> list[dict[str, Any]]:
+        """The `n` best of `rows` (row numbers) by `scores` (theirs), ties by (id, chunk)."""
+        count = min(n, len(rows))
         if count <= 0:
             return []
         # Every row scoring at least the count-th best, so a tie at the cut is resolved by id.
         cut = np.partition(scores, len(scores) - count)[len(scores) - count]
-        picked = np.nonzero(scores >= cut)[0]
-        taken = self.rows.take(pa.array(picked))
+        among = np.nonzero(scores >= cut)[0]
+        taken = self.rows.take(pa.array(rows[among]))
         ids, chunks, blobs = (taken[c].to_pylist() for c in ("id", "chunk", "blob"))
         found = sorted(
-            zip(picked.tolist(), ids, chunks, blobs, strict=True),
-            key=lambda row: (-float(scores[row[0]]), row[1], row[2]),
+            zip(scores[among].tolist(), ids, chunks, blobs, strict=True),
+            key=lambda row: (-row[0], row[1], row[2]),
         )[:count]
-        return [{"id": i, "chunk": c, "blob": b, "_distance": 1.0 - float(scores[r])} for r, i, c, b in found]
+        return [{"id": i, "chunk": c, "blob": b, "_distance": 1.0 - score} for score, i, c, b in found]
+
+    def clusters(self, centroids: Centroids) -> Clusters:
+        """Each row's cluster under `centroids`, computed once per matrix and kept through
+        `replace`."""
+        if self._clusters is None or self._clusters.centroids is not centroids:
+            self._clusters = Clusters.of(centroids, centroids.assign(self.vectors))
+        return self._clusters
