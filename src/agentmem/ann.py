@@ -3,8 +3,8 @@ view, whose candidates are then scored exactly (issue 15: 50 ms at 100,000 facts
 
 k-means centroids split the rows into clusters; a query scores the centroids, then only the rows
 of its nearest clusters (about `PROBE_SHARE` of them). Every score a search returns is the exact
-cosine of a row; what is approximate is which rows get scored, and `recall` in
-benchmarks/bench_ann.py measures that against the exact scan.
+cosine of a row; what is approximate is which rows get scored: benchmarks/bench_ann.py
+measures that against the exact scan (recall@10).
 
 The centroids are trained once per index (from the first view that reaches `MIN_ROWS`), saved
 beside views.json, and used by every view and process: a row's cluster is a function of its

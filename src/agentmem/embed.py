@@ -13,11 +13,12 @@ Model names (``repo.config["embedding"]["model"]``):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -78,32 +79,15 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if len(texts) == 1:
-            return self._encode_one(texts[0])
         parts = []
         step = self.batch_size * 4  # held a few batches at a time: other threads' queries interleave
         for start in range(0, len(texts), step):
-            with self._lock:
+            with self._lock, _torch_threads(1 if len(texts) == 1 else None):
                 parts.append(self.model.encode(
                     list(texts[start : start + step]), batch_size=self.batch_size,
                     normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
                 ))  # fmt: skip
         return np.asarray(np.concatenate(parts), dtype=np.float32)
-
-    def _encode_one(self, text: str) -> Vectors:
-        """One text (a query) on one thread: a second gains nothing on a single short sequence,
-        and leaves a core to the search's keyword side running meanwhile."""
-        import torch
-
-        with self._lock:
-            threads = torch.get_num_threads()
-            torch.set_num_threads(1)
-            try:
-                found = self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
-                                          show_progress_bar=False)  # fmt: skip
-            finally:
-                torch.set_num_threads(threads)
-        return np.asarray(found, dtype=np.float32)
 
     def token_counts(self, texts: Sequence[str]) -> list[int]:
         with self._lock:
@@ -165,3 +149,21 @@ def _load(model: str, device: str, batch_size: int) -> Embedder:
     if batch_size < 1:
         raise InvalidInput("embedding.batch_size must be at least 1")
     return SentenceTransformerEmbedder(model, device, batch_size)
+
+
+@contextlib.contextmanager
+def _torch_threads(count: int | None) -> Iterator[None]:
+    """torch's intra-op threads set to `count` for the block (None: left alone). A single text
+    (a query) runs on one: a second gains nothing on one short sequence, and leaves a core to the
+    search's keyword side running meanwhile."""
+    if count is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -247,10 +247,10 @@ class Index:
         }  # fmt: skip
 
     def _catch_up(self, key: str, commit: str, progress: Progress | None) -> View:
-        known = self._current.get(key)
-        fresh = known is not None and known[0].commit == commit and time.time() - known[1] < _USED_EVERY
-        if known is not None and fresh and self._stamp is not None and self._state_stamp() == self._stamp:
-            return known[0]  # nothing changed since this object saved it
+        view, saved = self._current.get(key, (None, 0.0))
+        unchanged = self._stamp is not None and self._state_stamp() == self._stamp
+        if view is not None and view.commit == commit and time.time() - saved < _USED_EVERY and unchanged:
+            return view  # nothing changed since this object saved it
         state = self._state()
         if state.get("model") != self.model_name:  # views hold vectors of one model only
             for entry in state["views"].values():

@@ -1,9 +1,11 @@
-"""A view's vectors held in memory as one float32 matrix: exact cosine search by a matrix-vector
-product (~12 ms over 100,000 x 384 on this machine, against ~320 ms for LanceDB's flat scan).
+"""A view's vectors held in memory as one float32 matrix: cosine search by a matrix-vector product
+(~12 ms over 100,000 x 384 on this machine, against ~320 ms for LanceDB's flat scan).
 
-No approximation: every row is scored, so a search pinned to a commit returns the same hits every
-time. Ties are broken by (id, chunk), never by row order. The matrix is loaded from the view's
-LanceDB table once per table version and kept up to date by the index as it applies diffs.
+Every row is scored, except where the index passes centroids (views of `ann.MIN_ROWS` rows or
+more): then the rows of the query's nearest clusters are, exactly. Either way a search pinned to
+a commit returns the same hits every time. Ties are broken by (id, chunk), never by row order.
+The matrix is loaded from the view's LanceDB table once per table version and kept up to date by
+the index as it applies diffs.
 
 Products run on one BLAS thread: after a parallel call OpenBLAS's idle threads spin for a while,
 and on a small machine they took the cores from the query embedding that follows (21 -> 51 ms on

@@ -222,7 +222,7 @@ class Candidates:
 
 @cache
 def _pool() -> ThreadPoolExecutor:
-    """The thread that runs a search's keyword side beside its query embedding."""
+    """Threads that run searches' keyword sides beside their query embeddings."""
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="agentmem-keyword")
 
 
