@@ -71,3 +71,19 @@ def test_below_the_threshold_every_row_is_scored(repo: Repo) -> None:
     repo.search("small")
     assert not (repo.local_dir / "index" / ann.CENTROIDS_NAME).exists()
     assert isinstance(index_of(repo), Index)
+
+
+def test_rows_added_after_the_clusters_are_found_and_scored_exactly(big: Repo) -> None:
+    """The matrix is ordered by cluster when its clusters are computed; rows a later commit adds
+    go at the end, scattered among the clusters, and are scored from there."""
+    big.search("crane billing", mode="vector")  # clusters computed, rows reordered
+    with big.transaction(agent="bulk") as tx:
+        added = {tx.remember(f"zebra quartz harbour report {n}").id for n in range(40)}
+    hits = big.search("zebra quartz", k=20, mode="vector")
+    assert {h.fact.id for h in hits} <= added and len(hits) == 20
+    index = index_of(big)
+    view = index.view(None)
+    cosines = index.similarities(view, index.embed_query("zebra quartz"), [h.fact.id for h in hits])
+    assert [h.similarity for h in hits] == pytest.approx([cosines[h.fact.id][0] for h in hits], abs=1e-6)
+    scoped = big.search("crane billing", scope="app:rare", mode="vector")
+    assert len(scoped) == 6 and all(h.fact.scope == "app:rare" for h in scoped)

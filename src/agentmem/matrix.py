@@ -29,6 +29,7 @@ from .embed import Vectors
 SCALARS = ("id", "chunk", "blob", "scope", "kind", "agent")
 Conditions = list[tuple[str, str, str | int]]
 # One condition of the filters `search.where_clause` writes: column, operator, quoted or whole value.
+_RUN = 32  # consecutive rows read in place rather than gathered
 _CONDITION = re.compile(r"\s*(\w+)\s*(!=|=)\s*(?:'((?:[^']|'')*)'|(\d+))\s*(?:AND\b|$)")
 
 
@@ -43,6 +44,27 @@ def product(vectors: Vectors, query: Vectors) -> Any:
     """`vectors @ query` on one BLAS thread (see the module's note)."""
     with _blas().limit(limits=1, user_api="blas"):
         return vectors @ np.asarray(query, np.float32)
+
+
+def product_of_rows(vectors: Vectors, rows: np.ndarray, query: Vectors) -> Any:
+    """`vectors[rows] @ query` for ascending row numbers, on one BLAS thread. Runs of consecutive
+    rows (a cluster, in a matrix ordered by cluster) are read in place; only the scattered rest is
+    gathered: at 1,000,000 rows the gather had cost more than the product."""
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    firsts, ends = np.concatenate([[0], breaks]), np.concatenate([breaks, [len(rows)]])
+    scores = np.empty(len(rows), np.float32)
+    scattered = []
+    with _blas().limit(limits=1, user_api="blas"):
+        for first, end in zip(firsts.tolist(), ends.tolist(), strict=True):
+            if end - first >= _RUN:
+                start = int(rows[first])
+                scores[first:end] = vectors[start : start + end - first] @ query
+            else:
+                scattered.append(np.arange(first, end))
+        if scattered:
+            picked = np.concatenate(scattered)
+            scores[picked] = vectors[rows[picked]] @ query
+    return scores
 
 
 def parse_where(where: str) -> Conditions | None:
@@ -143,13 +165,14 @@ class ViewMatrix:
         if not len(self) or n <= 0:
             return []
         query = np.asarray(query, np.float32)
+        clusters = None if centroids is None else self.clusters(centroids)  # may reorder the rows
         allowed = self.mask(conditions)
-        if centroids is not None:
-            rows = self.clusters(centroids).members(centroids.probe(query))
+        if centroids is not None and clusters is not None:
+            rows = clusters.members(centroids.probe(query))
             if allowed is not None:
                 rows = rows[allowed[rows]]
             if len(rows) >= n:
-                return self._best(rows, product(self.vectors[rows], query), n)
+                return self._best(rows, product_of_rows(self.vectors, rows, query), n)
         rows = np.arange(len(self)) if allowed is None else np.nonzero(allowed)[0]
         scores = product(self.vectors, query) if allowed is None else product(self.vectors[rows], query)
         return self._best(rows, scores, n)
@@ -172,7 +195,12 @@ class ViewMatrix:
 
     def clusters(self, centroids: Centroids) -> Clusters:
         """Each row's cluster under `centroids`, computed once per matrix and kept through
-        `replace`."""
+        `replace`. Computing them reorders the rows by cluster, so that a cluster's vectors lie
+        together (rows added later go at the end; row order never decides a result)."""
         if self._clusters is None or self._clusters.centroids is not centroids:
-            self._clusters = Clusters.of(centroids, centroids.assign(self.vectors))
+            assignment = centroids.assign(self.vectors)
+            order = np.argsort(assignment, kind="stable")
+            self.vectors = np.ascontiguousarray(self.vectors[order])
+            self.rows = self.rows.take(pa.array(order))
+            self._clusters = Clusters.of(centroids, assignment[order])
         return self._clusters
