@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agentmem import Repo
-from agentmem.search import Candidates, fuse, keyword_weight, query_features, rank
+from agentmem.ranking import Candidates, entities, fuse, keyword_weight, mentioned, query_features, rank
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import realtalk
@@ -69,6 +69,49 @@ def test_a_code_in_the_query_shifts_weight_to_keywords() -> None:
     assert coded > 0.9  # an exact identifier: BM25 decides
 
 
+def test_a_querys_names_and_codes_are_its_entities() -> None:
+    # Capitalised words that do not open the query, and code-shaped tokens; not "I", not the
+    # query's first word, not ordinary words.
+    assert entities("What sports did Kevin play with Maria?") == {"kevin", "maria"}
+    assert entities("Did I patch CVE-2023-35274 on srv12") == {"cve-2023-35274", "srv12"}
+    assert entities("Where does the team meet") == frozenset()
+    assert entities("Nebraas's pets") == frozenset()  # the first word is not read as a name
+
+
+def test_mentioned_counts_the_share_of_entities_a_text_holds_as_words() -> None:
+    wanted = entities("What did Kevin tell Maria about ORD-58213?")
+    assert mentioned(wanted, "Kevin: the order ORD-58213 shipped") == pytest.approx(2 / 3)
+    assert mentioned(wanted, "kevin and MARIA talked about ord-58213") == pytest.approx(1.0)
+    # Whole words only: a longer name or code that contains one does not count.
+    assert mentioned(wanted, "Kevins order ORD-582130") == 0.0
+    assert mentioned(frozenset(), "Kevin") == 0.0
+
+
+def test_a_candidate_naming_the_querys_entities_is_lifted() -> None:
+    rows = [
+        {"id": i, "chunk": 0, "blob": n * 40, "_score": 5.0, "text": f"{who}: I played volleyball"}
+        for i, n, who in (("a", "1", "Maria"), ("b", "2", "Kevin"))
+    ]
+    found = Candidates.from_rows([], rows, 50, "What sport did Kevin play?")
+    assert found.mentions == {"a": 0.0, "b": 1.0}
+    plain, lifted = dict(fuse(found, 0.5, mention=0.0)), dict(fuse(found, 0.5, mention=0.1))
+    assert list(plain) == ["a", "b"]  # tied: the keyword side's order
+    assert list(lifted) == ["b", "a"]
+    assert lifted["b"] == pytest.approx(plain["b"] + 0.1)
+    assert lifted["a"] == pytest.approx(plain["a"])
+    # A query without names or codes reads no text and lifts nothing.
+    assert Candidates.from_rows([], rows, 50, "what sport did he play").mentions == {}
+
+
+def test_a_name_in_the_query_shifts_weight_to_keywords() -> None:
+    found = candidates(
+        [(f"k{n}", 10.0 - n) for n in range(10)], [(f"v{n}", 0.6 - n / 100) for n in range(10)]
+    )
+    assert query_features("what foods does Nebraas like", found)["names"] == pytest.approx(0.2)
+    named = keyword_weight("what foods does Nebraas like", found)
+    assert named > keyword_weight("what foods does he like", found)
+
+
 def search_metrics(repo: Repo, questions: list[realtalk.Question]) -> dict[str, list[float]]:
     """Per mode, the summed (recall@5, MRR@10) over `questions`, through Repo.search."""
     sums = {}
@@ -85,7 +128,7 @@ def search_metrics(repo: Repo, questions: list[realtalk.Question]) -> dict[str, 
 @pytest.mark.slow
 @pytest.mark.skipif(REALTALK is None, reason="REALTALK not found at ../shared/data/realtalk")
 @pytest.mark.parametrize("level", realtalk.LEVELS)
-def test_default_is_close_to_the_better_ranker_on_realtalk_test(tmp_path: Path, level: str) -> None:
+def test_default_is_not_below_the_better_ranker_on_realtalk_test(tmp_path: Path, level: str) -> None:
     total = {"keyword": [0.0, 0.0], "vector": [0.0, 0.0], "hybrid": [0.0, 0.0]}
     count = 0
     for name in realtalk.TEST:  # conversations never used to choose the ranking
@@ -97,10 +140,15 @@ def test_default_is_close_to_the_better_ranker_on_realtalk_test(tmp_path: Path, 
         count += len(conv.questions)
     recall, mrr = ({mode: sums[n] / count for mode, sums in total.items()} for n in (0, 1))
     assert count > 300
-    # Never the worst mode, and within 0.03 of the better one. The issue asks for "not below
-    # the better one": measured on this split (docs/benchmarks.md) the default now meets it at
-    # turn level (recall@5 0.664 = keyword, MRR 0.528 vs 0.526) and on session recall@5, but
-    # its session MRR is 0.768 against keyword's 0.780, so that stronger form would fail.
+    # Never the worst mode, within 0.01 of the better one, and at turn level clearly above
+    # keyword alone. The issue asks for "not below the better one" on every set: measured on this
+    # split (docs/benchmarks.md) the default meets it on recall@5 at both levels and on MRR at
+    # turn level (recall@5 0.679 vs keyword 0.664, MRR 0.555 vs 0.526), but its session MRR is
+    # 0.777 against keyword's 0.780 (1.1 reciprocal ranks summed over 336 questions), so that
+    # stronger form would fail.
     for metric in (recall, mrr):
         assert metric["hybrid"] > min(metric["keyword"], metric["vector"]), (recall, mrr)
-        assert metric["hybrid"] >= max(metric["keyword"], metric["vector"]) - 0.03, (recall, mrr)
+        assert metric["hybrid"] >= max(metric["keyword"], metric["vector"]) - 0.01, (recall, mrr)
+        if level == "turn":
+            assert metric["hybrid"] >= metric["keyword"] + 0.01, (recall, mrr)
+    assert recall["hybrid"] >= max(recall["keyword"], recall["vector"]), recall

@@ -520,7 +520,7 @@ class Index:
             query = view.table.search(text, query_type="fts", fts_columns="text")
             if where:
                 query = query.where(where, prefilter=True)
-            return list(query.select(["id", "chunk", "blob", "_score"]).limit(limit).to_list())
+            return list(query.select(["id", "chunk", "blob", "text", "_score"]).limit(limit).to_list())
 
         return _top(fetch, n, "-_score")
 

@@ -1,45 +1,29 @@
-"""Ranking: keyword (BM25) and vector (cosine) candidates fused into one list, and typed hits.
+"""Search: each ranker's candidates from the index, ranked (`ranking`), as typed hits.
 
 Pure Python over `Index` queries; importing this module imports neither lancedb nor torch, so
-the CLI client can rebuild `SearchHit`s from the service's JSON.
-
-The default ``hybrid`` mode fuses scores, not ranks: each candidate's BM25 divided by the best
-BM25 and its cosine (exact for every candidate, the keyword side's too: `Candidates.similarity`)
-min-max normalised over the candidates are mixed with a keyword weight w
-chosen per query (`fuse`). w comes from a small logistic model (`WEIGHT_MODEL`) over features of
-the query and its candidates (`query_features`): code-like tokens such as ``ORD-58213`` push
-towards keywords, one fact standing out by meaning pushes towards vectors. The model is fitted
-on the dev splits of the project's evaluation sets and of REALTALK by
-`benchmarks/eval_ranking.py --tune` (see docs/search.md and docs/benchmarks.md).
+the CLI client can rebuild `SearchHit`s from the service's JSON. How the default ``hybrid`` mode
+fuses keyword (BM25) and vector (cosine) candidates is in `ranking`; its names are importable
+from here too.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidInput
 from .fact import Fact, parse_scope, validate_label, validate_name
+from .ranking import Candidates, rank
 
 if TYPE_CHECKING:
     from .index import Index, View
 
 MODES = ("hybrid", "vector", "keyword")
 FUSION: dict[str, float] = {"candidates": 50.0}  # facts fetched from each ranker
-# The keyword weight of a query is sigmoid(bias + sum of coefficient x feature), features from
-# `query_features`. Fitted on the dev splits by `benchmarks/eval_ranking.py --tune` (figures in
-# docs/benchmarks.md); refit whenever a feature changes.
-WEIGHT_MODEL: dict[str, float] = {
-    "bias": -2.74, "shape": 15.41, "keyword_gap": 2.36, "keyword_fill": 3.5,
-    "vector_top": 1.22, "vector_gap": -2.74, "vector_spread": 0.32,
-}  # fmt: skip
 MAX_K = 1000
 MAX_QUERY_CHARS = 4096
-_TOKEN = re.compile(r"\w[\w.:/-]*\w|\w")
 
 
 @dataclass
@@ -120,106 +104,6 @@ def check_query(query: str, k: int, mode: str) -> None:
         raise InvalidInput(f"invalid mode {mode[:20]!r}: use {', '.join(MODES)}")
 
 
-def code_like(token: str) -> bool:
-    """A token shaped like a code rather than a word: a digit, an underscore, or two capitals
-    (``ORD-58213``, ``ERR_TLS_RESET``, ``4.17.3``, ``srv12``, ``TLS``)."""
-    return any(c.isdigit() or c == "_" for c in token) or sum(c.isupper() for c in token) >= 2
-
-
-def query_features(query: str, found: Candidates) -> dict[str, float]:
-    """What the weight model reads: the query's share of code-like tokens, and how decided
-    each ranker is (a large lead of its best candidate, a wide spread of cosines)."""
-    tokens = _TOKEN.findall(query)
-    bm25 = [s for _i, s in found.keyword]
-    cosine = [s for _i, s in found.vector]
-    top = cosine[:10]
-    mean = sum(top) / len(top) if top else 0.0
-    return {
-        "bias": 1.0,
-        "shape": sum(map(code_like, tokens)) / len(tokens) if tokens else 0.0,
-        "keyword_gap": (bm25[0] - bm25[1]) / bm25[0] if len(bm25) > 1 and bm25[0] > 0 else float(bool(bm25)),
-        "keyword_fill": min(1.0, len(bm25) / max(1, len(cosine))),
-        "vector_top": cosine[0] if cosine else 0.0,
-        "vector_gap": 10 * (cosine[0] - cosine[min(4, len(cosine) - 1)]) if cosine else 0.0,
-        "vector_spread": 10 * (sum((c - mean) ** 2 for c in top) / len(top)) ** 0.5 if top else 0.0,
-    }  # fmt: skip
-
-
-def keyword_weight(query: str, found: Candidates, model: dict[str, float] | None = None) -> float:
-    """The keyword side's share of the fused score for this query, in (0, 1)."""
-    features = query_features(query, found)
-    z = sum(coefficient * features[name] for name, coefficient in (model or WEIGHT_MODEL).items())
-    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
-
-
-def fuse(found: Candidates, weight: float) -> list[tuple[str, float]]:
-    """Score fusion: ``weight * bm25 / best bm25 + (1 - weight) * (cosine - lowest) / (best -
-    lowest)`` over the candidates of both rankers. Every candidate has its own cosine
-    (`Candidates.similarity`; one without it scores the lowest fetched); one the keyword side did
-    not return scores BM25 0. Ties keep vector order."""
-    bm25 = dict(found.keyword)
-    floor = min((s for _i, s in found.vector), default=0.0)
-    cosine = dict(found.vector)
-    cosine.update((i, found.similarity.get(i, floor)) for i in bm25 if i not in cosine)
-    best_bm25 = max(bm25.values(), default=0.0) or 1.0
-    low, high = min(cosine.values(), default=0.0), max(cosine.values(), default=0.0)
-    span = (high - low) or 1.0
-    scores = {
-        fact_id: weight * bm25.get(fact_id, 0.0) / best_bm25 + (1 - weight) * (meaning - low) / span
-        for fact_id, meaning in cosine.items()
-    }
-    return sorted(scores.items(), key=lambda item: -item[1])
-
-
-def rank(
-    query: str, found: Candidates, mode: str, model: dict[str, float] | None = None
-) -> list[tuple[str, float]]:
-    """(fact id, score), best first: one ranker's own scores, or the two fused."""
-    if mode == "vector":
-        return list(found.vector)
-    if mode == "keyword":
-        return list(found.keyword)
-    return fuse(found, keyword_weight(query, found, model))
-
-
-@dataclass
-class Candidates:
-    """What each ranker returned for one query, best first, one entry per fact."""
-
-    keyword: list[tuple[str, float]] = field(default_factory=list)  # (fact id, BM25 score)
-    vector: list[tuple[str, float]] = field(default_factory=list)  # (fact id, best chunk's cosine)
-    chunks: dict[str, int] = field(default_factory=dict)  # fact id -> its best chunk
-    blobs: dict[str, str] = field(default_factory=dict)  # fact id -> blob id
-    # The best chunk's cosine of every candidate, the keyword side's too (exact, from the view's
-    # matrix); a candidate missing here scores the lowest cosine fetched.
-    similarity: dict[str, float] = field(default_factory=dict)
-
-    @classmethod
-    def from_rows(cls, near: list[dict[str, Any]], matched: list[dict[str, Any]], pool: int) -> Candidates:
-        """From the index's rows: chunks of one fact collapse into the fact's best chunk."""
-        found = cls()
-        for row in near:
-            if row["id"] not in found.chunks and len(found.vector) < pool:
-                found.chunks[row["id"]] = int(row["chunk"])
-                found.blobs[row["id"]] = row["blob"]
-                found.vector.append((row["id"], 1.0 - float(row["_distance"])))
-        found.similarity = dict(found.vector)
-        for row in matched:
-            found.keyword.append((row["id"], float(row["_score"])))
-            found.blobs.setdefault(row["id"], row["blob"])
-        return found
-
-    def unscored(self) -> list[str]:
-        """Keyword candidates whose cosine is not known yet."""
-        return [fact_id for fact_id, _s in self.keyword if fact_id not in self.similarity]
-
-    def add_similarities(self, found: dict[str, tuple[float, int]]) -> None:
-        """Record (cosine, best chunk) of facts only the keyword side returned."""
-        for fact_id, (cosine, chunk) in found.items():
-            self.similarity.setdefault(fact_id, cosine)
-            self.chunks.setdefault(fact_id, chunk)
-
-
 @cache
 def _pool() -> ThreadPoolExecutor:
     """Threads that run searches' keyword sides beside their query embeddings."""
@@ -249,7 +133,7 @@ def find_candidates(
                 near = index.vector_candidates(view, vector, where, pool * 2)
         finally:
             matched = [] if keyword is None else keyword.result()
-        found = Candidates.from_rows(near, matched, pool)
+        found = Candidates.from_rows(near, matched, pool, query)
         if vector is not None:  # the keyword side's facts get their real cosine, not a floor
             found.add_similarities(index.similarities(view, vector, found.unscored()))
         return found
