@@ -513,14 +513,18 @@ class Index:
         exact cosine of a fact the keyword side found but the vector side did not return)."""
         return self._matrix(view.table).similarities(np.asarray(vector, np.float32), ids)
 
-    def keyword_candidates(self, view: View, text: str, where: str | None, n: int) -> list[dict[str, Any]]:
-        """The `n` best BM25 matches (chunk 0 rows only hold text), best first, with `_score`."""
+    def keyword_candidates(
+        self, view: View, text: str, where: str | None, n: int, with_text: bool = False
+    ) -> list[dict[str, Any]]:
+        """The `n` best BM25 matches (chunk 0 rows only hold text), best first, with `_score`
+        (and their keyword text, `with_text`)."""
+        columns = ["id", "chunk", "blob", *(["text"] if with_text else []), "_score"]
 
         def fetch(limit: int) -> list[dict[str, Any]]:
             query = view.table.search(text, query_type="fts", fts_columns="text")
             if where:
                 query = query.where(where, prefilter=True)
-            return list(query.select(["id", "chunk", "blob", "text", "_score"]).limit(limit).to_list())
+            return list(query.select(columns).limit(limit).to_list())
 
         return _top(fetch, n, "-_score")
 

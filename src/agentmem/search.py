@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidInput
 from .fact import Fact, parse_scope, validate_label, validate_name
-from .ranking import Candidates, rank
+from .ranking import Candidates, entities, rank
 
 if TYPE_CHECKING:
     from .index import Index, View
@@ -124,7 +124,9 @@ def find_candidates(
         # query: on 2 cores a search took their sum before, about the longer of the two now.
         keyword = None
         if mode != "vector":
-            keyword = _pool().submit(index.keyword_candidates, view, query, where, pool)
+            # Texts are read only where mentions count: a query naming a name or a code.
+            with_text = bool(entities(query))
+            keyword = _pool().submit(index.keyword_candidates, view, query, where, pool, with_text)
         vector, near = None, []
         try:
             if mode != "keyword":
