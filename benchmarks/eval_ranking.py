@@ -30,7 +30,7 @@ import realtalk
 
 from agentmem import Repo
 from agentmem.ranking import MENTION_WEIGHT, WEIGHT_MODEL, Candidates, fuse, query_features, rank
-from agentmem.search import FUSION, find_candidates
+from agentmem.search import FUSION, find_candidates, vector_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "tests" / "data" / "eval"
@@ -130,8 +130,11 @@ def fetch(groups: dict[str, list[EvalSet]]) -> dict[str, list[tuple[Query, Candi
     for group, sets in groups.items():
         for eval_set in sets:
             index = eval_set.repo.__dict__["_search_index"]
-            # One batch for the set's queries (the model's vectors, as one query at a time gives)
-            vectors = index.embedder.encode([query.text for query in eval_set.queries])
+            view = index.view(None)
+            # One batch for the set's queries (the model's vectors, as one query at a time gives),
+            # each as the vector side embeds it
+            texts = [vector_text(index, view, query.text) for query in eval_set.queries]
+            vectors = index.embedder.encode(texts)
             for query, vector in zip(eval_set.queries, vectors, strict=True):
                 _view, found = find_candidates(index, query.text, pool=POOL, query_vector=vector)
                 out.setdefault(group, []).append((query, found))

@@ -295,3 +295,28 @@ def test_a_cosine_tie_at_a_filtered_cut_is_resolved_by_id(repo: Repo) -> None:
     view = index.view(None)
     rows = index.vector_candidates(view, index.embed_query("harbour crane"), "scope LIKE 'app:%'", 12)
     assert [row["id"] for row in rows] == sorted(ids)[:12]
+
+
+def test_the_vector_side_leaves_out_names_that_most_facts_hold(repo: Repo) -> None:
+    """A chat's speakers are named in every fact: such a name pulls the query's embedding
+    towards all of them and says nothing of what is asked, so the vector side embeds the query
+    without it. A rare name (held by one fact) and a name no fact holds stay."""
+    repo = use_fake_model(repo)
+    with repo.transaction(agent="chat") as tx:
+        for n in range(199):
+            tx.remember(f"Kevin: message number {n} about the weather")
+        tx.remember("Kevin: Globex renewed the contract")
+    repo.search("warm up", k=1)
+    from agentmem.search import vector_text
+
+    index = index_of(repo)
+    view = index.view(None)
+    assert index.best_score(view, "Kevin") < 3.0 < index.best_score(view, "Globex")
+    assert index.best_score(view, "Zanzibar") == 0.0
+    assert vector_text(index, view, "What did Kevin say about Globex?") == "What did say about Globex?"
+    assert vector_text(index, view, "What did Kevin's boss say?") == "What did boss say?"
+    assert vector_text(index, view, "Did Zanzibar call?") == "Did Zanzibar call?"
+    assert vector_text(index, view, "Kevin") == "Kevin"  # a name alone: nothing else to embed
+    # The keyword side still reads the name.
+    hits = repo.search("What did Kevin say about Globex?", k=1, mode="keyword")
+    assert hits[0].fact.text == "Kevin: Globex renewed the contract"

@@ -528,6 +528,13 @@ class Index:
 
         return _top(fetch, n, "-_score")
 
+    def best_score(self, view: View, word: str) -> float:
+        """The best BM25 score of one word alone in the view (0.0 where no fact holds it): low for
+        a word many facts hold, high for a rare one (its inverse document frequency, scaled)."""
+        rows = view.table.search(word, query_type="fts", fts_columns="text").select(["id", "_score"])
+        found = rows.limit(1).to_list()
+        return float(found[0]["_score"]) if found else 0.0
+
     @staticmethod
     def matrix(rows: pa.Table) -> Vectors:
         """The `vector` column of some rows as one float32 matrix."""

@@ -27,12 +27,16 @@ from typing import Any
 # `query_features`. Fitted on the dev splits by `benchmarks/eval_ranking.py --tune` (figures in
 # docs/benchmarks.md); refit whenever a feature changes.
 WEIGHT_MODEL: dict[str, float] = {
-    "bias": -5.239, "shape": 22.521, "names": 18.894, "keyword_gap": 1.391, "keyword_fill": 2.96,
-    "vector_top": 0.274, "vector_gap": -2.517, "vector_spread": 3.803,
+    "bias": -1.359, "shape": 29.016, "names": 12.925, "keyword_gap": -1.799, "keyword_fill": 1.765,
+    "vector_top": 0.765, "vector_gap": -5.312, "vector_spread": 3.417,
 }  # fmt: skip
 # Added to a candidate's fused score (which lies in [0, 1]) times the share of the query's names
 # and codes its text holds; fitted with WEIGHT_MODEL.
-MENTION_WEIGHT = 0.19
+MENTION_WEIGHT = 0.279
+# A name whose best single-word BM25 score in a view is below this is common there (held by about
+# a tenth of the facts or more: a chat's speakers) and is left out of the text the vector side
+# embeds (`vector_text`). Chosen on the dev splits (docs/benchmarks.md).
+COMMON_NAME_SCORE = 3.0
 TOKEN = re.compile(r"\w[\w.:/-]*\w|\w")
 
 
@@ -46,6 +50,22 @@ def name_like(token: str, position: int) -> bool:
     """A capitalised word that does not open the query (``Nebraas``, ``Lisbon``, ``Globex``);
     "I" is not one."""
     return position > 0 and len(token) > 1 and token[0].isupper() and not code_like(token)
+
+
+def names(query: str) -> list[str]:
+    """The query's names (`name_like`), as written, each once."""
+    tokens = TOKEN.findall(query)
+    return list(dict.fromkeys(t for n, t in enumerate(tokens) if name_like(t, n)))
+
+
+def without(query: str, words: list[str]) -> str:
+    """The query with `words` (and their possessive ``'s``) left out; the query itself when
+    nothing would be left."""
+    text = query
+    for word in words:
+        text = re.sub(rf"(?<![\w.:/-]){re.escape(word)}(?:'s)?(?![\w.:/-]*\w)", " ", text)
+    text = " ".join(text.split())
+    return text if any(c.isalnum() for c in text) else query
 
 
 def entities(query: str) -> frozenset[str]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidInput
 from .fact import Fact, parse_scope, validate_label, validate_name
-from .ranking import Candidates, entities, rank
+from .ranking import COMMON_NAME_SCORE, Candidates, entities, names, rank, without
 
 if TYPE_CHECKING:
     from .index import Index, View
@@ -130,7 +130,9 @@ def find_candidates(
         vector, near = None, []
         try:
             if mode != "keyword":
-                vector = index.embed_query(query) if query_vector is None else query_vector
+                vector = query_vector
+                if vector is None:
+                    vector = index.embed_query(vector_text(index, view, query))
                 # Several chunks of one fact may come back: fetch extra rows, keep each fact's best.
                 near = index.vector_candidates(view, vector, where, pool * 2)
         finally:
@@ -143,6 +145,15 @@ def find_candidates(
     return index.read(at, fetch, progress)
 
 
+def vector_text(index: Index, view: View, query: str) -> str:
+    """The query as the vector side embeds it: without the names common in this view (a name
+    whose best BM25 score alone is below `COMMON_NAME_SCORE`, such as a chat's speakers). Such a
+    name pulls the query's embedding towards every fact that names it, and says nothing of what
+    is asked; the keyword side still reads it, and `mentions` still count it."""
+    common = [name for name in names(query) if 0.0 < index.best_score(view, name) < COMMON_NAME_SCORE]
+    return without(query, common) if common else query
+
+
 def run_search(
     index: Index, query: str, *, at: str | None = None, scope: str | None = None,
     agent: str | None = None, kind: str | None = None, k: int = 10, mode: str = "hybrid",
@@ -150,9 +161,9 @@ def run_search(
     where: str | None = None,
 ) -> list[SearchHit]:  # fmt: skip
     """Search the view of `at` (caught up first). Every hit names the view's commit.
-    `query_vector` skips embedding the query (benchmarks time the two apart); `fusion`
-    overrides `FUSION` (the candidate pool); `where` is an extra prefilter built by the caller
-    from validated values (the reader's scopes)."""
+    `query_vector` skips embedding the query (benchmarks time the two apart; it stands for the
+    embedding of `vector_text`); `fusion` overrides `FUSION` (the candidate pool); `where` is an
+    extra prefilter built by the caller from validated values (the reader's scopes)."""
     check_query(query, k, mode)
     pool = max(k, int({**FUSION, **(fusion or {})}["candidates"]))
     view, found = find_candidates(
