@@ -2,8 +2,8 @@
 
 Pure Python over `Index` queries; importing this module imports neither lancedb nor torch, so
 the CLI client can rebuild `SearchHit`s from the service's JSON. How the default ``hybrid`` mode
-fuses keyword (BM25) and vector (cosine) candidates is in `ranking`; its names are importable
-from here too.
+fuses keyword (BM25) and vector (cosine) candidates is in `ranking`; what the vector side embeds
+is `vector_text`.
 """
 
 from __future__ import annotations
