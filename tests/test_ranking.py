@@ -110,7 +110,7 @@ def test_a_candidate_naming_the_querys_entities_is_lifted() -> None:
         {"id": i, "chunk": 0, "blob": n * 40, "_score": 5.0, "text": f"{who}: I played volleyball"}
         for i, n, who in (("a", "1", "Maria"), ("b", "2", "Kevin"))
     ]
-    found = Candidates.from_rows([], rows, 50, "What sport did Kevin play?")
+    found = Candidates.from_rows([], rows, 50, entities("What sport did Kevin play?"))
     assert found.mentions == {"a": 0.0, "b": 1.0}
     plain, lifted = dict(fuse(found, 0.5, mention=0.0)), dict(fuse(found, 0.5, mention=0.1))
     assert list(plain) == ["a", "b"]  # tied: the keyword side's order
@@ -118,7 +118,7 @@ def test_a_candidate_naming_the_querys_entities_is_lifted() -> None:
     assert lifted["b"] == pytest.approx(plain["b"] + 0.1)
     assert lifted["a"] == pytest.approx(plain["a"])
     # A query without names or codes reads no text and lifts nothing.
-    assert Candidates.from_rows([], rows, 50, "what sport did he play").mentions == {}
+    assert Candidates.from_rows([], rows, 50, entities("what sport did he play")).mentions == {}
 
 
 def test_a_name_in_the_query_shifts_weight_to_keywords() -> None:

@@ -167,8 +167,8 @@ class ViewMatrix:
         query = np.asarray(query, np.float32)
         clusters = None if centroids is None else self.clusters(centroids)  # may reorder the rows
         allowed = self.mask(conditions)
-        if centroids is not None and clusters is not None:
-            rows = clusters.members(centroids.probe(query))
+        if clusters is not None:
+            rows = clusters.members(clusters.centroids.probe(query))
             if allowed is not None:
                 rows = rows[allowed[rows]]
             if len(rows) >= n:

@@ -98,8 +98,9 @@ class Candidates:
 
     @classmethod
     def from_rows(cls, near: list[dict[str, Any]], matched: list[dict[str, Any]], pool: int,
-                  query: str = "") -> Candidates:  # fmt: skip
-        """From the index's rows: chunks of one fact collapse into the fact's best chunk."""
+                  wanted: frozenset[str] = frozenset()) -> Candidates:  # fmt: skip
+        """From the index's rows: chunks of one fact collapse into the fact's best chunk.
+        `wanted`: the query's `entities`, whose mentions are counted in the keyword rows' text."""
         found = cls()
         for row in near:
             if row["id"] not in found.chunks and len(found.vector) < pool:
@@ -107,7 +108,6 @@ class Candidates:
                 found.blobs[row["id"]] = row["blob"]
                 found.vector.append((row["id"], 1.0 - float(row["_distance"])))
         found.similarity = dict(found.vector)
-        wanted = entities(query)
         for row in matched:
             found.keyword.append((row["id"], float(row["_score"])))
             found.blobs.setdefault(row["id"], row["blob"])

@@ -118,6 +118,7 @@ def find_candidates(
     `mode` uses."""
     if mode != "keyword" and query_vector is None:
         _ = index.embedder  # the model loads (and says so) before the view catches up
+    wanted = entities(query)
 
     def fetch(view: View) -> Candidates:
         # The keyword side runs in another thread (LanceDB's, mostly) while this one embeds the
@@ -125,8 +126,7 @@ def find_candidates(
         keyword = None
         if mode != "vector":
             # Texts are read only where mentions count: a query naming a name or a code.
-            with_text = bool(entities(query))
-            keyword = _pool().submit(index.keyword_candidates, view, query, where, pool, with_text)
+            keyword = _pool().submit(index.keyword_candidates, view, query, where, pool, bool(wanted))
         vector, near = None, []
         try:
             if mode != "keyword":
@@ -137,7 +137,7 @@ def find_candidates(
                 near = index.vector_candidates(view, vector, where, pool * 2)
         finally:
             matched = [] if keyword is None else keyword.result()
-        found = Candidates.from_rows(near, matched, pool, query)
+        found = Candidates.from_rows(near, matched, pool, wanted)
         if vector is not None:  # the keyword side's facts get their real cosine, not a floor
             found.add_similarities(index.similarities(view, vector, found.unscored()))
         return found
