@@ -86,7 +86,8 @@ def cached(count: int, rounds: int) -> None:
     (so building the index embeds nothing), searched end to end with the real model embedding
     each query: the latency of `Repo.search` at a size too large to embed here."""
     from agentmem import Repo
-    from agentmem.index import Index, text_hash
+    from agentmem.embedding_cache import text_hash
+    from agentmem.index import Index
 
     root = Path(tempfile.mkdtemp(prefix="bench-cached-")) / "mem"
     repo = Repo.init(root)
@@ -99,7 +100,7 @@ def cached(count: int, rounds: int) -> None:
         batch = data[start : start + 50000]
         vectors = rng.standard_normal((len(batch), 384), dtype=np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        index._store_cache([text_hash(str(r["text"])) for r in batch], [0] * len(batch), vectors)
+        index.cache.store([text_hash(str(r["text"])) for r in batch], [0] * len(batch), vectors)
     took = timed(lambda: repo.index(daemon=False))
     print(f"| {count:,} facts | index build from cached vectors (no embedding) | {took:.1f} s |")
     repo.search("warm up", daemon=False)

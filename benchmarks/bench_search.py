@@ -97,7 +97,7 @@ def throughput(repo: Repo, count: int) -> dict[str, str]:
     model = index.embedder.model
     model.encode(texts[:256], batch_size=64)  # warm-up, so neither side pays it
     direct = timed(lambda: model.encode(texts, batch_size=64, normalize_embeddings=True))
-    from agentmem.index import text_hash
+    from agentmem.embedding_cache import text_hash
 
     ours = timed(lambda: index.vectors_for({text_hash(t): t for t in texts}))
     return {

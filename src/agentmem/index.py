@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import itertools
 import json
 import logging
 import os
@@ -38,8 +37,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import ann
-from .chunking import chunk_text
 from .embed import Embedder, Vectors, load_embedder
+from .embedding_cache import IN_BATCH, EmbeddingCache, Progress, text_hash, vector_matrix
 from .errors import AgentmemError, InvalidInput
 from .history import FactChange, changes_between
 from .matrix import ViewMatrix, parse_where
@@ -49,20 +48,13 @@ from .store import GitStore
 MAX_VIEWS = 4  # each holds a vector per fact: ~150 MB at 100,000 facts
 MAX_MATRICES = 2  # views whose vectors stay in memory (exact search by matrix product)
 STATE_VERSION = 2  # 2: the full-text column holds `search.keyword_text` (text, tags, meta values)
-_IN_BATCH = 500
 # A BM25 tie at the candidate cut is resolved by id up to this many times the pool in rows (a
 # tie larger than that, such as hundreds of identical texts, is cut where LanceDB cuts it).
 _TIE_ROWS = 16
 # A view's last use (which views are dropped first) is saved at most this often in seconds.
 _USED_EVERY = 60.0
-_EMBED_BATCH = 4096  # texts per cache write
-Progress = Callable[[int, int], None]
 T = TypeVar("T")
 log = logging.getLogger("agentmem.index")
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -90,8 +82,8 @@ class Index:
         self.location = location or str(self.path)
         self.embedding_config = dict(embedding)
         self.model_name = str(embedding.get("model") or "all-MiniLM-L6-v2")
-        self.embedded_texts = 0  # texts embedded by this object (tests and benchmarks count them)
         self._embedder: Embedder | None = None
+        self.cache = EmbeddingCache(lambda: self.db, self.model_name, lambda: self.embedder)
         self.before_load: Callable[[], None] | None = None  # told when the model is about to load
         self._db: Any = None
         self._matrices: dict[str, ViewMatrix] = {}  # by table name, most recently used last
@@ -111,6 +103,17 @@ class Index:
                 self.before_load()
             self._embedder = load_embedder(self.embedding_config)
         return self._embedder
+
+    @property
+    def embedded_texts(self) -> int:
+        """Texts this object embedded for the cache (tests and benchmarks count them)."""
+        return self.cache.embedded_texts
+
+    def vectors_for(
+        self, texts: dict[str, str], progress: Progress | None = None
+    ) -> dict[str, list[Vectors]]:
+        """Chunk vectors of each text, keyed by its `text_hash` (`EmbeddingCache.vectors_for`)."""
+        return self.cache.vectors_for(texts, progress)
 
     def embed_query(self, query: str) -> Vectors:
         """The query's vector (a query is embedded whole; the model truncates it)."""
@@ -240,7 +243,7 @@ class Index:
                 "view": key, "commit": entry["commit"], "last_used": entry.get("used"),
                 "rows": table.count_rows() if table is not None else None,
             })  # fmt: skip
-        cache = self._open(self._cache_name()) if self.path.exists() else None
+        cache = self.cache.table() if self.path.exists() else None
         return {
             "path": self.location, "model": self.model_name, "views": views,
             "cached_chunks": cache.count_rows() if cache is not None else 0,
@@ -340,8 +343,8 @@ class Index:
         known = self._matrices.get(table.name)
         if known is not None and known.version != table.version:
             known = None
-        for start in range(0, len(removed), _IN_BATCH):
-            batch = removed[start : start + _IN_BATCH]
+        for start in range(0, len(removed), IN_BATCH):
+            batch = removed[start : start + IN_BATCH]
             table.delete("id IN (" + ", ".join(quote(i) for i in batch) + ")")
         if rows.num_rows:
             table.add(rows)
@@ -381,7 +384,7 @@ class Index:
     # -- rows and embeddings --------------------------------------------------------------
 
     def _dim(self) -> int:
-        cache = self._open(self._cache_name())
+        cache = self.cache.table()
         if cache is not None:
             return int(cache.schema.field("vector").type.list_size)
         return self.embedder.dim
@@ -418,74 +421,6 @@ class Index:
         dim = schema.field("vector").type.list_size
         arrays.append(pa.FixedSizeListArray.from_arrays(pa.array(flat), dim))
         return pa.Table.from_arrays(arrays, schema=schema)
-
-    def _cache_name(self) -> str:
-        return "emb_" + hashlib.sha1(self.model_name.encode()).hexdigest()[:12]
-
-    def vectors_for(
-        self, texts: dict[str, str], progress: Progress | None = None
-    ) -> dict[str, list[Vectors]]:
-        """Chunk vectors of each text (keyed by its hash): cached ones read, the others embedded
-        once and added to the cache."""
-        found = self._cached(list(texts))
-        missing = [h for h in texts if h not in found]
-        if missing:
-            embedder = self.embedder
-            chunks: list[tuple[str, int, str]] = []
-            for digest in missing:
-                pieces = chunk_text(texts[digest], embedder.window, embedder.token_counts)
-                chunks.extend((digest, number, piece) for number, piece in enumerate(pieces))
-            # Cached batch by batch (never splitting a text): an interrupted build keeps its work.
-            starts = [*[n for n, c in enumerate(chunks) if c[1] == 0][::_EMBED_BATCH], len(chunks)]
-            if progress is not None:
-                progress(0, len(chunks))
-            for start, end in itertools.pairwise(starts):
-                batch = chunks[start:end]
-                vectors = embedder.encode([c[2] for c in batch])
-                self._store_cache([c[0] for c in batch], [c[1] for c in batch], vectors)
-                for (digest, number, _piece), vector in zip(batch, vectors, strict=True):
-                    found.setdefault(digest, {})[number] = vector
-                if progress is not None:
-                    progress(end, len(chunks))
-            self.embedded_texts += len(missing)
-        return {h: [chunks_[n] for n in sorted(chunks_)] for h, chunks_ in found.items()}
-
-    def _cached(self, hashes: list[str]) -> dict[str, dict[int, Vectors]]:
-        cache = self._open(self._cache_name())
-        found: dict[str, dict[int, Vectors]] = {}
-        if cache is None or not hashes:
-            return found
-        if len(hashes) > 4 * _IN_BATCH:
-            table = cache.to_arrow()
-            table = table.filter(pc.is_in(table["hash"], pa.array(hashes)))
-            tables = [table]
-        else:
-            tables = []
-            for start in range(0, len(hashes), _IN_BATCH):
-                listed = ", ".join(quote(h) for h in hashes[start : start + _IN_BATCH])
-                tables.append(cache.search().where(f"hash IN ({listed})").limit(None).to_arrow())
-        for table in tables:
-            if not table.num_rows:
-                continue
-            matrix = self.matrix(table)
-            for digest, number, vector in zip(table["hash"].to_pylist(), table["chunk"].to_pylist(),
-                                              matrix, strict=True):  # fmt: skip
-                found.setdefault(digest, {})[number] = vector
-        return found
-
-    def _store_cache(self, hashes: list[str], numbers: list[int], vectors: Vectors) -> None:
-        dim = vectors.shape[1]
-        schema = pa.schema([("hash", pa.string()), ("chunk", pa.int32()),
-                            ("vector", pa.list_(pa.float32(), dim))])  # fmt: skip
-        data = pa.Table.from_arrays([
-            pa.array(hashes, pa.string()), pa.array(numbers, pa.int32()),
-            pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), dim),
-        ], schema=schema)  # fmt: skip
-        cache = self._open(self._cache_name())
-        if cache is None:
-            self.db.create_table(self._cache_name(), data=data, schema=schema)
-        else:
-            cache.add(data)
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -535,11 +470,7 @@ class Index:
         found = rows.limit(1).to_list()
         return float(found[0]["_score"]) if found else 0.0
 
-    @staticmethod
-    def matrix(rows: pa.Table) -> Vectors:
-        """The `vector` column of some rows as one float32 matrix."""
-        dim = rows.schema.field("vector").type.list_size
-        return np.asarray(rows["vector"].combine_chunks().flatten().to_numpy(), np.float32).reshape(-1, dim)
+    matrix = staticmethod(vector_matrix)
 
     def rows(self, view: View, where: str) -> pa.Table:
         """Every row matching a filter (id, chunk, blob, vector), for duplicate checks."""
