@@ -30,7 +30,7 @@ import realtalk
 
 from agentmem import Repo
 from agentmem.ranking import MENTION_WEIGHT, WEIGHT_MODEL, Candidates, fuse, query_features, rank
-from agentmem.search import FUSION, find_candidates, vector_text
+from agentmem.search import FUSION, find_candidates, mix_query_vectors, vector_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "tests" / "data" / "eval"
@@ -134,8 +134,10 @@ def fetch(groups: dict[str, list[EvalSet]]) -> dict[str, list[tuple[Query, Candi
             # One batch for the set's queries (the model's vectors, as one query at a time gives),
             # each as the vector side embeds it
             texts = [vector_text(index, view, query.text) for query in eval_set.queries]
-            vectors = index.embedder.encode(texts)
-            for query, vector in zip(eval_set.queries, vectors, strict=True):
+            wholes = index.embedder.encode([query.text for query in eval_set.queries])
+            without = index.embedder.encode(texts)
+            for n, query in enumerate(eval_set.queries):
+                vector = wholes[n] if texts[n] == query.text else mix_query_vectors(wholes[n], without[n])
                 _view, found = find_candidates(index, query.text, pool=POOL, query_vector=vector)
                 out.setdefault(group, []).append((query, found))
     return out

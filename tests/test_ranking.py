@@ -158,15 +158,10 @@ def test_default_is_not_below_the_better_ranker_on_realtalk_test(tmp_path: Path,
         count += len(conv.questions)
     recall, mrr = ({mode: sums[n] / count for mode, sums in total.items()} for n in (0, 1))
     assert count > 300
-    # Never the worst mode, within 0.01 of the better one, and at turn level clearly above
-    # keyword alone. The issue asks for "not below the better one" on every set: measured on this
-    # split (docs/benchmarks.md) the default meets it on recall@5 at both levels and on MRR at
-    # turn level (recall@5 0.693 vs keyword 0.664, MRR 0.560 vs 0.526), but its session MRR is
-    # 0.774 against keyword's 0.780 (2 reciprocal ranks summed over 336 questions), so that
-    # stronger form would fail.
+    # The issue's bar on a split that chose nothing: not below the better single mode on either
+    # metric, and at turn level clearly above keyword alone (docs/benchmarks.md: turn 0.699 /
+    # 0.557 against keyword 0.664 / 0.526; session 0.923 / 0.780 against keyword 0.908 / 0.780).
     for metric in (recall, mrr):
-        assert metric["hybrid"] > min(metric["keyword"], metric["vector"]), (recall, mrr)
-        assert metric["hybrid"] >= max(metric["keyword"], metric["vector"]) - 0.01, (recall, mrr)
+        assert metric["hybrid"] >= max(metric["keyword"], metric["vector"]), (recall, mrr)
         if level == "turn":
-            assert metric["hybrid"] >= metric["keyword"] + 0.01, (recall, mrr)
-    assert recall["hybrid"] >= max(recall["keyword"], recall["vector"]), recall
+            assert metric["hybrid"] >= metric["keyword"] + 0.02, (recall, mrr)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from agentmem import InvalidInput, NotFound, Repo
@@ -307,7 +308,8 @@ def test_the_vector_side_leaves_out_names_that_most_facts_hold(repo: Repo) -> No
             tx.remember(f"Kevin: message number {n} about the weather")
         tx.remember("Kevin: Globex renewed the contract")
     repo.search("warm up", k=1)
-    from agentmem.search import vector_text
+    from agentmem.ranking import COMMON_NAME_SHARE
+    from agentmem.search import search_vector, vector_text
 
     index = index_of(repo)
     view = index.view(None)
@@ -317,6 +319,14 @@ def test_the_vector_side_leaves_out_names_that_most_facts_hold(repo: Repo) -> No
     assert vector_text(index, view, "What did Kevin's boss say?") == "What did boss say?"
     assert vector_text(index, view, "Did Zanzibar call?") == "Did Zanzibar call?"
     assert vector_text(index, view, "Kevin") == "Kevin"  # a name alone: nothing else to embed
+    # What the vector side searches with: the query's embedding where no name is common, else
+    # COMMON_NAME_SHARE of it and the rest of vector_text's, unit length again.
+    assert (search_vector(index, view, "Did Zanzibar call?") == index.embed_query("Did Zanzibar call?")).all()
+    whole, without = index.embed_query("What did Kevin say?"), index.embed_query("What did say?")
+    mixed = COMMON_NAME_SHARE * whole + (1 - COMMON_NAME_SHARE) * without
+    vector = search_vector(index, view, "What did Kevin say?")
+    assert np.allclose(vector, mixed / np.linalg.norm(mixed), atol=1e-6)
+    assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-5
     # The keyword side still reads the name.
     hits = repo.search("What did Kevin say about Globex?", k=1, mode="keyword")
     assert hits[0].fact.text == "Kevin: Globex renewed the contract"

@@ -72,6 +72,24 @@ def test_same_vectors_with_and_without_the_service(mem: Repo, model) -> None:
             wait_gone(pid)
 
 
+def test_a_common_name_still_says_whose_turn_it_is(repo: Repo, model) -> None:
+    """Both speakers of a chat are common names, so the vector side mostly embeds the question
+    without them; the share it keeps of the whole question is what puts the asked-about
+    speaker's turn first when the other said nearly the same."""
+    topics = ["the weather", "lunch", "a movie", "work", "the bus", "music", "a book", "coffee"]
+    with repo.transaction(agent="chat") as tx:
+        for n in range(40):
+            tx.remember(f"{('Kevin', 'Paola')[n % 2]}: let me tell you about {topics[n % 8]} today")
+        tx.remember("Kevin: I love hiking in the mountains")
+        tx.remember("Paola: I love hiking in the mountains too")
+    hits = repo.search("What does Kevin love doing in the mountains?", k=2, mode="vector")
+    assert [h.fact.text for h in hits] == [
+        "Kevin: I love hiking in the mountains", "Paola: I love hiking in the mountains too",
+    ]  # fmt: skip
+    hits = repo.search("What does Paola love doing in the mountains?", k=1, mode="vector")
+    assert hits[0].fact.text == "Paola: I love hiking in the mountains too"
+
+
 @pytest.mark.parametrize(
     ("setting", "message"),
     [('model = "no-such-model-anywhere"', "cannot load embedding model"),

@@ -27,16 +27,20 @@ from typing import Any
 # `query_features`. Fitted on the dev splits by `benchmarks/eval_ranking.py --tune` (figures in
 # docs/benchmarks.md); refit whenever a feature changes.
 WEIGHT_MODEL: dict[str, float] = {
-    "bias": -1.359, "shape": 29.016, "names": 12.925, "keyword_gap": -1.799, "keyword_fill": 1.765,
-    "vector_top": 0.765, "vector_gap": -5.312, "vector_spread": 3.417,
+    "bias": -4.108, "shape": 25.002, "names": 5.331, "keyword_gap": 0.786, "keyword_fill": 2.194,
+    "vector_top": 1.363, "vector_gap": -4.829, "vector_spread": 6.311,
 }  # fmt: skip
 # Added to a candidate's fused score (which lies in [0, 1]) times the share of the query's names
 # and codes its text holds; fitted with WEIGHT_MODEL.
-MENTION_WEIGHT = 0.279
+MENTION_WEIGHT = 0.154
 # A name whose best single-word BM25 score in a view is below this is common there (held by about
 # a tenth of the facts or more: a chat's speakers) and is left out of the text the vector side
 # embeds (`vector_text`). Chosen on the dev splits (docs/benchmarks.md).
 COMMON_NAME_SCORE = 3.0
+# A query that names a common name is embedded twice, whole and without such names, and searched
+# with this share of the whole query's vector plus the rest of the other (`search.query_vector`):
+# the name still says a little (whose turn it is), just not enough to outweigh what is asked.
+COMMON_NAME_SHARE = 0.3
 TOKEN = re.compile(r"\w[\w.:/-]*\w|\w")
 
 

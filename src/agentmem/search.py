@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidInput
 from .fact import Fact, parse_scope, validate_label, validate_name
-from .ranking import COMMON_NAME_SCORE, Candidates, entities, names, rank, without
+from .ranking import COMMON_NAME_SCORE, COMMON_NAME_SHARE, Candidates, entities, names, rank, without
 
 if TYPE_CHECKING:
     from .index import Index, View
@@ -132,7 +132,7 @@ def find_candidates(
             if mode != "keyword":
                 vector = query_vector
                 if vector is None:
-                    vector = index.embed_query(vector_text(index, view, query))
+                    vector = search_vector(index, view, query)
                 # Several chunks of one fact may come back: fetch extra rows, keep each fact's best.
                 near = index.vector_candidates(view, vector, where, pool * 2)
         finally:
@@ -154,6 +154,24 @@ def vector_text(index: Index, view: View, query: str) -> str:
     return without(query, common) if common else query
 
 
+def search_vector(index: Index, view: View, query: str) -> Any:
+    """The vector the vector side searches with: the query's embedding, or, when `vector_text`
+    leaves common names out, `COMMON_NAME_SHARE` of the whole query's vector and the rest of
+    `vector_text`'s (one batch of two for the model)."""
+    text = vector_text(index, view, query)
+    if text == query:
+        return index.embed_query(query)
+    return mix_query_vectors(*index.embedder.encode([query, text]))
+
+
+def mix_query_vectors(whole: Any, without_names: Any) -> Any:
+    """`COMMON_NAME_SHARE` of `whole` plus the rest of `without_names`, unit length again."""
+    import numpy as np
+
+    vector = COMMON_NAME_SHARE * np.asarray(whole) + (1 - COMMON_NAME_SHARE) * np.asarray(without_names)
+    return (vector / (float(np.linalg.norm(vector)) or 1.0)).astype(np.float32)
+
+
 def run_search(
     index: Index, query: str, *, at: str | None = None, scope: str | None = None,
     agent: str | None = None, kind: str | None = None, k: int = 10, mode: str = "hybrid",
@@ -161,8 +179,8 @@ def run_search(
     where: str | None = None,
 ) -> list[SearchHit]:  # fmt: skip
     """Search the view of `at` (caught up first). Every hit names the view's commit.
-    `query_vector` skips embedding the query (benchmarks time the two apart; it stands for the
-    embedding of `vector_text`); `fusion` overrides `FUSION` (the candidate pool); `where` is an
+    `query_vector` skips embedding the query (benchmarks time the two apart; it stands for
+    what `search_vector` returns); `fusion` overrides `FUSION` (the candidate pool); `where` is an
     extra prefilter built by the caller from validated values (the reader's scopes)."""
     check_query(query, k, mode)
     pool = max(k, int({**FUSION, **(fusion or {})}["candidates"]))
