@@ -73,7 +73,11 @@ def test_search_output_is_escaped_and_its_score_labelled(repo: Repo, cli: CliRun
     code, out, err = invoke(cli, "search", "office wifi floor", "--no-daemon", "--mode", "keyword")
     assert code == 0, err
     _safe(out)
-    assert "rank score" in out and "not a similarity" in err
+    assert "rank score" in out and "BM25" in err and "not a similarity" in err
+    code, out, err = invoke(cli, "search", "office wifi floor", "--no-daemon", "--mode", "vector")
+    assert code == 0 and "cosine similarity" in err and "fused" not in err, err
+    code, out, err = invoke(cli, "search", "office wifi floor", "--no-daemon")
+    assert code == 0 and "fused" in err, err
 
 
 def test_a_terminal_sees_the_escapes_too(repo: Repo) -> None:

@@ -101,9 +101,17 @@ def search(
             cosine = "" if hit.similarity is None else f"{hit.similarity:.3f}"
             row[2:2] = [hit.keyword_rank or "-", hit.vector_rank or "-", hit.chunk, cosine]
         rows.append(row)
-    footer = ("rank score: keyword and meaning scores fused (see docs/search.md), higher first; "
-              "not a similarity (--explain shows the cosine)") if hits else None  # fmt: skip
+    footer = SCORE_NOTES.get(mode, SCORE_NOTES["hybrid"]) if hits else None
     table(columns, rows, title=f"{len(hits)} results at {commit} ({mode})", footer=footer)
+
+
+# What a hit's "rank score" is, per mode (the footer of the table).
+SCORE_NOTES = {
+    "hybrid": "rank score: keyword and meaning scores fused (see docs/search.md), higher first; "
+              "not a similarity (--explain shows the cosine)",
+    "keyword": "rank score: BM25 over the fact's text, tags and meta values, higher first; not a similarity",
+    "vector": "rank score: cosine similarity of the fact's best chunk to the query, higher first",
+}  # fmt: skip
 
 
 @app.command()
