@@ -16,6 +16,9 @@ they were trained on (and on ``agentmem index --rebuild``): hits may change at t
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +96,44 @@ class Centroids:
         if data.ndim != 2 or data.shape[1] != dim or len(data) < 2 or not np.isfinite(data).all():
             return None
         return cls(np.ascontiguousarray(data[1:], np.float32), int(data[0, 0]))
+
+
+class SavedCentroids:
+    """The index's centroids file, shared by every view and process: read again only when the
+    file changed (another process trained them, or a rebuild deleted them), trained and saved
+    under `locked` (the index's file lock) when missing or outgrown."""
+
+    def __init__(self, path: Path, locked: Callable[[], AbstractContextManager[None]]) -> None:
+        self.path = path
+        self._locked = locked
+        self._loaded: tuple[tuple[int, int, int] | None, Centroids | None] | None = None
+
+    def for_rows(self, vectors: Vectors) -> Centroids | None:
+        """The centroids for a view of these vectors; None below `MIN_ROWS` (scanned whole)."""
+        if len(vectors) < MIN_ROWS:
+            return None
+        dim = vectors.shape[1]
+        stamp = file_stamp(self.path)
+        if self._loaded is None or self._loaded[0] != stamp:
+            self._loaded = (stamp, Centroids.load(self.path, dim) if stamp is not None else None)
+        found = self._loaded[1]
+        if found is None or found.stale(len(vectors)):
+            with self._locked():
+                found = Centroids.load(self.path, dim)  # another process may have trained them
+                if found is None or found.stale(len(vectors)):
+                    found = Centroids.train(vectors)
+                    found.save(self.path)
+                self._loaded = (file_stamp(self.path), found)
+        return found
+
+
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """A file's inode, mtime and size (None when missing): a replaced file has another."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_ino, found.st_mtime_ns, found.st_size
 
 
 @dataclass

@@ -2,11 +2,15 @@
 
 The only module that imports lancedb (lazily). Layout (see docs/search.md):
 
-- ``emb_<model hash>``: the embedding cache, one row per (sha256 of a fact text, chunk number)
-  with its vector. A text is embedded once, whatever branch, commit or fact it appears in.
+- ``emb_<model hash>``: the embedding cache (`embedding_cache`), one row per (sha256 of a fact
+  text, chunk number) with its vector. A text is embedded once, whatever branch, commit or fact
+  it appears in.
 - ``view_<key hash>``: one table per view (a branch, or a detached commit that was searched),
-  one row per chunk of every fact at the view's commit: id, chunk, blob, scope, kind, agent,
-  the keyword text (on chunk 0, for full-text search: `search.keyword_text`) and the vector.
+  one row per chunk of every fact at the view's commit (`view_table`): id, chunk, blob, scope,
+  kind, agent, the keyword text (on chunk 0, for full-text search: `search.keyword_text`) and
+  the vector. The keyword side queries it directly (`view_table`); the vector side reads its
+  in-memory matrix (`matrix.ViewMatrix`), first through k-means clusters on large views
+  (`ann.SavedCentroids`).
 - ``views.json``: for each view its table, the commit it is indexed at and when it was last used;
   at most `MAX_VIEWS` views are kept (least recently used dropped).
 
@@ -28,7 +32,6 @@ import shutil
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,28 +45,17 @@ from .embedding_cache import IN_BATCH, EmbeddingCache, Progress, text_hash, vect
 from .errors import AgentmemError, InvalidInput
 from .history import FactChange, changes_between
 from .matrix import ViewMatrix, parse_where
-from .search import keyword_text, quote
+from .search import quote
 from .store import GitStore
+from .view_table import View, top_rows, view_rows, view_schema
 
 MAX_VIEWS = 4  # each holds a vector per fact: ~150 MB at 100,000 facts
 MAX_MATRICES = 2  # views whose vectors stay in memory (exact search by matrix product)
 STATE_VERSION = 2  # 2: the full-text column holds `search.keyword_text` (text, tags, meta values)
-# A BM25 tie at the candidate cut is resolved by id up to this many times the pool in rows (a
-# tie larger than that, such as hundreds of identical texts, is cut where LanceDB cuts it).
-_TIE_ROWS = 16
 # A view's last use (which views are dropped first) is saved at most this often in seconds.
 _USED_EVERY = 60.0
 T = TypeVar("T")
 log = logging.getLogger("agentmem.index")
-
-
-@dataclass
-class View:
-    """A view's table, opened and indexed at `commit`."""
-
-    key: str
-    commit: str
-    table: Any
 
 
 class Index:
@@ -91,7 +83,7 @@ class Index:
         # (`_stamp`): a search then skips reading, opening and saving (issue 15's latency).
         self._current: dict[str, tuple[View, float]] = {}
         self._stamp: tuple[int, int, int] | None = None
-        self._ann: tuple[tuple[int, int, int] | None, ann.Centroids | None] | None = None
+        self.centroids = ann.SavedCentroids(self.path / ann.CENTROIDS_NAME, self.locked)
 
     # -- model -----------------------------------------------------------------------------
 
@@ -159,7 +151,7 @@ class Index:
 
     def _state_stamp(self) -> tuple[int, int, int] | None:
         """views.json's stamp: another process's save replaces the file."""
-        return _file_stamp(self.path / "views.json")
+        return ann.file_stamp(self.path / "views.json")
 
     def _open(self, name: str) -> Any | None:
         try:
@@ -361,26 +353,6 @@ class Index:
         except (ValueError, RuntimeError):
             return 0
 
-    def _centroids(self, matrix: ViewMatrix) -> ann.Centroids | None:
-        """The index's k-means centroids for a view of `ann.MIN_ROWS` rows or more: the saved
-        ones (shared by every view and process), trained and saved under the lock when missing
-        or outgrown."""
-        if len(matrix) < ann.MIN_ROWS:
-            return None
-        path, dim = self.path / ann.CENTROIDS_NAME, matrix.vectors.shape[1]
-        stamp = _file_stamp(path)
-        if self._ann is None or self._ann[0] != stamp:
-            self._ann = (stamp, ann.Centroids.load(path, dim) if stamp is not None else None)
-        found = self._ann[1]
-        if found is None or found.stale(len(matrix)):
-            with self.locked():
-                found = ann.Centroids.load(path, dim)  # another process may have trained them
-                if found is None or found.stale(len(matrix)):
-                    found = ann.Centroids.train(matrix.vectors)
-                    found.save(path)
-                self._ann = (_file_stamp(path), found)
-        return found
-
     # -- rows and embeddings --------------------------------------------------------------
 
     def _dim(self) -> int:
@@ -390,11 +362,7 @@ class Index:
         return self.embedder.dim
 
     def _view_schema(self) -> pa.Schema:
-        return pa.schema([
-            ("id", pa.string()), ("chunk", pa.int32()), ("blob", pa.string()),
-            ("scope", pa.string()), ("kind", pa.string()), ("agent", pa.string()),
-            ("text", pa.string()), ("vector", pa.list_(pa.float32(), self._dim())),
-        ])  # fmt: skip
+        return view_schema(self._dim())
 
     def _rows(self, changes: Sequence[FactChange], progress: Progress | None) -> pa.Table:
         """View rows for added or updated facts, with vectors from the cache (embedding the
@@ -405,22 +373,7 @@ class Index:
         ]  # fmt: skip
         hashes = [text_hash(f.text) for _blob, f in facts]
         vectors = self.vectors_for({h: f.text for h, (_b, f) in zip(hashes, facts, strict=True)}, progress)
-        columns: dict[str, list[Any]] = {n: [] for n in ("id", "chunk", "blob", "scope", "kind",
-                                                          "agent", "text", "vector")}  # fmt: skip
-        for (blob, fact), digest in zip(facts, hashes, strict=True):
-            for number, vector in enumerate(vectors[digest]):
-                values = (fact.id, number, blob, fact.scope, fact.kind, fact.agent or "",
-                          keyword_text(fact) if number == 0 else "", vector)  # fmt: skip
-                for name, value in zip(columns, values, strict=True):
-                    columns[name].append(value)
-        schema = self._view_schema()
-        if not facts:
-            return schema.empty_table()
-        flat = np.asarray(columns.pop("vector"), dtype=np.float32).reshape(-1)
-        arrays = [pa.array(columns[f.name], type=f.type) for f in schema if f.name != "vector"]
-        dim = schema.field("vector").type.list_size
-        arrays.append(pa.FixedSizeListArray.from_arrays(pa.array(flat), dim))
-        return pa.Table.from_arrays(arrays, schema=schema)
+        return view_rows(facts, [vectors[h] for h in hashes], self._dim())
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -433,7 +386,8 @@ class Index:
         conditions = parse_where(where) if where else []
         if conditions is not None:
             matrix = self._matrix(view.table)
-            return matrix.nearest(np.asarray(vector, np.float32), conditions, n, self._centroids(matrix))
+            centroids = self.centroids.for_rows(matrix.vectors)
+            return matrix.nearest(np.asarray(vector, np.float32), conditions, n, centroids)
 
         def fetch(limit: int) -> list[dict[str, Any]]:
             query = view.table.search(vector, vector_column_name="vector").distance_type("cosine")
@@ -441,65 +395,11 @@ class Index:
                 query = query.where(where, prefilter=True)
             return list(query.select(["id", "chunk", "blob", "_distance"]).limit(limit).to_list())
 
-        return _top(fetch, n, "_distance")
+        return top_rows(fetch, n, "_distance")
 
     def similarities(self, view: View, vector: Vectors, ids: list[str]) -> dict[str, tuple[float, int]]:
         """(best chunk cosine, chunk) of each of `ids` in the view, over the in-memory matrix (the
         exact cosine of a fact the keyword side found but the vector side did not return)."""
         return self._matrix(view.table).similarities(np.asarray(vector, np.float32), ids)
 
-    def keyword_candidates(
-        self, view: View, text: str, where: str | None, n: int, with_text: bool = False
-    ) -> list[dict[str, Any]]:
-        """The `n` best BM25 matches (chunk 0 rows only hold text), best first, with `_score`
-        (and their keyword text, `with_text`)."""
-        columns = ["id", "chunk", "blob", *(["text"] if with_text else []), "_score"]
-
-        def fetch(limit: int) -> list[dict[str, Any]]:
-            query = view.table.search(text, query_type="fts", fts_columns="text")
-            if where:
-                query = query.where(where, prefilter=True)
-            return list(query.select(columns).limit(limit).to_list())
-
-        return _top(fetch, n, "-_score")
-
-    def best_score(self, view: View, word: str) -> float:
-        """The best BM25 score of one word alone in the view (0.0 where no fact holds it): low for
-        a word many facts hold, high for a rare one (its inverse document frequency, scaled)."""
-        rows = view.table.search(word, query_type="fts", fts_columns="text").select(["id", "_score"])
-        found = rows.limit(1).to_list()
-        return float(found[0]["_score"]) if found else 0.0
-
     matrix = staticmethod(vector_matrix)
-
-    def rows(self, view: View, where: str) -> pa.Table:
-        """Every row matching a filter (id, chunk, blob, vector), for duplicate checks."""
-        query = view.table.search().where(where).select(["id", "chunk", "blob", "vector"])
-        return query.limit(None).to_arrow()
-
-
-def _top(fetch: Callable[[int], list[dict[str, Any]]], n: int, order: str) -> list[dict[str, Any]]:
-    """The `n` first rows of a LanceDB query by `order` (a column, ``-`` for descending), ties by
-    (id, chunk). LanceDB cuts a tie at its limit by storage order, which another process may
-    see differently; rows are fetched until the cut falls between two values, so the same query
-    on the same view always gets the same rows."""
-    if n <= 0:
-        return []
-    column, sign = order.lstrip("-"), (-1.0 if order.startswith("-") else 1.0)
-    limit = 2 * n + 1  # a tie of up to n rows at the cut costs no second query
-    while True:
-        found = fetch(limit)
-        found.sort(key=lambda row: (sign * row[column], row["id"], row["chunk"]))
-        resolved = len(found) < limit or sign * found[-1][column] > sign * found[n - 1][column]
-        if resolved or limit > _TIE_ROWS * n:
-            return found[:n]
-        limit *= 4
-
-
-def _file_stamp(path: Path) -> tuple[int, int, int] | None:
-    """A file's inode, mtime and size (None when missing): a replaced file has another."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return found.st_ino, found.st_mtime_ns, found.st_size

@@ -18,7 +18,8 @@ from .fact import Fact, parse_scope, validate_label, validate_name
 from .ranking import COMMON_NAME_SCORE, COMMON_NAME_SHARE, Candidates, entities, names, rank, without
 
 if TYPE_CHECKING:
-    from .index import Index, View
+    from .index import Index
+    from .view_table import View
 
 MODES = ("hybrid", "vector", "keyword")
 FUSION: dict[str, float] = {"candidates": 50.0}  # facts fetched from each ranker
@@ -116,6 +117,8 @@ def find_candidates(
 ) -> tuple[View, Candidates]:  # fmt: skip
     """The view of `at` (caught up first) and the `pool` best candidates of each ranker that
     `mode` uses."""
+    from .view_table import keyword_candidates  # pyarrow: only when a search runs
+
     if mode != "keyword" and query_vector is None:
         _ = index.embedder  # the model loads (and says so) before the view catches up
     wanted = entities(query)
@@ -126,7 +129,7 @@ def find_candidates(
         keyword = None
         if mode != "vector":
             # Texts are read only where mentions count: a query naming a name or a code.
-            keyword = _pool().submit(index.keyword_candidates, view, query, where, pool, bool(wanted))
+            keyword = _pool().submit(keyword_candidates, view, query, where, pool, bool(wanted))
         vector, near = None, []
         try:
             if mode != "keyword":
@@ -150,7 +153,9 @@ def vector_text(index: Index, view: View, query: str) -> str:
     whose best BM25 score alone is below `COMMON_NAME_SCORE`, such as a chat's speakers). Such a
     name pulls the query's embedding towards every fact that names it, and says nothing of what
     is asked; the keyword side still reads it, and `mentions` still count it."""
-    common = [name for name in names(query) if 0.0 < index.best_score(view, name) < COMMON_NAME_SCORE]
+    from .view_table import best_score
+
+    common = [name for name in names(query) if 0.0 < best_score(view, name) < COMMON_NAME_SCORE]
     return without(query, common) if common else query
 
 
@@ -206,9 +211,10 @@ def near_duplicates(
 ) -> list[SearchHit]:  # fmt: skip
     """Facts in the same scope whose vectors are within `threshold` cosine of `fact_id`'s."""
     from .fact import validate_id
+    from .view_table import matching_rows
 
     validate_id(fact_id)
-    view, own = index.read(at, lambda v: index.rows(v, f"id = {quote(fact_id)}"))
+    view, own = index.read(at, lambda v: matching_rows(v, f"id = {quote(fact_id)}"))
     if not own.num_rows:
         from .errors import NotFound
 
@@ -235,7 +241,9 @@ def duplicate_pairs(
     """(commit, pairs of fact ids in `scope` whose chunk-0 vectors are within `threshold`)."""
     import numpy as np
 
-    view, rows = index.read(at, lambda v: index.rows(v, f"{where_clause(scope=scope)} AND chunk = 0"))
+    from .view_table import matching_rows
+
+    view, rows = index.read(at, lambda v: matching_rows(v, f"{where_clause(scope=scope)} AND chunk = 0"))
     if rows.num_rows < 2:
         return view.commit, []
     ids = rows["id"].to_pylist()
