@@ -209,11 +209,11 @@ class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs):
         local state cleaned; refused without `yes` (see governance/purge.py). On a clone the
         remote-tracking branches are dropped too (they may reach the fact; the next fetch brings
         them back, purge-checked)."""
-        from . import remotes as _remotes
         from .governance.purge import purge
+        from .remote_config import drop_tracking_refs
 
         if yes:
-            _remotes.drop_tracking_refs(self.store)
+            drop_tracking_refs(self.store)
         return purge(self, fact_id, agent=agent, yes=yes)
 
     # -- reading (flat wrappers over the owner's session) ---------------------------------

@@ -1,7 +1,7 @@
 """`Repo`'s remote verbs: remotes, fetch, pull, push (`Repo.clone` is with `init` in repo.py).
 
-Thin delegations to remotes.py (see docs/remotes.md), imported on first use: it loads dulwich's
-network client, which no local command needs.
+Thin delegations to remote_config.py (``.git/config``) and remotes.py (see docs/remotes.md),
+imported on first use: remotes.py loads dulwich's network client, which no local command needs.
 """
 
 from __future__ import annotations
@@ -12,33 +12,35 @@ from .repo_base import RepoBase
 
 if TYPE_CHECKING:
     from .merge import MergeResult
-    from .remotes import FetchResult, PullResult, PushResult, RemoteInfo
+    from .remote_config import RemoteInfo
+    from .remotes import FetchResult, PullResult, PushResult
 
 
 class RemoteVerbs(RepoBase):
     """Mixed into `Repo` (repo.py); what it uses of `Repo` is declared in repo_base.py."""
 
     def remotes(self) -> list[RemoteInfo]:
-        from . import remotes as _remotes
+        from .remote_config import remotes
 
-        return _remotes.remotes(self.store)
+        return remotes(self.store)
 
     def add_remote(self, name: str, url: str) -> RemoteInfo:
-        from . import remotes as _remotes
+        from .remote_config import add_remote
 
-        return _remotes.add_remote(self.store, name, url)
+        return add_remote(self.store, name, url)
 
     def remove_remote(self, name: str) -> RemoteInfo:
-        from . import remotes as _remotes
+        from .remote_config import remove_remote
 
-        return _remotes.remove_remote(self.store, name)
+        return remove_remote(self.store, name)
 
     def fetch(self, remote: str | None = None) -> FetchResult:
         """Bring `remote`'s branches (as ``REMOTE/BRANCH``) and new tags here; default: the
         current branch's upstream remote."""
         from . import remotes as _remotes
+        from .remote_config import resolve_target
 
-        name, _ = _remotes.resolve_target(self.store, remote, None)
+        name, _ = resolve_target(self.store, remote, None)
         return _remotes.fetch(self.store, name)
 
     def pull(
