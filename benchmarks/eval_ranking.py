@@ -133,7 +133,7 @@ def fetch(groups: dict[str, list[EvalSet]]) -> dict[str, list[tuple[Query, Candi
             view = index.view(None)
             # One batch for the set's queries (the model's vectors, as one query at a time gives),
             # each as the vector side embeds it
-            texts = [vector_text(index, view, query.text) for query in eval_set.queries]
+            texts = [vector_text(view, query.text) for query in eval_set.queries]
             wholes = index.embedder.encode([query.text for query in eval_set.queries])
             without = index.embedder.encode(texts)
             for n, query in enumerate(eval_set.queries):

@@ -13,12 +13,12 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .chunking import chunk_text
 from .embed import Embedder, Vectors
+from .matrix import vector_matrix
 from .search import quote
 
 Progress = Callable[[int, int], None]
@@ -29,12 +29,6 @@ _EMBED_BATCH = 4096  # texts per cache write
 def text_hash(text: str) -> str:
     """The cache's key of a text: its sha256, hex."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def vector_matrix(rows: pa.Table) -> Vectors:
-    """The `vector` column of some rows as one float32 matrix."""
-    dim = rows.schema.field("vector").type.list_size
-    return np.asarray(rows["vector"].combine_chunks().flatten().to_numpy(), np.float32).reshape(-1, dim)
 
 
 class EmbeddingCache:

@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 
 from . import ann
 from .embed import Embedder, Vectors, load_embedder
-from .embedding_cache import IN_BATCH, EmbeddingCache, Progress, text_hash, vector_matrix
+from .embedding_cache import IN_BATCH, EmbeddingCache, Progress, text_hash
 from .errors import AgentmemError, InvalidInput
 from .history import FactChange, changes_between
 from .matrix import ViewMatrix, parse_where
@@ -402,4 +402,3 @@ class Index:
         exact cosine of a fact the keyword side found but the vector side did not return)."""
         return self._matrix(view.table).similarities(np.asarray(vector, np.float32), ids)
 
-    matrix = staticmethod(vector_matrix)

@@ -84,6 +84,12 @@ def parse_where(where: str) -> Conditions | None:
     return conditions
 
 
+def vector_matrix(rows: pa.Table) -> Vectors:
+    """The `vector` column of some rows as one float32 matrix."""
+    dim = rows.schema.field("vector").type.list_size
+    return np.asarray(rows["vector"].combine_chunks().flatten().to_numpy(), np.float32).reshape(-1, dim)
+
+
 @dataclass
 class ViewMatrix:
     """The scalar columns (an Arrow table) and vectors (a float32 matrix) of one view table."""
@@ -101,9 +107,7 @@ class ViewMatrix:
 
     @classmethod
     def of(cls, version: int, data: pa.Table) -> ViewMatrix:
-        dim = data.schema.field("vector").type.list_size
-        flat = data["vector"].combine_chunks().flatten().to_numpy()
-        vectors = np.ascontiguousarray(np.asarray(flat, np.float32).reshape(-1, dim))
+        vectors = np.ascontiguousarray(vector_matrix(data))
         return cls(version, data.select(list(SCALARS)).combine_chunks(), vectors)
 
     def __len__(self) -> int:

@@ -34,11 +34,11 @@ WEIGHT_MODEL: dict[str, float] = {
 # and codes its text holds; fitted with WEIGHT_MODEL.
 MENTION_WEIGHT = 0.154
 # A name whose best single-word BM25 score in a view is below this is common there (held by about
-# a tenth of the facts or more: a chat's speakers) and is left out of the text the vector side
-# embeds (`vector_text`). Chosen on the dev splits (docs/benchmarks.md).
+# a tenth of the facts or more: a chat's speakers); `search.vector_text` leaves it out. Chosen on
+# the dev splits (docs/benchmarks.md).
 COMMON_NAME_SCORE = 3.0
 # A query that names a common name is embedded twice, whole and without such names, and searched
-# with this share of the whole query's vector plus the rest of the other (`search.query_vector`):
+# with this share of the whole query's vector plus the rest of the other (`search.search_vector`):
 # the name still says a little (whose turn it is), just not enough to outweigh what is asked.
 COMMON_NAME_SHARE = 0.3
 TOKEN = re.compile(r"\w[\w.:/-]*\w|\w")

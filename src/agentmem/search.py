@@ -148,7 +148,7 @@ def find_candidates(
     return index.read(at, fetch, progress)
 
 
-def vector_text(index: Index, view: View, query: str) -> str:
+def vector_text(view: View, query: str) -> str:
     """The query as the vector side embeds it: without the names common in this view (a name
     whose best BM25 score alone is below `COMMON_NAME_SCORE`, such as a chat's speakers). Such a
     name pulls the query's embedding towards every fact that names it, and says nothing of what
@@ -163,7 +163,7 @@ def search_vector(index: Index, view: View, query: str) -> Any:
     """The vector the vector side searches with: the query's embedding, or, when `vector_text`
     leaves common names out, `COMMON_NAME_SHARE` of the whole query's vector and the rest of
     `vector_text`'s (one batch of two for the model)."""
-    text = vector_text(index, view, query)
+    text = vector_text(view, query)
     if text == query:
         return index.embed_query(query)
     return mix_query_vectors(*index.embedder.encode([query, text]))
@@ -241,13 +241,14 @@ def duplicate_pairs(
     """(commit, pairs of fact ids in `scope` whose chunk-0 vectors are within `threshold`)."""
     import numpy as np
 
+    from .matrix import vector_matrix
     from .view_table import matching_rows
 
     view, rows = index.read(at, lambda v: matching_rows(v, f"{where_clause(scope=scope)} AND chunk = 0"))
     if rows.num_rows < 2:
         return view.commit, []
     ids = rows["id"].to_pylist()
-    matrix = index.matrix(rows)
+    matrix = vector_matrix(rows)
     pairs = []
     for start in range(0, len(ids), 1024):
         sims = matrix[start : start + 1024] @ matrix.T

@@ -101,7 +101,7 @@ def search(
             cosine = "" if hit.similarity is None else f"{hit.similarity:.3f}"
             row[2:2] = [hit.keyword_rank or "-", hit.vector_rank or "-", hit.chunk, cosine]
         rows.append(row)
-    footer = SCORE_NOTES.get(mode, SCORE_NOTES["hybrid"]) if hits else None
+    footer = SCORE_NOTES[mode] if hits else None
     table(columns, rows, title=f"{len(hits)} results at {commit} ({mode})", footer=footer)
 
 
