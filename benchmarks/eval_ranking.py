@@ -7,6 +7,12 @@ indexed with the real model.
 
     python benchmarks/eval_ranking.py            # the table for ranking.WEIGHT_MODEL
     python benchmarks/eval_ranking.py --tune     # refit the weight model on the dev splits
+    python benchmarks/eval_ranking.py --one-repository   # and REALTALK as one memory of many users
+
+`--one-repository` adds rows for every REALTALK conversation imported into one repository, each
+in its own scope (``user:chat_N``), each question searched through `Repo.search(..., scope=)`
+in its conversation's scope: one memory serving many users, where a chat's speakers are common
+in their scope and rare in the repository.
 
 Each query's candidates are fetched once (`search.find_candidates`, 50 per ranker, as
 `Repo.search` does) and ranked in-process by `ranking.rank` for each mode and each model tried,
@@ -240,11 +246,34 @@ def tune(
     return model, round(float(params[-1]), 3)
 
 
+def one_repository(level: str) -> None:
+    """REALTALK's conversations in one repository, a scope each, searched in that scope."""
+    conversations = {name: realtalk.load(name, level) for name in realtalk.DEV + realtalk.TEST}
+    prefix = {name: f"{name.lower().replace('_', '')}-" for name in conversations}
+    records = [{**fact, "id": prefix[name] + str(fact["id"]), "scope": f"user:{name.lower()}"}
+               for name, conv in conversations.items() for fact in conv.facts]  # fmt: skip
+    repo = _open(f"realtalk/one-repository-{level}", records)
+    for split, names in (("dev", realtalk.DEV), ("test", realtalk.TEST)):
+        for mode in MODES:
+            ranked, queries = [], []
+            for name in names:
+                scope = f"user:{name.lower()}"
+                for question in conversations[name].questions:
+                    hits = repo.search(question.query, k=10, mode=mode, scope=scope, daemon=False)
+                    ranked.append([hit.fact.id.removeprefix(prefix[name]) for hit in hits])
+                    queries.append(Query(question.query, question.relevant, split, True))
+            m = metrics(ranked, queries)
+            print(f"| realtalk-{level}, one repository | {split} | {len(queries)} | {mode} "
+                  f"| {m['recall@5']:.3f} | {m['recall@10']:.3f} | {m['mrr']:.3f} |")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tune", action="store_true", help="fit the ranking model on the dev splits")
     parser.add_argument("--sets", nargs="*", default=PROJECT_SETS, help="project evaluation sets")
     parser.add_argument("--levels", nargs="*", default=list(realtalk.LEVELS), help="REALTALK levels")
+    parser.add_argument("--one-repository", action="store_true",
+                        help="also REALTALK in one repository, a scope per conversation")  # fmt: skip
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     groups = all_sets(args)
@@ -264,6 +293,9 @@ def main() -> None:
                 m = evaluate(part, mode, model, mention)
                 print(f"| {group} | {split} | {len(part)} | {mode} | {m['recall@5']:.3f} "
                       f"| {m['recall@10']:.3f} | {m['mrr']:.3f} |")  # fmt: skip
+    if args.one_repository and realtalk.folder() is not None:
+        for level in args.levels:
+            one_repository(level)
 
 
 if __name__ == "__main__":

@@ -130,13 +130,17 @@ def test_a_name_in_the_query_shifts_weight_to_keywords() -> None:
     assert named > keyword_weight("what foods does he like", found)
 
 
-def search_metrics(repo: Repo, questions: list[realtalk.Question]) -> dict[str, list[float]]:
-    """Per mode, the summed (recall@5, MRR@10) over `questions`, through Repo.search."""
+def search_metrics(
+    repo: Repo, questions: list[realtalk.Question], scope: str | None = None, prefix: str = ""
+) -> dict[str, list[float]]:
+    """Per mode, the summed (recall@5, MRR@10) over `questions`, through Repo.search (in `scope`,
+    fact ids starting with `prefix`)."""
     sums = {}
     for mode in ("keyword", "vector", "hybrid"):
         r5 = mrr = 0.0
         for question in questions:
-            ids = [hit.fact.id for hit in repo.search(question.query, k=10, mode=mode)]
+            hits = repo.search(question.query, k=10, mode=mode, scope=scope)
+            ids = [hit.fact.id.removeprefix(prefix) for hit in hits]
             r5 += bool(question.relevant & set(ids[:5]))
             mrr += next((1 / n for n, i in enumerate(ids, 1) if i in question.relevant), 0.0)
         sums[mode] = [r5, mrr]
@@ -165,3 +169,26 @@ def test_default_is_not_below_the_better_ranker_on_realtalk_test(tmp_path: Path,
         assert metric["hybrid"] >= max(metric["keyword"], metric["vector"]), (recall, mrr)
         if level == "turn":
             assert metric["hybrid"] >= metric["keyword"] + 0.02, (recall, mrr)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(REALTALK is None, reason="REALTALK not found at ../shared/data/realtalk")
+def test_default_is_not_below_the_better_ranker_with_every_chat_in_one_repository(tmp_path: Path) -> None:
+    """The test conversations in one repository, each in its own scope, searched in that scope
+    (one memory for many users). A chat's speakers are common in their scope and rare in the
+    repository: the vector side must judge them among the facts searched, or the default falls
+    below keyword alone (it did before: recall@5 0.628 against keyword's 0.664 here)."""
+    repo = Repo.init(tmp_path / "chats")
+    conversations = {name: realtalk.load(name, "turn", REALTALK) for name in realtalk.TEST}
+    prefix = {name: f"{name.lower().replace('_', '')}-" for name in conversations}
+    records = [{**fact, "id": prefix[name] + str(fact["id"]), "scope": f"user:{name.lower()}"}
+               for name, conv in conversations.items() for fact in conv.facts]  # fmt: skip
+    repo.import_facts(records, agent="eval")
+    total = {"keyword": [0.0, 0.0], "vector": [0.0, 0.0], "hybrid": [0.0, 0.0]}
+    for name, conv in conversations.items():
+        for mode, sums in search_metrics(repo, conv.questions, f"user:{name.lower()}", prefix[name]).items():
+            total[mode] = [t + s for t, s in zip(total[mode], sums, strict=True)]
+    count = sum(len(conv.questions) for conv in conversations.values())
+    recall, mrr = ({mode: sums[n] / count for mode, sums in total.items()} for n in (0, 1))
+    for metric in (recall, mrr):
+        assert metric["hybrid"] >= max(metric["keyword"], metric["vector"]) + 0.01, (recall, mrr)

@@ -331,3 +331,35 @@ def test_the_vector_side_leaves_out_names_that_most_facts_hold(repo: Repo) -> No
     # The keyword side still reads the name.
     hits = repo.search("What did Kevin say about Globex?", k=1, mode="keyword")
     assert hits[0].fact.text == "Kevin: Globex renewed the contract"
+
+
+def test_a_name_common_in_the_scope_searched_is_common_there(repo: Repo) -> None:
+    """One repository, many conversations, each in its own scope: a speaker is named in every
+    fact of their scope and in few of the repository's. BM25's statistics span the whole view,
+    so under a filter a name is common when a tenth of the facts searched hold it."""
+    repo = use_fake_model(repo)
+    with repo.transaction(agent="chat") as tx:
+        for n in range(10):
+            tx.remember(f"Kevin: message number {n} about the weather", scope="user:kevin")
+        for n in range(390):
+            tx.remember(f"Dana: note {n} on the quarterly report", scope="user:dana")
+    repo.search("warm up", k=1)
+    from agentmem.search import search_vector, vector_text, where_clause
+    from agentmem.view_table import best_score
+
+    index = index_of(repo)
+    view = index.view(None)
+    kevin, dana = where_clause(scope="user:kevin"), where_clause(scope="user:dana")
+    assert best_score(view, "Kevin") > 3.0  # 2.5% of the repository: not common over the view
+    assert vector_text(view, "What did Kevin say?") == "What did Kevin say?"
+    assert index.fact_count(view, kevin) == 10
+    assert vector_text(view, "What did Kevin say?", kevin, 10) == "What did say?"
+    assert vector_text(view, "What did Kevin say?", dana, 390) == "What did Kevin say?"  # none hold it
+    assert vector_text(view, "What did Kevin say?", kevin, 0) == "What did Kevin say?"
+    # Through the search path: the filtered query is embedded with and without the name.
+    whole = search_vector(index, view, "What did Kevin say?")
+    assert (whole == index.embed_query("What did Kevin say?")).all()
+    assert not (search_vector(index, view, "What did Kevin say?", kevin) == whole).all()
+    # A filter of a form the matrix cannot read is counted by LanceDB.
+    assert index.fact_count(view, "scope = 'user:kevin' OR scope = 'user:dana'") == 400
+

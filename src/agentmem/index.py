@@ -397,6 +397,14 @@ class Index:
 
         return top_rows(fetch, n, "_distance")
 
+    def fact_count(self, view: View, where: str) -> int:
+        """How many facts of the view match a filter (over the in-memory matrix where it can)."""
+        conditions = parse_where(where)
+        if conditions is None:
+            return int(view.table.count_rows(f"({where}) AND chunk = 0"))
+        mask = self._matrix(view.table).mask([*conditions, ("chunk", "=", 0)])
+        return int(mask.sum()) if mask is not None else 0
+
     def similarities(self, view: View, vector: Vectors, ids: list[str]) -> dict[str, tuple[float, int]]:
         """(best chunk cosine, chunk) of each of `ids` in the view, over the in-memory matrix (the
         exact cosine of a fact the keyword side found but the vector side did not return)."""

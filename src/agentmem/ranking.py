@@ -37,6 +37,10 @@ MENTION_WEIGHT = 0.154
 # a tenth of the facts or more: a chat's speakers); `search.vector_text` leaves it out. Chosen on
 # the dev splits (docs/benchmarks.md).
 COMMON_NAME_SCORE = 3.0
+# In a filtered search (a scope, an agent, a kind) BM25's statistics still span the whole view, so
+# there a name is common when this share of the facts searched hold it (what the score above
+# approximates for the whole view; the two chose the same on dev).
+COMMON_NAME_FACTS = 0.1
 # A query that names a common name is embedded twice, whole and without such names, and searched
 # with this share of the whole query's vector plus the rest of the other (`search.search_vector`):
 # the name still says a little (whose turn it is), just not enough to outweigh what is asked.

@@ -8,6 +8,7 @@ is `vector_text`.
 
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -15,7 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidInput
 from .fact import Fact, parse_scope, validate_label, validate_name
-from .ranking import COMMON_NAME_SCORE, COMMON_NAME_SHARE, Candidates, entities, names, rank, without
+from .ranking import (
+    COMMON_NAME_FACTS,
+    COMMON_NAME_SCORE,
+    COMMON_NAME_SHARE,
+    Candidates,
+    entities,
+    names,
+    rank,
+    without,
+)
 
 if TYPE_CHECKING:
     from .index import Index
@@ -135,7 +145,7 @@ def find_candidates(
             if mode != "keyword":
                 vector = query_vector
                 if vector is None:
-                    vector = search_vector(index, view, query)
+                    vector = search_vector(index, view, query, where)
                 # Several chunks of one fact may come back: fetch extra rows, keep each fact's best.
                 near = index.vector_candidates(view, vector, where, pool * 2)
         finally:
@@ -148,22 +158,29 @@ def find_candidates(
     return index.read(at, fetch, progress)
 
 
-def vector_text(view: View, query: str) -> str:
-    """The query as the vector side embeds it: without the names common in this view (a name
-    whose best BM25 score alone is below `COMMON_NAME_SCORE`, such as a chat's speakers). Such a
-    name pulls the query's embedding towards every fact that names it, and says nothing of what
-    is asked; the keyword side still reads it, and `mentions` still count it."""
-    from .view_table import best_score
+def vector_text(view: View, query: str, where: str | None = None, facts: int = 0) -> str:
+    """The query as the vector side embeds it: without the names common among the facts searched
+    (such as a chat's speakers). Such a name pulls the query's embedding towards every fact that
+    names it, and says nothing of what is asked; the keyword side still reads it, and `mentions`
+    still count it. Over the whole view a name is common when its best BM25 score alone is below
+    `COMMON_NAME_SCORE`; under a filter (`where`, matching `facts` facts), when at least
+    `COMMON_NAME_FACTS` of those facts hold it, since BM25's statistics span the whole view."""
+    from .view_table import best_score, holders
 
-    common = [name for name in names(query) if 0.0 < best_score(view, name) < COMMON_NAME_SCORE]
+    if where is None:
+        common = [name for name in names(query) if 0.0 < best_score(view, name) < COMMON_NAME_SCORE]
+    else:
+        enough = max(1, math.ceil(COMMON_NAME_FACTS * facts))
+        common = [name for name in names(query) if facts and holders(view, name, where, enough) >= enough]
     return without(query, common) if common else query
 
 
-def search_vector(index: Index, view: View, query: str) -> Any:
+def search_vector(index: Index, view: View, query: str, where: str | None = None) -> Any:
     """The vector the vector side searches with: the query's embedding, or, when `vector_text`
     leaves common names out, `COMMON_NAME_SHARE` of the whole query's vector and the rest of
     `vector_text`'s (one batch of two for the model)."""
-    text = vector_text(view, query)
+    facts = index.fact_count(view, where) if where is not None and names(query) else 0
+    text = vector_text(view, query, where, facts)
     if text == query:
         return index.embed_query(query)
     return mix_query_vectors(*index.embedder.encode([query, text]))
@@ -229,8 +246,9 @@ def near_duplicates(
                 best[row["id"]] = (similarity, int(row["chunk"]), row["blob"])
     ranked = sorted(best.items(), key=lambda item: -item[1][0])[:k]
     return [
-        SearchHit(index.store.read_fact(blob.encode()), sim, view.commit, chunk=chunk, similarity=sim,
-                  blob=blob)
+        SearchHit(
+            index.store.read_fact(blob.encode()), sim, view.commit, chunk=chunk, similarity=sim, blob=blob
+        )
         for _id, (sim, chunk, blob) in ranked
     ]
 

@@ -85,6 +85,12 @@ def best_score(view: View, word: str) -> float:
     return float(found[0]["_score"]) if found else 0.0
 
 
+def holders(view: View, word: str, where: str, limit: int) -> int:
+    """How many facts matching `where` hold `word` (as BM25 reads it), counted up to `limit`."""
+    query = view.table.search(word, query_type="fts", fts_columns="text").where(where, prefilter=True)
+    return int(query.select(["id", "_score"]).limit(limit).to_arrow().num_rows)
+
+
 def matching_rows(view: View, where: str) -> pa.Table:
     """Every row matching a filter (id, chunk, blob, vector), for duplicate checks."""
     query = view.table.search().where(where).select(["id", "chunk", "blob", "vector"])
