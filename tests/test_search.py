@@ -363,3 +363,28 @@ def test_a_name_common_in_the_scope_searched_is_common_there(repo: Repo) -> None
     # A filter of a form the matrix cannot read is counted by LanceDB.
     assert index.fact_count(view, "scope = 'user:kevin' OR scope = 'user:dana'") == 400
 
+
+def test_a_readers_scopes_filter_the_in_memory_matrix_as_lancedb_would(repo: Repo) -> None:
+    """A reader under a policy searches with `scope IN (...)` (its readable scopes): the vector
+    side reads that filter over the in-memory matrix (not LanceDB's flat scan), with the same
+    rows as LanceDB evaluating it."""
+    from agentmem.matrix import parse_where
+
+    repo = use_fake_model(repo)
+    with repo.transaction(agent="bulk") as tx:
+        for n in range(90):
+            tx.remember(f"harbour crane report {n}", ("shared", "agent:billing", "user:oneil")[n % 3])
+    repo.search("crane")
+    index = index_of(repo)
+    view = index.view(None)
+    where = "scope IN ('shared', 'user:oneil') AND chunk = 0"
+    assert parse_where(where) == [("scope", "IN", ("shared", "user:oneil")), ("chunk", "=", 0)]
+    assert parse_where("scope IN ('it''s, here', 'b')") == [("scope", "IN", ("it's, here", "b"))]
+    for hostile in ("scope IN ('a' OR 1=1)", "scope IN ()", "scope IN ('a'), id", "text IN ('a')"):
+        assert parse_where(hostile) is None  # left to LanceDB, which refuses or evaluates it
+    vector = index.embed_query("harbour crane report")
+    in_memory = index.vector_candidates(view, vector, where, 40)
+    by_lancedb = index.vector_candidates(view, vector, where + " AND (id != '')", 40)  # unparsed form
+    assert [row["id"] for row in in_memory] == [row["id"] for row in by_lancedb]
+    assert len(in_memory) == 40 and all(repo.get(row["id"]).scope != "agent:billing" for row in in_memory)
+    assert index.fact_count(view, where) == 60

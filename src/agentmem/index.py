@@ -382,7 +382,7 @@ class Index:
     ) -> list[dict[str, Any]]:
         """Nearest chunks (cosine), best first: rows with id, chunk, blob and `_distance`.
         Exact, over the view's in-memory matrix; a filter of another form than
-        `search.where_clause` writes goes to LanceDB."""
+        `matrix.parse_where` reads goes to LanceDB."""
         conditions = parse_where(where) if where else []
         if conditions is not None:
             matrix = self._matrix(view.table)

@@ -27,10 +27,14 @@ from .ann import Centroids, Clusters
 from .embed import Vectors
 
 SCALARS = ("id", "chunk", "blob", "scope", "kind", "agent")
-Conditions = list[tuple[str, str, str | int]]
-# One condition of the filters `search.where_clause` writes: column, operator, quoted or whole value.
+Conditions = list[tuple[str, str, str | int | tuple[str, ...]]]
 _RUN = 32  # consecutive rows read in place rather than gathered
-_CONDITION = re.compile(r"\s*(\w+)\s*(!=|=)\s*(?:'((?:[^']|'')*)'|(\d+))\s*(?:AND\b|$)")
+# One condition of the filters `search.where_clause` writes (column, operator, a quoted or whole
+# value) or of a reader's scopes (`scope IN ('a', 'b')`, governance/visibility.py).
+_QUOTED = r"'(?:[^']|'')*'"
+_CONDITION = re.compile(
+    rf"\s*(\w+)\s*(?:(!=|=)\s*(?:({_QUOTED})|(\d+))|IN\s*\(((?:\s*{_QUOTED}\s*,)*\s*{_QUOTED})\s*\))\s*(?:AND\b|$)"
+)
 
 
 @cache
@@ -68,20 +72,29 @@ def product_of_rows(vectors: Vectors, rows: np.ndarray, query: Vectors) -> Any:
 
 
 def parse_where(where: str) -> Conditions | None:
-    """``scope = 'a' AND id != 'b' AND chunk = 0`` as (column, op, value) triples; None when the
-    filter has any other form (the caller then lets LanceDB evaluate it)."""
+    """``scope = 'a' AND id != 'b' AND chunk = 0 AND scope IN ('a', 'c')`` as (column, op, value)
+    triples (an IN's value a tuple); None when the filter has any other form (the caller then
+    lets LanceDB evaluate it)."""
     conditions: Conditions = []
     position = 0
     while position < len(where):
         match = _CONDITION.match(where, position)
         if match is None or match.end() == position:
             return None
-        column, op, text, number = match.groups()
+        column, op, text, number, listed = match.groups()
         if column not in SCALARS:
             return None
-        conditions.append((column, op, int(number) if number is not None else text.replace("''", "'")))
+        if listed is not None:
+            values = tuple(_unquote(v) for v in re.findall(_QUOTED, listed))
+            conditions.append((column, "IN", values))
+        else:
+            conditions.append((column, op, int(number) if number is not None else _unquote(text)))
         position = match.end()
     return conditions
+
+
+def _unquote(quoted: str) -> str:
+    return quoted[1:-1].replace("''", "'")
 
 
 def vector_matrix(rows: pa.Table) -> Vectors:
@@ -137,8 +150,11 @@ class ViewMatrix:
             return None
         combined = None
         for column, op, value in conditions:
-            test = pc.equal(self.rows[column], value)
-            test = pc.invert(test) if op == "!=" else test
+            if isinstance(value, tuple):  # IN
+                test = pc.is_in(self.rows[column], pa.array(value, self.rows[column].type))
+            else:
+                test = pc.equal(self.rows[column], value)
+                test = pc.invert(test) if op == "!=" else test
             combined = test if combined is None else pc.and_(combined, test)
         return np.asarray(pc.fill_null(combined, False).to_numpy(zero_copy_only=False), dtype=bool)
 
