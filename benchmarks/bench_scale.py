@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -33,7 +34,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from _corpus import records
+from _corpus import PEOPLE, THINGS, VERBS, records
+
+from agentmem import ann
 
 QUERIES = ["who prefers email", "problems with the staging database", "invoice ORD-51234",
            "meeting about the design review", "who fixed the VPN", "backup failures at night",
@@ -79,6 +82,33 @@ def real(count: int, rounds: int) -> None:
     same = all([h.fact.id for h in repo.search(QUERIES[0], at=repo.resolve(), daemon=False)] == first
                for _ in range(5))  # fmt: skip
     print(f"| {count:,} facts | pinned-commit search repeated 5 times gives the same hits | {same} |")
+    ann_recall(repo, count)
+
+
+def ann_recall(repo: Any, count: int, queries: int = 300) -> None:
+    """recall@10 of the vector side's first pass (the product's centroids, `ann.py`) against
+    the exact scan of every row, over this repository's real vectors; the queries are questions
+    in the corpus's words (another seed than its facts)."""
+    from agentmem.index import Index
+
+    index = Index(repo.store, repo.local_dir, repo.config["embedding"])
+    view = index.view(None)
+    matrix = index._matrix(view.table)
+    centroids = index.centroids.for_rows(matrix.vectors)
+    if centroids is None:
+        print(f"| {count:,} facts | ANN first pass | not used below {ann.MIN_ROWS:,} rows |")
+        return
+    rng = random.Random(11)
+    asked = [f"who {rng.choice(VERBS)} {rng.choice(THINGS).format(n=rng.randrange(10000, 99999))}?"
+             if n % 2 else f"what does {rng.choice(PEOPLE)} say about {rng.choice(THINGS).format(n=0)}?"
+             for n in range(queries)]  # fmt: skip
+    vectors = index.embedder.encode(asked)
+    found = 0
+    for vector in vectors:
+        exact = {row["id"] for row in matrix.nearest(vector, [], 10, None)}
+        found += len(exact & {row["id"] for row in matrix.nearest(vector, [], 10, centroids)})
+    print(f"| {count:,} facts | ANN recall@10 against the exact scan ({queries} questions, "
+          f"{len(centroids.vectors)} clusters) | {found / (10 * queries):.3f} |")  # fmt: skip
 
 
 def cached(count: int, rounds: int) -> None:
@@ -107,6 +137,7 @@ def cached(count: int, rounds: int) -> None:
     times = [timed(lambda q=q: repo.search(q, k=10, daemon=False)) for _ in range(rounds) for q in QUERIES]
     print(f"| {count:,} facts | warm Repo.search p50 / p95 (real query embedding, random fact vectors) "
           f"| {pct(times)} |")  # fmt: skip
+    governed(repo, count, rounds)
     commit = repo.resolve()
     pinned = [repo.search(QUERIES[1], at=commit, daemon=False) for _ in range(5)]
     runs = [[(h.fact.id, h.score) for h in hits] for hits in pinned]
@@ -117,6 +148,18 @@ def cached(count: int, rounds: int) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(f"| {count:,} facts | peak RSS of this process (import, index build, model, searches) "
           f"| {peak:,.0f} MiB |")  # fmt: skip
+
+
+def governed(repo: Any, count: int, rounds: int) -> None:
+    """The same searches by an agent under a read policy: its readable scopes (2 of the corpus's
+    5) filter every search (`scope IN (...)`), and every hit is checked against the policy."""
+    policy = 'default = "deny"\nadmins = ["admin"]\n[agents.billing]\nread = ["shared", "app:billing"]\n'
+    repo.policy.set(policy, agent="admin")
+    reader = repo.as_agent("billing")
+    reader.search("warm up", daemon=False)
+    times = [timed(lambda q=q: reader.search(q, k=10, daemon=False)) for _ in range(rounds) for q in QUERIES]
+    print(f"| {count:,} facts | warm search by an agent under a read policy (2 of 5 scopes) p50 / p95 "
+          f"| {pct(times)} |")  # fmt: skip
 
 
 def synthetic(count: int, rounds: int) -> None:
