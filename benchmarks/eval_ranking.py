@@ -249,18 +249,16 @@ def tune(
 def one_repository(level: str) -> None:
     """REALTALK's conversations in one repository, a scope each, searched in that scope."""
     conversations = {name: realtalk.load(name, level) for name in realtalk.DEV + realtalk.TEST}
-    prefix = {name: f"{name.lower().replace('_', '')}-" for name in conversations}
-    records = [{**fact, "id": prefix[name] + str(fact["id"]), "scope": f"user:{name.lower()}"}
-               for name, conv in conversations.items() for fact in conv.facts]  # fmt: skip
+    records = [fact for conv in conversations.values() for fact in conv.shared_facts()]
     repo = _open(f"realtalk/one-repository-{level}", records)
     for split, names in (("dev", realtalk.DEV), ("test", realtalk.TEST)):
         for mode in MODES:
             ranked, queries = [], []
             for name in names:
-                scope = f"user:{name.lower()}"
-                for question in conversations[name].questions:
-                    hits = repo.search(question.query, k=10, mode=mode, scope=scope, daemon=False)
-                    ranked.append([hit.fact.id.removeprefix(prefix[name]) for hit in hits])
+                conv = conversations[name]
+                for question in conv.questions:
+                    hits = repo.search(question.query, k=10, mode=mode, scope=conv.scope, daemon=False)
+                    ranked.append([hit.fact.id.removeprefix(conv.id_prefix) for hit in hits])
                     queries.append(Query(question.query, question.relevant, split, True))
             m = metrics(ranked, queries)
             print(f"| realtalk-{level}, one repository | {split} | {len(queries)} | {mode} "

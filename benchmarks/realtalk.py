@@ -39,6 +39,20 @@ class Conversation:
     facts: list[dict[str, object]]  # records for Repo.import_facts
     questions: list[Question]
 
+    @property
+    def scope(self) -> str:
+        """Its scope where every conversation shares one repository (``user:chat_2``)."""
+        return f"user:{self.name.lower()}"
+
+    @property
+    def id_prefix(self) -> str:
+        """Before its fact ids where every conversation shares one repository (``chat2-``)."""
+        return self.name.lower().replace("_", "") + "-"
+
+    def shared_facts(self) -> list[dict[str, object]]:
+        """Its facts for a repository every conversation shares: in `scope`, ids after `id_prefix`."""
+        return [{**fact, "id": self.id_prefix + str(fact["id"]), "scope": self.scope} for fact in self.facts]
+
 
 def folder() -> Path | None:
     """Where REALTALK is, or None when it is not on this machine."""

@@ -179,16 +179,13 @@ def test_default_is_not_below_the_better_ranker_with_every_chat_in_one_repositor
     repository: the vector side must judge them among the facts searched, or the default falls
     below keyword alone (it did before: recall@5 0.628 against keyword's 0.664 here)."""
     repo = Repo.init(tmp_path / "chats")
-    conversations = {name: realtalk.load(name, "turn", REALTALK) for name in realtalk.TEST}
-    prefix = {name: f"{name.lower().replace('_', '')}-" for name in conversations}
-    records = [{**fact, "id": prefix[name] + str(fact["id"]), "scope": f"user:{name.lower()}"}
-               for name, conv in conversations.items() for fact in conv.facts]  # fmt: skip
-    repo.import_facts(records, agent="eval")
+    conversations = [realtalk.load(name, "turn", REALTALK) for name in realtalk.TEST]
+    repo.import_facts([fact for conv in conversations for fact in conv.shared_facts()], agent="eval")
     total = {"keyword": [0.0, 0.0], "vector": [0.0, 0.0], "hybrid": [0.0, 0.0]}
-    for name, conv in conversations.items():
-        for mode, sums in search_metrics(repo, conv.questions, f"user:{name.lower()}", prefix[name]).items():
+    for conv in conversations:
+        for mode, sums in search_metrics(repo, conv.questions, conv.scope, conv.id_prefix).items():
             total[mode] = [t + s for t, s in zip(total[mode], sums, strict=True)]
-    count = sum(len(conv.questions) for conv in conversations.values())
+    count = sum(len(conv.questions) for conv in conversations)
     recall, mrr = ({mode: sums[n] / count for mode, sums in total.items()} for n in (0, 1))
     for metric in (recall, mrr):
         assert metric["hybrid"] >= max(metric["keyword"], metric["vector"]) + 0.01, (recall, mrr)

@@ -246,9 +246,8 @@ def near_duplicates(
                 best[row["id"]] = (similarity, int(row["chunk"]), row["blob"])
     ranked = sorted(best.items(), key=lambda item: -item[1][0])[:k]
     return [
-        SearchHit(
-            index.store.read_fact(blob.encode()), sim, view.commit, chunk=chunk, similarity=sim, blob=blob
-        )
+        SearchHit(index.store.read_fact(blob.encode()), sim, view.commit, chunk=chunk, similarity=sim,
+                  blob=blob)
         for _id, (sim, chunk, blob) in ranked
     ]
 
