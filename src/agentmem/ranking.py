@@ -49,9 +49,13 @@ TOKEN = re.compile(r"\w[\w.:/-]*\w|\w")
 
 
 def code_like(token: str) -> bool:
-    """A token shaped like a code rather than a word: a digit, an underscore, or two capitals
-    (``ORD-58213``, ``ERR_TLS_RESET``, ``4.17.3``, ``srv12``, ``TLS``)."""
-    return any(c.isdigit() or c == "_" for c in token) or sum(c.isupper() for c in token) >= 2
+    """A token shaped like a code rather than a word: a digit, an underscore, two capitals, or a
+    ``.``, ``:`` or ``/`` inside it (``ORD-58213``, ``ERR_TLS_RESET``, ``4.17.3``, ``srv12``,
+    ``TLS``, ``docs.acme-cloud.io``). `TOKEN` ends every token on a letter or digit, so such a
+    character is always inside it."""
+    return (
+        any(c.isdigit() or c == "_" or c in ".:/" for c in token) or sum(c.isupper() for c in token) >= 2
+    )
 
 
 def name_like(token: str, position: int) -> bool:
