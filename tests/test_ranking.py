@@ -1,10 +1,13 @@
 """Ranking: score fusion of BM25 and cosine with a per-query keyword weight (search.fuse,
 search.keyword_weight), and, with the real model, the default against each single ranker on
-the REALTALK test split (real conversations, read from outside the project)."""
+the test splits: the project's evaluation sets (tests/data/eval) and REALTALK (real
+conversations, read from outside the project)."""
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import realtalk
 
 REALTALK = realtalk.folder()  # read before conftest clears $AGENTMEM_*
+EVAL = Path(__file__).resolve().parent / "data" / "eval"
+MODES = ("keyword", "vector", "hybrid")
 
 
 def candidates(keyword: list[tuple[str, float]], vector: list[tuple[str, float]]) -> Candidates:
@@ -215,3 +220,63 @@ def test_default_is_not_below_the_better_ranker_with_every_chat_in_one_repositor
     recall, mrr = ({mode: sums[n] / count for mode, sums in total.items()} for n in (0, 1))
     for metric in (recall, mrr):
         assert metric["hybrid"] >= max(metric["keyword"], metric["vector"]) + 0.01, (recall, mrr)
+
+
+SetMetrics = dict[str, dict[str, float]]
+
+
+@pytest.fixture(scope="module")
+def project_set_metrics(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], SetMetrics]:
+    """Per mode, recall@5 (the share of a query's relevant facts found) and MRR@10 over one
+    project set's test queries, through Repo.search with the real model; each set indexed once."""
+    cache: dict[str, SetMetrics] = {}
+
+    def metrics(name: str) -> SetMetrics:
+        if name not in cache:
+            read = lambda f: [json.loads(line) for line in (EVAL / name / f).read_text().splitlines() if line]  # noqa: E731
+            repo = Repo.init(tmp_path_factory.mktemp(name))
+            repo.import_facts(read("corpus.jsonl"), agent="eval")
+            queries = [q for q in read("queries.jsonl") if q["split"] == "test"]
+            cache[name] = {}
+            for mode in MODES:
+                r5 = mrr = 0.0
+                for query in queries:
+                    ids = [hit.fact.id for hit in repo.search(query["query"], k=10, mode=mode)]
+                    relevant = set(query["relevant"])
+                    r5 += len(relevant & set(ids[:5])) / len(relevant)
+                    mrr += next((1 / n for n, i in enumerate(ids, 1) if i in relevant), 0.0)
+                cache[name][mode] = {"recall@5": r5 / len(queries), "mrr": mrr / len(queries)}
+        return cache[name]
+
+    return metrics
+
+
+PROJECT_SETS = ["short", "conversation", "long", "paraphrase", "identifiers"]
+# Known shortfalls on a test split, documented in docs/benchmarks.md ("Where the default is still
+# below"): strict, so a change that ends one fails here until the mark is removed.
+BELOW = {
+    "paraphrase": "MRR@10 0.660 against vector's 0.724 (docs/benchmarks.md)",
+    "identifiers": "MRR@10 0.987 against keyword's 1.000: one query at rank 2 (docs/benchmarks.md)",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PROJECT_SETS)
+def test_default_recall_is_not_below_the_better_ranker_on_each_project_set(
+    project_set_metrics: Callable[[str], SetMetrics], name: str
+) -> None:
+    found = project_set_metrics(name)
+    best = max(found["keyword"]["recall@5"], found["vector"]["recall@5"])
+    assert found["hybrid"]["recall@5"] >= best - 1e-9, found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=BELOW[n])) for n in BELOW]
+    + [n for n in PROJECT_SETS if n not in BELOW],
+)
+def test_default_mrr_is_not_below_the_better_ranker_on_each_project_set(
+    project_set_metrics: Callable[[str], SetMetrics], name: str
+) -> None:
+    found = project_set_metrics(name)
+    assert found["hybrid"]["mrr"] >= max(found["keyword"]["mrr"], found["vector"]["mrr"]) - 1e-9, found
