@@ -69,10 +69,7 @@ def keyword_candidates(
     columns = ["id", "chunk", "blob", *(["text"] if with_text else []), "_score"]
 
     def fetch(limit: int) -> list[dict[str, Any]]:
-        query = view.table.search(text, query_type="fts", fts_columns="text")
-        if where:
-            query = query.where(where, prefilter=True)
-        return list(query.select(columns).limit(limit).to_list())
+        return list(full_text(view, text, where).select(columns).limit(limit).to_list())
 
     return top_rows(fetch, n, "-_score")
 
@@ -80,15 +77,19 @@ def keyword_candidates(
 def best_score(view: View, word: str) -> float:
     """The best BM25 score of one word alone in the view (0.0 where no fact holds it): low for
     a word many facts hold, high for a rare one (its inverse document frequency, scaled)."""
-    rows = view.table.search(word, query_type="fts", fts_columns="text").select(["id", "_score"])
-    found = rows.limit(1).to_list()
+    found = full_text(view, word).select(["id", "_score"]).limit(1).to_list()
     return float(found[0]["_score"]) if found else 0.0
 
 
 def holders(view: View, word: str, where: str, limit: int) -> int:
     """How many facts matching `where` hold `word` (as BM25 reads it), counted up to `limit`."""
-    query = view.table.search(word, query_type="fts", fts_columns="text").where(where, prefilter=True)
-    return int(query.select(["id", "_score"]).limit(limit).to_arrow().num_rows)
+    return int(full_text(view, word, where).select(["id", "_score"]).limit(limit).to_arrow().num_rows)
+
+
+def full_text(view: View, text: str, where: str | None = None) -> Any:
+    """A BM25 query of `text` over the view's keyword text, prefiltered by `where`."""
+    query = view.table.search(text, query_type="fts", fts_columns="text")
+    return query.where(where, prefilter=True) if where else query
 
 
 def matching_rows(view: View, where: str) -> pa.Table:
