@@ -162,17 +162,20 @@ def test_a_name_in_the_query_shifts_weight_to_keywords() -> None:
 
 
 def search_metrics(
-    repo: Repo, questions: list[realtalk.Question], scope: str | None = None, prefix: str = ""
-) -> dict[str, list[float]]:
+    repo: Repo, questions: list[realtalk.Question], scope: str | None = None, prefix: str = "",
+    share: bool = False,
+) -> dict[str, list[float]]:  # fmt: skip
     """Per mode, the summed (recall@5, MRR@10) over `questions`, through Repo.search (in `scope`,
-    fact ids starting with `prefix`)."""
+    fact ids starting with `prefix`). A question counts 1 at 5 when any relevant fact is among
+    the first five, or, with `share`, the share of its relevant facts that are."""
     sums = {}
     for mode in MODES:
         r5 = mrr = 0.0
         for question in questions:
             hits = repo.search(question.query, k=10, mode=mode, scope=scope)
             ids = [hit.fact.id.removeprefix(prefix) for hit in hits]
-            r5 += bool(question.relevant & set(ids[:5]))
+            found = len(question.relevant & set(ids[:5]))
+            r5 += found / len(question.relevant) if share else bool(found)
             mrr += next((1 / n for n, i in enumerate(ids, 1) if i in question.relevant), 0.0)
         sums[mode] = [r5, mrr]
     return sums
@@ -236,16 +239,11 @@ def project_set_metrics(tmp_path_factory: pytest.TempPathFactory) -> Callable[[s
             read = lambda f: [json.loads(line) for line in (EVAL / name / f).read_text().splitlines() if line]  # noqa: E731
             repo = Repo.init(tmp_path_factory.mktemp(name))
             repo.import_facts(read("corpus.jsonl"), agent="eval")
-            queries = [q for q in read("queries.jsonl") if q["split"] == "test"]
-            cache[name] = {}
-            for mode in MODES:
-                r5 = mrr = 0.0
-                for query in queries:
-                    ids = [hit.fact.id for hit in repo.search(query["query"], k=10, mode=mode)]
-                    relevant = set(query["relevant"])
-                    r5 += len(relevant & set(ids[:5])) / len(relevant)
-                    mrr += next((1 / n for n, i in enumerate(ids, 1) if i in relevant), 0.0)
-                cache[name][mode] = {"recall@5": r5 / len(queries), "mrr": mrr / len(queries)}
+            questions = [realtalk.Question(q["query"], set(q["relevant"]), 0)
+                         for q in read("queries.jsonl") if q["split"] == "test"]  # fmt: skip
+            sums = search_metrics(repo, questions, share=True)
+            cache[name] = {mode: {"recall@5": r5 / len(questions), "mrr": mrr / len(questions)}
+                           for mode, (r5, mrr) in sums.items()}  # fmt: skip
         return cache[name]
 
     return metrics
