@@ -210,3 +210,9 @@ def test_version_and_help_value_names() -> None:
     result = subprocess.run([*AGENTMEM, "remember", "--help"], capture_output=True, text=True,
                             env={**os.environ, "COLUMNS": "200"})  # fmt: skip
     assert "<list[str]>" not in result.stdout and "TAG" in result.stdout
+
+
+def test_ls_counts_one_fact_in_the_singular(repo: Repo, cli: CliRunner) -> None:
+    repo.remember("The office opens at 9", agent="planner")
+    code, out, _err = invoke(cli, "ls")
+    assert code == 0 and "1 fact at " in out and "1 facts" not in out, out

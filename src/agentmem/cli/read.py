@@ -15,6 +15,7 @@ from .output import (
     commit_rows,
     console,
     fact_rows,
+    plural,
     print_json,
     table,
     visible,
@@ -77,7 +78,7 @@ def ls(
     left_out = len(facts) - len(page)
     footer = f"{left_out} more not shown (-n N or --all)" if left_out else None
     title = f"{len(page)} of {len(facts)} facts at {commit[:12]}" if left_out else (
-        f"{len(facts)} facts at {commit[:12]}")  # fmt: skip
+        f"{plural(len(facts), 'fact')} at {commit[:12]}")  # fmt: skip
     table(FACT_COLUMNS, fact_rows(page), title=title, footer=footer)
 
 

@@ -127,7 +127,7 @@ def _print_merge(result: Any) -> None:
     elif result.status == "aborted":
         console.print(f"{result.kind} aborted; the branch stays at {result.ours[:12]}")
     elif result.status == "merged":
-        console.print(f"{result.kind}: {result.commit[:12]} ({len(result.taken)} facts taken)")
+        console.print(f"{result.kind}: {result.commit[:12]} ({plural(len(result.taken), 'fact')} taken)")
     else:
         rows = []
         for c in result.conflicts:
