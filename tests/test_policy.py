@@ -180,3 +180,34 @@ def test_bad_policy_is_refused(repo: Repo, cli: CliRunner) -> None:
         code, _out, err = invoke(cli, "policy", "set", "-", "--agent", "admin", input=text)
         assert code == 2 and err.count("\n") == 1, text
     assert repo.resolve() == head
+
+
+def test_an_agent_the_policy_lets_read_nothing_is_told_so(gov: tuple[Repo, str, str], cli: CliRunner) -> None:
+    """Under default = "deny", an agent no rule names (the CLI's default `cli` among them) sees
+    an empty memory; one line on stderr says that is its rights, not lost facts. It names only
+    the reader's own rights: an agent that may read something gets no such line."""
+    repo, _secret, shared = gov
+    assert repo.as_agent("cli").visibility().reads_nothing
+    assert not repo.as_agent("billing").visibility().reads_nothing
+    assert not repo.as_agent("ops-7").visibility().reads_nothing  # a glob rule names it
+    for args in (("ls",), ("log",), ("search", "office", "--no-daemon"), ("ls", "--json")):
+        code, out, err = invoke(cli, *args)
+        assert code == 0, (args, err)
+        assert shared not in out, args
+        assert err.count("\n") == 1 and "the policy lets agent cli read no scope" in err, (args, err)
+        code, out, err = invoke(cli, *args, "--agent", "billing")
+        assert code == 0 and "read no scope" not in err, (args, err)
+    code, out, err = invoke(cli, "ls", "--agent", "billing", "--json")
+    assert shared in out
+
+
+def test_reads_nothing_follows_the_rules_that_name_the_agent() -> None:
+    from agentmem.governance.policy import OPEN, Policy
+
+    assert OPEN.grants_any("anyone", "write")  # no policy: everything is open
+    allow = Policy.parse('default = "allow"\n[agents.x]\nwrite = ["shared"]\n')
+    assert allow.grants_any("stranger", "read")  # no rule names it: the default allows
+    assert not allow.grants_any("x", "read")  # x's rule lists no read pattern
+    deny = Policy.parse('default = "deny"\n[agents."bot-*"]\nread = ["agent:{agent}"]\n')
+    assert deny.grants_any("bot-1", "read") and not deny.grants_any("bot-1", "write")
+    assert not deny.grants_any("human", "read")

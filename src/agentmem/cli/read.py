@@ -8,7 +8,7 @@ import typer
 
 from ..errors import InvalidInput
 from . import app, open_repo
-from .identity import Agent, Branch, Run, Trace, session
+from .identity import Agent, Branch, Run, Trace, note_if_blind, session
 from .output import (
     COMMIT_COLUMNS,
     FACT_COLUMNS,
@@ -71,6 +71,7 @@ def ls(
     reader = session(agent, run, trace, branch)
     commit = reader.snapshot(at).commit
     facts = sorted(reader.facts(scope, commit), key=lambda f: (f.updated_at, f.id), reverse=True)
+    note_if_blind(reader)
     page = facts if all_ or (json_out and limit is None) else facts[: PAGE if limit is None else limit]
     if json_out:
         print_json([f.to_dict() for f in page])
@@ -99,9 +100,11 @@ def log(
     agent: Agent = "cli", run: Run = None, trace: Trace = None, branch: Branch = None,
 ) -> None:  # fmt: skip
     """History of the branch, or of one fact, or of one scope (--scope without ID)."""
-    commits = session(agent, run, trace, branch).log(
+    reader = session(agent, run, trace, branch)
+    commits = reader.log(
         fact_id, n=n, author=author, at=at, scope=scope, follow=follow and fact_id is not None
     )
+    note_if_blind(reader)
     if json_out:
         print_json(commits)
     elif oneline:

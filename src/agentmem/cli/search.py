@@ -15,7 +15,7 @@ import typer
 
 from ..errors import AgentmemError
 from . import app, open_repo
-from .identity import Agent, Branch, Run, Trace, session
+from .identity import Agent, Branch, Run, Trace, note_if_blind, session
 from .output import console, err, err_console, print_json, table
 
 At = Annotated[str | None, typer.Option("--at", help="Branch, tag or commit to search (default: HEAD).")]
@@ -87,6 +87,7 @@ def search(
                              daemon=_daemon(repo, no_daemon), progress=bar, note=bar.note)  # fmt: skip
     finally:
         bar.close()
+    note_if_blind(reader)
     if json_out:
         print_json([hit.to_dict() for hit in hits])
         return

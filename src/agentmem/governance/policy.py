@@ -113,6 +113,17 @@ class Policy:
         names = ", ".join(f'[agents."{r.agents}"]' for r in matching)
         return Decision(agent, action, scope, False, f"{names}: no {action} pattern matches {scope}")
 
+    def grants_any(self, agent: str, action: str) -> bool:
+        """Whether the policy opens any scope to `agent` for `action`. False when no rule names
+        the agent under ``default = "deny"``, or when the rules naming it list no pattern for
+        the action: then every fact is hidden from it (for reads) and every write refused."""
+        if not self.exists:
+            return True
+        matching = [r for r in self.rules if fnmatch.fnmatchcase(agent, r.agents)]
+        if not matching:
+            return self.default == "allow"
+        return any(r.patterns(action) for r in matching)
+
     def allows(self, agent: str, action: str, scope: str) -> bool:
         return self.decide(agent, action, scope).allowed
 

@@ -40,6 +40,12 @@ class Visibility:
         """Whether the policy limits which scopes this reader sees."""
         return self.agent is not None and self.policy.exists
 
+    @property
+    def reads_nothing(self) -> bool:
+        """Whether the policy lets this reader read no scope at all, so that every list and
+        search comes back empty. Says only what the reader's own rights are."""
+        return self.agent is not None and not self.policy.grants_any(self.agent, "read")
+
     def can_read(self, scope: str) -> bool:
         return self.agent is None or self.policy.allows(self.agent, "read", scope)
 
