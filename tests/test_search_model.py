@@ -90,6 +90,29 @@ def test_a_common_name_still_says_whose_turn_it_is(repo: Repo, model) -> None:
     assert hits[0].fact.text == "Paola: I love hiking in the mountains too"
 
 
+def test_a_fact_naming_the_identifier_asked_about_comes_before_its_near_misses(repo: Repo, model) -> None:
+    """The model reads ORD-51243 and ORD-51234 as nearly the same word pieces, and in a small
+    memory it is sure of the wrong one; the fact holding the exact identifier still comes first,
+    whatever else the query names."""
+    with repo.transaction(agent="ops") as tx:
+        for text in (
+            "Order ORD-51234 was refunded after the customer complained.",
+            "Order ORD-51243 shipped late to the Berlin warehouse.",
+            "Order ORD-15234 is waiting on payment.",
+            "Ticket INC-4821 covers the VPN outage on Monday.",
+            "Build b7a91e2 broke the nightly deploy.",
+            "Build b7a9e12 passed every test.",
+        ):
+            tx.remember(text)
+    for query, exact in (
+        ("What happened to order ORD-51243?", "ORD-51243"),
+        ("What did Dana say about ORD-51243?", "ORD-51243"),
+        ("Which build is b7a9e12?", "b7a9e12"),
+        ("ORD-15234 status", "ORD-15234"),
+    ):
+        assert exact in repo.search(query, k=3)[0].fact.text, query
+
+
 @pytest.mark.parametrize(
     ("setting", "message"),
     [('model = "no-such-model-anywhere"', "cannot load embedding model"),

@@ -9,9 +9,11 @@ small logistic model (`WEIGHT_MODEL`) over features of the query and its candida
 towards keywords, one fact standing out by meaning pushes towards vectors. A candidate whose text
 holds the query's names and codes as words gains `MENTION_WEIGHT` times their share
 (`Candidates.mentions`): an embedding knows little of a name or a code, and a fact that names
-what the question names is more likely about it. The coefficients are fitted on the dev splits of
-the project's evaluation sets and of REALTALK by `benchmarks/eval_ranking.py --tune` (see
-docs/search.md and docs/benchmarks.md).
+what the question names is more likely about it. One that holds the query's identifiers
+(``ORD-51243``, ``2c495b9``: `identifier_like`) comes before every one that does not
+(`IDENTIFIER_WEIGHT`), since to an embedding a near miss looks the same. The coefficients are
+fitted on the dev splits of the project's evaluation sets and of REALTALK by
+`benchmarks/eval_ranking.py --tune` (see docs/search.md and docs/benchmarks.md).
 
 Pure Python: importing this module imports neither lancedb nor torch.
 """
@@ -45,7 +47,13 @@ COMMON_NAME_FACTS = 0.1
 # with this share of the whole query's vector plus the rest of the other (`search.search_vector`):
 # the name still says a little (whose turn it is), just not enough to outweigh what is asked.
 COMMON_NAME_SHARE = 0.3
+# Added to a candidate's score times the share of the query's identifiers (`identifier_like`) its
+# text holds: more than any fused score can differ by (at most 1 + MENTION_WEIGHT), so a fact
+# naming every identifier asked about comes before every fact naming none. A rule, not fitted.
+IDENTIFIER_WEIGHT = 2.0
 TOKEN = re.compile(r"\w[\w.:/-]*\w|\w")
+# A number with a short unit or ordinal suffix: `4th`, `10am`, `2GB`, `90s` (not identifiers).
+NUMBER_WITH_UNIT = re.compile(r"\d+[^\W\d_]{1,3}")
 
 
 def code_like(token: str) -> bool:
@@ -56,6 +64,18 @@ def code_like(token: str) -> bool:
     return (
         any(c.isdigit() or c == "_" or c in ".:/" for c in token) or sum(c.isupper() for c in token) >= 2
     )
+
+
+def identifier_like(token: str) -> bool:
+    """A code that names one thing exactly: letters and digits in one token (``ORD-58213``,
+    ``2c495b9``, ``srv12``, ``db-stg-2.eu-west-1.internal``), not a number with a unit or an
+    ordinal (``4th``, ``10am``). An embedding model reads such a token as word pieces, so
+    ``ORD-51234`` and ``ORD-51243`` look nearly the same to it; only the exact token tells them
+    apart."""
+    return (
+        any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
+        and not NUMBER_WITH_UNIT.fullmatch(token)
+    )  # fmt: skip
 
 
 def name_like(token: str, position: int) -> bool:
@@ -88,9 +108,16 @@ def entities(query: str) -> frozenset[str]:
 
 def mentioned(wanted: frozenset[str], text: str) -> float:
     """The share of `wanted` (from `entities`) that `text` holds as words, in [0, 1]."""
-    if not wanted:
-        return 0.0
-    return len(wanted & {t.lower() for t in TOKEN.findall(text)}) / len(wanted)
+    return _share(wanted, words(text))
+
+
+def words(text: str) -> frozenset[str]:
+    """`text`'s tokens, lowercased."""
+    return frozenset(t.lower() for t in TOKEN.findall(text))
+
+
+def _share(wanted: frozenset[str], held: frozenset[str]) -> float:
+    return len(wanted & held) / len(wanted) if wanted else 0.0
 
 
 @dataclass
@@ -107,6 +134,8 @@ class Candidates:
     # Share of the query's names and codes (`entities`) each keyword candidate's text holds; known
     # for the keyword side only, whose rows carry their text (a fact naming them matches BM25).
     mentions: dict[str, float] = field(default_factory=dict)
+    # The same for the query's identifiers alone (`identifier_like`); empty when it has none.
+    identifiers: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_rows(cls, near: list[dict[str, Any]], matched: list[dict[str, Any]], pool: int,
@@ -120,11 +149,15 @@ class Candidates:
                 found.blobs[row["id"]] = row["blob"]
                 found.vector.append((row["id"], 1.0 - float(row["_distance"])))
         found.similarity = dict(found.vector)
+        exact = frozenset(filter(identifier_like, wanted))
         for row in matched:
             found.keyword.append((row["id"], float(row["_score"])))
             found.blobs.setdefault(row["id"], row["blob"])
             if wanted:
-                found.mentions[row["id"]] = mentioned(wanted, row.get("text") or "")
+                held = words(row.get("text") or "")
+                found.mentions[row["id"]] = _share(wanted, held)
+                if exact:
+                    found.identifiers[row["id"]] = _share(exact, held)
         return found
 
     def unscored(self) -> list[str]:
@@ -168,9 +201,10 @@ def keyword_weight(query: str, found: Candidates, model: dict[str, float] | None
 
 def fuse(found: Candidates, weight: float, mention: float | None = None) -> list[tuple[str, float]]:
     """Score fusion: ``weight * bm25 / best bm25 + (1 - weight) * (cosine - lowest) / (best -
-    lowest) + mention * mentions`` over the candidates of both rankers. Every candidate has its
-    own cosine (`Candidates.similarity`; one without it scores the lowest fetched); one the
-    keyword side did not return scores BM25 0. Ties keep vector order."""
+    lowest) + mention * mentions + IDENTIFIER_WEIGHT * identifiers`` over the candidates of both
+    rankers. Every candidate has its own cosine (`Candidates.similarity`; one without it scores
+    the lowest fetched); one the keyword side did not return scores BM25 0. Ties keep vector
+    order."""
     mention = MENTION_WEIGHT if mention is None else mention
     bm25 = dict(found.keyword)
     floor = min((s for _i, s in found.vector), default=0.0)
@@ -181,7 +215,7 @@ def fuse(found: Candidates, weight: float, mention: float | None = None) -> list
     span = (high - low) or 1.0
     scores = {
         fact_id: weight * bm25.get(fact_id, 0.0) / best_bm25 + (1 - weight) * (meaning - low) / span
-        + mention * found.mentions.get(fact_id, 0.0)
+        + mention * found.mentions.get(fact_id, 0.0) + IDENTIFIER_WEIGHT * found.identifiers.get(fact_id, 0.0)
         for fact_id, meaning in cosine.items()
     }  # fmt: skip
     return sorted(scores.items(), key=lambda item: -item[1])
