@@ -199,6 +199,14 @@ def test_an_agent_the_policy_lets_read_nothing_is_told_so(gov: tuple[Repo, str, 
         assert code == 0 and "read no scope" not in err, (args, err)
     code, out, err = invoke(cli, "ls", "--agent", "billing", "--json")
     assert shared in out
+    # An MCP server speaking for such an agent says so once, as it starts (stdin closed: it stops).
+    env = {**os.environ, "AGENTMEM_REPO": str(repo.root)}
+    for agent, told in (("cli", True), ("billing", False)):
+        served = subprocess.run([sys.executable, "-m", "agentmem", "serve", "--mcp", "--agent", agent],
+                                env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                timeout=60)  # fmt: skip
+        assert served.returncode == 0 and served.stdout == "", served.stderr
+        assert ("read no scope" in served.stderr) == told, (agent, served.stderr)
 
 
 def test_reads_nothing_follows_the_rules_that_name_the_agent() -> None:

@@ -8,6 +8,7 @@ import typer
 
 from ..errors import InvalidInput
 from . import app, open_repo
+from .identity import note_if_blind
 from .output import console
 
 
@@ -44,4 +45,7 @@ def serve(
         from ..mcp.server import serve as run
     except ImportError as exc:
         raise InvalidInput(f"the MCP server needs the extra: pip install 'agentmem[mcp]' ({exc})") from None
-    run(open_repo(), agent=agent, http=http, tokens=tokens)
+    repo = open_repo()
+    if agent is not None:
+        note_if_blind(repo.as_agent(agent))
+    run(repo, agent=agent, http=http, tokens=tokens)
