@@ -129,6 +129,16 @@ def test_a_candidate_naming_the_querys_entities_is_lifted() -> None:
     assert Candidates.from_rows([], rows, 50, entities("what sport did he play")).mentions == {}
 
 
+def index_rows(facts: list[tuple[str, float, float, str]]) -> tuple[list[dict], list[dict]]:
+    """The vector side's rows (best cosine first) and the keyword side's (best BM25 first, with
+    their text) as the index returns them, from (id, BM25, cosine, text); BM25 0: not returned."""
+    near = [{"id": i, "chunk": 0, "blob": i, "_distance": 1.0 - c}
+            for i, _b, c, _t in sorted(facts, key=lambda fact: -fact[2])]  # fmt: skip
+    matched = [{"id": i, "chunk": 0, "blob": i, "_score": b, "text": t}
+               for i, b, _c, t in sorted(facts, key=lambda fact: -fact[1]) if b > 0]  # fmt: skip
+    return near, matched
+
+
 def test_a_fact_naming_the_host_asked_about_is_not_outranked_by_facts_naming_other_hosts() -> None:
     # The candidates of a `short` set query (tests/data/eval/short), BM25 and cosine as the index
     # gave them, texts shortened. Each other host's fact says "TLS certificate" and gained the
@@ -145,10 +155,7 @@ def test_a_fact_naming_the_host_asked_about_is_not_outranked_by_facts_naming_oth
         ("s-0347", 14.74, 0.769, "The TLS certificate for app.acme-cloud.io: Elif renews it."),
         ("s-0043", 14.74, 0.723, "The TLS certificate for hooks.acme-cloud.io: Uma renews it."),
     ]  # fmt: skip
-    by_cosine = sorted(facts, key=lambda fact: -fact[2])
-    near = [{"id": i, "chunk": 0, "blob": i, "_distance": 1.0 - c} for i, _b, c, _t in by_cosine]
-    matched = [{"id": i, "chunk": 0, "blob": i, "_score": b, "text": t} for i, b, _c, t in facts]
-    found = Candidates.from_rows(near, matched, 50, entities(query))
+    found = Candidates.from_rows(*index_rows(facts), 50, entities(query))
     assert found.mentions["s-0182"] == found.mentions["s-0162"] == 0.5  # the host, or TLS
     assert rank(query, found, "hybrid")[0][0] == "s-0182"
 
@@ -172,9 +179,7 @@ def test_a_fact_holding_the_identifier_asked_about_comes_before_its_near_misses(
         ("exact", 3.95, 0.638, "Order ORD-51243 shipped late to the Berlin warehouse."),
         *((f"rest{n}", 0.0, c, "") for n, c in enumerate((0.396, 0.298, 0.294, 0.215, 0.192, 0.081, 0.042))),
     ]  # fmt: skip
-    near = [{"id": i, "chunk": 0, "blob": i, "_distance": 1.0 - c} for i, _b, c, _t in facts]
-    matched = [{"id": i, "chunk": 0, "blob": i, "_score": b, "text": t}
-               for i, b, _c, t in sorted(facts[:3], key=lambda fact: -fact[1])]  # fmt: skip
+    near, matched = index_rows(facts)
     found = Candidates.from_rows(near, matched, 50, entities(query))
     assert found.identifiers == {"exact": 1.0, "near": 0.0, "other": 0.0}
     assert [i for i, _s in rank(query, found, "hybrid")][:3] == ["exact", "near", "other"]
