@@ -34,6 +34,8 @@ def test_every_command_is_in_the_table_with_its_own_summary() -> None:
     for name, command in loaded.items():
         first_line = inspect.cleandoc(command.help or "").split("\n")[0]
         assert COMMANDS[name].summary == first_line, f"COMMANDS[{name!r}] summary differs"
+        # `agentmem --help` shows the first line alone: it must be a whole sentence.
+        assert first_line.endswith(".") and first_line.count("`") % 2 == 0, (name, first_line)
         assert command.rich_help_panel == COMMANDS[name].panel
 
 
@@ -41,6 +43,13 @@ def test_help_shows_readable_value_names() -> None:
     out = typer.testing.CliRunner().invoke(app, ["remember", "--help"], terminal_width=200).stdout
     assert "<list[str]>" not in out and "<str>" not in out and "<bool>" not in out
     assert "--tag" in out and "TAG" in out and "--derived-from" in out
+
+
+def test_help_paragraphs_are_wrapped_by_the_terminal_not_by_the_docstring() -> None:
+    out = typer.testing.CliRunner().invoke(app, ["ls", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "--all shows every fact; --json lists every fact unless -n is given." in out
+    out = typer.testing.CliRunner().invoke(app, ["trace", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "every agent and run that read any of them." in out
 
 
 PROBE = """

@@ -171,8 +171,10 @@ def reads(
 def trace_(
     fact_id: FactId, agent: Agent = "cli", branch: Branch = None, json_out: Json = False
 ) -> None:
-    """A fact's blast radius: its origin, every fact derived from it (branch and history),
-    and every agent and run that read any of them."""
+    """A fact's blast radius: its origin, the facts derived from it, and who read them.
+
+    Derived facts on the branch and in its history, and every agent and run that read any of
+    them."""
     found = session(agent, None, None, branch).trace_fact(fact_id)
     if json_out:
         print_json(found)
@@ -196,8 +198,9 @@ def quarantine(
     agent: Agent = "cli", run: Run = None, trace: Trace = None, branch: Branch = None,
     json_out: Json = False,
 ) -> None:  # fmt: skip
-    """Hide a fact and its blast radius from every read (a committed list); `quarantine
-    release ID` lifts it; no argument lists the quarantined facts."""
+    """Hide a fact and its blast radius from every read (a committed list).
+
+    `quarantine release ID` lifts it; no argument lists the quarantined facts."""
     repo = open_repo()
     if target == "release":
         if fact_id is None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -109,7 +110,23 @@ class LazyGroup(TyperGroup):
         if entry is not None:
             command.rich_help_panel = entry.panel
         tidy_params(command)
+        reflow_help(command)
         self.commands[command.name] = command
+
+
+def reflow_help(command: Any) -> None:
+    """Join the lines of each paragraph of `command`'s help (and its subcommands'): typer's rich
+    help keeps a docstring's line breaks past the first paragraph, which then show mid-sentence
+    at the terminal's width. A paragraph with a list or an indented line keeps its breaks."""
+    if command.help:
+        paragraphs = inspect.cleandoc(command.help).split("\n\n")
+        command.help = "\n\n".join(
+            para if any(line[:1].isspace() or line[:2] in ("- ", "* ") for line in para.splitlines())
+            else " ".join(para.split("\n"))
+            for para in paragraphs
+        )  # fmt: skip
+    for sub in getattr(command, "commands", {}).values():
+        reflow_help(sub)
 
 
 def tidy_params(command: Any) -> None:
