@@ -77,3 +77,23 @@ def test_a_torn_line_is_skipped(tmp_path) -> None:
         handle.write('{"agent": "half')
     receipts.append(Receipt("b", "ls", "c" * 40))
     assert [r.agent for r in receipts.read()] == ["a"]  # the torn line glued the next record
+
+
+def test_a_blame_records_every_text_it_shows(repo: Repo, cli: CliRunner) -> None:
+    """A blame shows the fact and its sources: each is a read, with the version shown; a source
+    the reader may not see is neither shown nor recorded."""
+    writer = repo.as_agent("w")
+    root = writer.remember("Acme pays in EUR", "app:billing").id
+    secret = writer.remember("Acme's card ends in 4242", "agent:w").id
+    derived = writer.remember("Invoice Acme in EUR", derived_from=[root, secret]).id
+    repo.policy.set('default = "allow"\n[agents.support]\nread = ["shared", "app:*"]\n', agent="admin")
+    code, out, err = invoke(cli, "blame", derived, "--agent", "support", "--json")
+    assert code == 0, err
+    blamed = repo.receipts.read(agent="support")[-1]
+    assert blamed.op == "blame" and blamed.query == derived
+    tree = dict(line.split("\t")[::-1] for line in git(repo, "ls-tree", "-r", "HEAD").splitlines())
+    blob = {fact: next(entry.split()[2] for path, entry in tree.items() if fact in path)
+            for fact in (root, derived)}  # fmt: skip
+    assert blamed.facts == [(derived, blob[derived]), (root, blob[root])]
+    assert "4242" not in out and json.loads(out)["missing"] == [secret]
+    assert [r.op for r in repo.receipts.read(fact_id=root)] == ["blame"]

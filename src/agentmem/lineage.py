@@ -45,6 +45,7 @@ class Blame:
     repeated: list[str] = field(default_factory=list)
     truncated: list[str] = field(default_factory=list)
     derived_from: list[str] = field(default_factory=list, repr=False)
+    blob: str = field(default="", repr=False)  # the version shown (for read receipts)
 
 
 @dataclass
@@ -114,6 +115,7 @@ def _blame_one(store: GitStore, head: bytes, fact_id: str, scope: str | None) ->
     result = Blame(fact.id, fact.scope, fact.text, present,
                    commit_info(store, first), commit_info(store, last))  # fmt: skip
     result.derived_from = list(fact.derived_from)
+    result.blob = blob.decode()
     return result
 
 

@@ -80,15 +80,15 @@ class Session:
     # -- the read path ---------------------------------------------------------------------
 
     def _hand_out(
-        self, op: str, commit: str, facts: Iterable[tuple[Fact, str]], query: str | None = None
+        self, op: str, commit: str, facts: Iterable[tuple[str, str]], query: str | None = None
     ) -> None:
-        """The one point where facts leave the store: record the read receipt."""
+        """The one point where facts leave the store: record the read receipt of `facts`,
+        (fact id, blob id) pairs."""
         if not self.governed or not self.repo.config["receipts"].get("enabled", True):
             return
         from .governance.receipts import Receipt
 
-        receipt = Receipt(self.agent, op, commit, [(f.id, blob) for f, blob in facts], self.run,
-                          self.trace, query)  # fmt: skip
+        receipt = Receipt(self.agent, op, commit, list(facts), self.run, self.trace, query)
         self.repo.receipts.append(receipt)
 
     def get(self, fact_id: str, at: str | None = None, scope: str | None = None) -> Fact:
@@ -100,7 +100,7 @@ class Session:
             where = f" in scope {scope}" if scope else ""
             raise NotFound(f"no fact {fact_id}{where} at {snap.commit[:12]}")
         assert found is not None
-        self._hand_out("show", snap.commit, [(fact, found[1].decode())], fact_id)
+        self._hand_out("show", snap.commit, [(fact.id, found[1].decode())], fact_id)
         return fact
 
     def facts(
@@ -122,7 +122,7 @@ class Session:
                 fact = snap.read(path, blob)
                 if vis.shows(fact):
                     handed.append((fact, blob.decode()))
-        self._hand_out("ls", snap.commit, handed, scope)
+        self._hand_out("ls", snap.commit, [(fact.id, blob) for fact, blob in handed], scope)
         return [fact for fact, _blob in handed]
 
     def search(
@@ -143,7 +143,7 @@ class Session:
         found = self.repo._search_call("search", params, daemon, actor, progress=progress, note=note)
         hits = [SearchHit.from_dict(hit) for hit in found]
         commit = hits[0].commit if hits else self.snapshot(at).commit
-        self._hand_out("search", commit, [(h.fact, h.blob or _blob_id(h.fact)) for h in hits], query)
+        self._hand_out("search", commit, [(h.fact.id, h.blob or _blob_id(h.fact)) for h in hits], query)
         return hits
 
     def log(
@@ -198,7 +198,7 @@ class Session:
 
         result = _lineage.blame(self.repo.store, head, fact_id, scope)
         _prune_blame(result, vis)
-        self._hand_out("blame", head.decode(), [], fact_id)
+        self._hand_out("blame", head.decode(), _shown(result), fact_id)
         return result
 
     def diff(
@@ -355,6 +355,15 @@ def _prune_blame(node: Blame, vis: Visibility) -> None:
         else:
             node.missing.append(source.id)
     node.sources = kept
+
+
+def _shown(node: Blame) -> list[tuple[str, str]]:
+    """(fact id, blob id) of the blamed fact and of every source left after pruning: the texts
+    a blame hands out."""
+    shown = [(node.id, node.blob)]
+    for source in node.sources:
+        shown.extend(_shown(source))
+    return shown
 
 
 def _blob_id(fact: Fact) -> str:
