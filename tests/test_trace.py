@@ -39,7 +39,7 @@ def test_trace_finds_derived_facts_in_history_and_their_readers(repo: Repo, cli:
     assert code == 0 and {d["id"] for d in data["derived"]} == set(found.ids)
     assert {r["agent"] for r in data["reads"]} == {"reader-1", "reader-2", "reader-3"}
     code, out, _ = invoke(cli, "trace", root)
-    assert code == 0 and "5 fact(s) in the blast radius" in out and "3 reader(s)" in out
+    assert code == 0 and "5 facts in the blast radius" in out and "3 readers" in out
 
 
 def test_trace_of_a_hidden_or_unknown_fact_is_not_found(repo: Repo, cli: CliRunner) -> None:

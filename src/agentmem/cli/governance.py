@@ -183,11 +183,11 @@ def trace_(
     console.print(f"{found.id} introduced in {origin.id[:12]} by {origin.agent} "
                   f"(run {origin.run or '-'}, trace {origin.trace or '-'}) at {origin.time}")  # fmt: skip
     table(("id", "scope", "from", "on branch", "text"),
-          [[d.id, d.scope, d.via or "", "yes" if d.present else "no", d.summary]
-           for d in found.derived], title=f"{len(found.derived)} fact(s) in the blast radius")  # fmt: skip
+          [[d.id, d.scope, d.via or "", "yes" if d.present else "no", d.summary] for d in found.derived],
+          title=f"{plural(len(found.derived), 'fact')} in the blast radius")  # fmt: skip
     table(("time", "agent", "run", "op", "fact", "commit"),
           [[r.time[:19], r.agent, r.run, r.op, r.fact, r.commit[:12]] for r in found.reads],
-          title=f"{len(found.readers)} reader(s)")  # fmt: skip
+          title=plural(len(found.readers), "reader"))  # fmt: skip
 
 
 @app.command()
@@ -237,5 +237,5 @@ def purge(
     if json_out:
         print_json(result)
         return
-    console.print(f"purged {result.id}: {plural(len(result.blobs), 'version')}, "
-                  f"{result.commits_rewritten} commit(s) rewritten on {len(result.refs)} ref(s)")  # fmt: skip
+    rewritten = f"{plural(result.commits_rewritten, 'commit')} rewritten on {plural(len(result.refs), 'ref')}"
+    console.print(f"purged {result.id}: {plural(len(result.blobs), 'version')}, {rewritten}")

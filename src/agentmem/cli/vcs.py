@@ -134,11 +134,11 @@ def _print_merge(result: Any) -> None:
             ours = (c.ours or {}).get("text", "(forgotten)")
             theirs = (c.theirs or {}).get("text", "(forgotten)")
             rows.append([c.id, c.scope, c.reason, c.resolution or "", ours, theirs])  # wrapped, never cut
-        table(("id", "scope", "conflict", "resolved", "ours", "theirs"), rows,
-              title=f"{result.kind}: {len(result.conflicts)} conflict(s), nothing committed")  # fmt: skip
+        title = f"{result.kind}: {plural(len(result.conflicts), 'conflict')}, nothing committed"
+        table(("id", "scope", "conflict", "resolved", "ours", "theirs"), rows, title=title)
         open_ids = [c.id for c in result.conflicts if not c.resolution]
         if open_ids:
-            err(f"error: {len(open_ids)} unresolved conflict(s): 'agentmem resolve ID --take "
+            err(f"error: {plural(len(open_ids), 'unresolved conflict')}: 'agentmem resolve ID --take "
                 "ours|theirs|edit', then 'agentmem merge --continue' (or --abort)")
             raise typer.Exit(4)
 
