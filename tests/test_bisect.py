@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 
@@ -35,8 +36,10 @@ def test_contains_finds_the_first_commit_within_the_bound(repo: Repo, bad_at: in
 def test_interactive_bisect_with_skip(repo: Repo, cli: CliRunner) -> None:
     commits = _history(repo, 20, 13)
     bad_id = commits[12]
+    assert "Bisecting" not in invoke(cli, "status")[1]
     code, out, _ = invoke(cli, "bisect", "start", "--bad", "HEAD", "--good", "HEAD~20")
     assert code == 0 and out.startswith("test ")
+    assert "Bisecting: 'agentmem bisect status'" in invoke(cli, "status")[1]
     skipped = False
     for _ in range(30):
         state = repo.bisect_status()
@@ -53,6 +56,7 @@ def test_interactive_bisect_with_skip(repo: Repo, cli: CliRunner) -> None:
     assert "first bad commit: " + bad_id in out
     assert repo.bisect_status().first_bad.id == bad_id  # type: ignore[union-attr]
     assert invoke(cli, "bisect", "reset")[0] == 0 and not (repo.local_dir / "BISECT.json").exists()
+    assert json.loads(invoke(cli, "status", "--json")[1])["bisecting"] is False
 
 
 def test_bisect_run_uses_the_exit_status(repo: Repo, cli: CliRunner) -> None:

@@ -92,13 +92,19 @@ def test_conflicts_stop_with_nothing_committed_then_resolve_and_continue(
     assert state.taken == [f2]
     code, _, _ = invoke(cli, "merge", "--continue")
     assert code == 4 and repo.resolve() == head
+    code, out, _ = invoke(cli, "status")  # status says a merge waits, and how to end it
+    assert code == 0 and "A merge is in progress (2 unresolved conflicts)" in out and "--abort" in out
     assert invoke(cli, "resolve", f0, "--take", "theirs")[0] == 0
+    assert json.loads(invoke(cli, "status", "--json")[1])["merge"] == {
+        "kind": "merge", "conflicts": 2, "unresolved": 1}  # fmt: skip
     assert invoke(cli, "resolve", f1, "--take", "edit", "--text", "b merged by hand")[0] == 0
     code, out, _ = invoke(cli, "merge", "--json")
     assert code == 4 and {c["resolution"] for c in json.loads(out)["conflicts"]} == {"theirs", "edit"}
     code, out, _ = invoke(cli, "merge", "--continue")
     assert code == 0 and out.startswith("merge:")
     assert not (repo.local_dir / "MERGE.json").exists()
+    assert "in progress" not in invoke(cli, "status")[1]
+    assert json.loads(invoke(cli, "status", "--json")[1])["merge"] is None
     texts = {f.id: f.text for f in repo.facts()}
     assert texts == {f0: "a theirs", f1: "b merged by hand", f2: "c theirs"}
     assert len(repo.commit_info("HEAD").parents) == 2

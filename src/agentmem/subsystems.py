@@ -76,6 +76,10 @@ class Bisection:
     def status(self) -> BisectStep:
         return _bisect.status(self.repo.store, self.repo.local_dir)
 
+    def active(self) -> bool:
+        """Whether a bisection is under way on this checkout."""
+        return _bisect.load(self.repo.local_dir) is not None
+
     def run(self, argv: list[str]) -> BisectStep:
         return _bisect.run(self.repo.store, self.repo.local_dir, self.repo.root, argv)
 

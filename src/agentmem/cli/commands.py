@@ -16,7 +16,7 @@ COMMANDS: dict[str, Command] = {
     "update": Command("write", "Write", "Change a fact (text, tags, metadata...) and commit at once; its id stays."),
     "forget": Command("write", "Write", "Remove a fact from the branch in one commit (history keeps it)."),
     "add": Command("write", "Write", "Stage a write (new fact, --update ID, or --forget ID) for the next `agentmem commit`."),
-    "status": Command("write", "Write", "Show the current branch and the staged writes."),
+    "status": Command("write", "Write", "Show the current branch, the staged writes, and a merge or bisection in progress."),
     "commit": Command("write", "Write", "Commit every staged write atomically (all or nothing)."),
     "unstage": Command("write", "Write", "Drop every staged write."),
     "import": Command("write", "Write", "Import facts from JSON lines in one commit (all or nothing), with a progress bar."),

@@ -236,23 +236,46 @@ def add(
 
 @app.command()
 def status(json_out: Json = False) -> None:
-    """Show the current branch and the staged writes."""
+    """Show the current branch, the staged writes, and a merge or bisection in progress."""
     repo = open_repo()
     contents = repo.stage_contents()
     ops = contents.ops
     if contents.unreadable:
         err(f"warning: skipped {plural(contents.unreadable, 'unreadable staged line')} "
             "(an 'add' killed mid-write)")
+    merging, bisecting = _in_progress(repo)
     if json_out:
-        print_json({"branch": repo.branch, "head": repo.resolve(),
-                    "staged": [o.to_dict() for o in ops], "unreadable": contents.unreadable})  # fmt: skip
+        print_json({"branch": repo.branch, "head": repo.resolve(), "staged": [o.to_dict() for o in ops],
+                    "unreadable": contents.unreadable, "merge": merging, "bisecting": bisecting})  # fmt: skip
         return
     console.print(f"On branch {repo.branch} at {repo.resolve()[:12]}")
+    if merging is not None:
+        unresolved = plural(merging["unresolved"], "unresolved conflict")
+        console.print(f"A {merging['kind']} is in progress ({unresolved}): 'agentmem merge' lists the "
+                      "conflicts; 'agentmem merge --continue' or --abort ends it.")  # fmt: skip
+    if bisecting:
+        console.print("Bisecting: 'agentmem bisect status' shows the candidate; "
+                      "'agentmem bisect reset' ends it.")  # fmt: skip
     if not ops:
         console.print("Nothing staged.")
         return
     rows = [[o.op, o.id or "", o.scope or "", (o.text or "")[:60]] for o in ops]
     table(("op", "id", "scope", "text"), rows, title=f"{len(ops)} staged")
+
+
+def _in_progress(repo: Any) -> tuple[dict[str, Any] | None, bool]:
+    """The merge or revert waiting for its conflicts (kind, conflicts, unresolved), or None; and
+    whether a bisection is under way. Both live in .agentmem/ until finished or aborted."""
+    from ..errors import NotFound
+
+    merging = None
+    try:
+        pending = repo.merges.status()
+        unresolved = sum(1 for c in pending.conflicts if not c.resolution)
+        merging = {"kind": pending.kind, "conflicts": len(pending.conflicts), "unresolved": unresolved}
+    except NotFound:
+        pass
+    return merging, repo.bisect.active()
 
 
 @app.command()
