@@ -317,6 +317,38 @@ def test_clone_index_catches_up_embedding_only_new_texts(tmp_path: Path, daemon_
     assert index.embedded_texts == 2  # only the pulled text was embedded
 
 
+def test_a_local_path_that_is_no_repository_is_one_line_error(tmp_path: Path) -> None:
+    a = Repo.init(tmp_path / "a")
+    a.add_remote("origin", str(tmp_path / "nothing.git"))
+    with pytest.raises(RemoteError, match="no git repository there"):
+        a.fetch()
+    done = subprocess.run([*AGENTMEM, "-C", str(a.root), "push", "origin"], capture_output=True, text=True)
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "Traceback" not in done.stderr and "no git repository" in done.stderr
+
+
+def test_a_relative_local_path_is_recorded_from_where_it_was_given(tmp_path: Path) -> None:
+    """`clone hub.git b` and `remote add origin ../hub.git` record the path as git clone does,
+    absolute: a later push from inside the clone must not look for hub.git there."""
+    subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "hub.git")], check=True)
+    first = Repo.init(tmp_path / "first")
+    first.remember("The API uses port 8443", agent="coder")
+    env = {k: v for k, v in os.environ.items() if k != "AGENTMEM_REPO"}
+
+    def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*AGENTMEM, *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+    assert run(first.root, "remote", "add", "origin", "../hub.git").returncode == 0
+    assert run(first.root, "push", "origin").returncode == 0
+    assert run(tmp_path, "clone", "hub.git", "b").returncode == 0
+    clone = Repo(tmp_path / "b")
+    assert [(r.name, r.url) for r in clone.remotes()] == [("origin", str(tmp_path / "hub.git"))]
+    clone.remember("Staging DB is db-stg-2", agent="coder")
+    pushed = run(clone.root, "push")
+    assert pushed.returncode == 0, pushed.stderr
+    assert run(first.root, "pull").returncode == 0 and len(first.facts()) == 2
+
+
 def test_bad_remote_input(tmp_path: Path) -> None:
     a = Repo.init(tmp_path / "a")
     for name in ("-x", "a/b", "", "bad..name"):

@@ -47,12 +47,22 @@ def remote_url(store: GitStore, name: str) -> str:
     raise NotFound(f"no remote {name!r} (agentmem remote add {name} URL)")
 
 
+def absolute_if_local(url: str) -> str:
+    """A local path made absolute (from the current directory), as git clone records it: a
+    relative one would be read from wherever a later command runs. URLs (``scheme://``) and
+    scp-like ``host:path`` pass unchanged."""
+    if "://" in url or ":" in url.split("/", 1)[0]:
+        return url
+    return str(Path(url).expanduser().resolve())
+
+
 def add_remote(store: GitStore, name: str, url: str) -> RemoteInfo:
     validate_remote_name(name)
     if not url or url.startswith("-") or any(ord(c) < 32 for c in url):
         raise InvalidInput(f"invalid remote URL {url[:60]!r}")
     if any(r.name == name for r in remotes(store)):
         raise Conflict(f"remote {name!r} already exists")
+    url = absolute_if_local(url)
     config = store.git.get_config()
     section = (b"remote", name.encode())
     config.set(section, b"url", url.encode())

@@ -27,7 +27,7 @@ from typing import Any, cast
 from urllib.parse import urlparse
 
 from dulwich.client import GitClient, HTTPUnauthorized, get_transport_and_path
-from dulwich.errors import GitProtocolError, HangupException
+from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
 from dulwich.graph import can_fast_forward
 from dulwich.repo import Repo as GitRepo
 
@@ -36,7 +36,15 @@ from . import merge as _merge
 from .errors import AgentmemError, Conflict, InvalidInput, NotFound
 from .merge import MergeResult
 from .refs import HEADS, TAGS
-from .remote_config import REMOTES, remote_url, resolve_target, set_upstream, upstream, validate_remote_name
+from .remote_config import (
+    REMOTES,
+    absolute_if_local,
+    remote_url,
+    resolve_target,
+    set_upstream,
+    upstream,
+    validate_remote_name,
+)
 from .store import GitStore
 
 PURGED_PATH = b".agentmem/purged"
@@ -135,6 +143,8 @@ def _talking(url: str) -> Any:
             yield
         except HTTPUnauthorized:
             raise RemoteError(f"{url}: authentication failed (set up a git credential helper)") from None
+        except NotGitRepository:
+            raise RemoteError(f"{url}: no git repository there") from None
         except (GitProtocolError, HangupException, OSError) as exc:
             raise RemoteError(f"cannot talk to {url}: {str(exc).strip() or type(exc).__name__}") from None
 
@@ -386,6 +396,7 @@ def clone_into(store: GitStore, url: str, remote: str = "origin") -> FetchResult
     """Fill the empty repository `store` from `url`: every remote branch becomes a local branch
     tracking it, HEAD names the remote's default branch."""
     remote_name = validate_remote_name(remote)
+    url = absolute_if_local(url)
     config = store.git.get_config()
     section = (b"remote", remote_name.encode())
     config.set(section, b"url", url.encode())
