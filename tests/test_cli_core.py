@@ -151,3 +151,21 @@ def test_help_lists_the_commands() -> None:
     _code, out, _ = invoke(CliRunner(), "--help")
     for command in ("init", "remember", "add", "commit", "import", "show", "ls", "log", "cat-commit"):
         assert command in out
+
+
+def test_a_file_system_refusal_is_one_line_not_a_traceback(repo: Repo) -> None:
+    """Anything the command line did not expect is one line on stderr too: a file where the read
+    receipts' folder belongs stops `ls` with exit 1; --debug adds the traceback."""
+    repo.remember("The office opens at 9", agent="planner")
+    reads = repo.local_dir / "reads"
+    if reads.exists():
+        for child in reads.iterdir():
+            child.unlink()
+        reads.rmdir()
+    reads.write_text("in the way")
+    run = [sys.executable, "-m", "agentmem", "-C", str(repo.root)]
+    done = subprocess.run([*run, "ls"], capture_output=True, text=True)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("error: ") and "reads" in done.stderr
+    debug = subprocess.run([*run, "--debug", "ls"], capture_output=True, text=True)
+    assert debug.returncode == 1 and "Traceback" in debug.stderr

@@ -17,8 +17,9 @@ CLI_MD = Path(__file__).parent.parent / "docs" / "cli.md"
 HEADER = """# agentmem command reference
 
 Generated from the commands by `python tests/test_docs.py`; `tests/test_docs.py` fails when it
-is out of date. Exit codes: 0 ok, 1 error, 2 invalid input, 3 not found, 4 conflict,
-5 permission denied, 6 not a repository, 130 interrupted. Global options, before the command:
+is out of date. Exit codes: 0 ok, 1 error (a file system refusal too), 2 invalid input, 3 not
+found, 4 conflict, 5 permission denied, 6 not a repository, 70 an exception agentmem did not
+expect (a bug: one line, the traceback with `--debug`), 130 interrupted. Global options, before the command:
 `--repo/-C PATH` (or `$AGENTMEM_REPO`), `--debug` (print the traceback of an error; the
 exit code stays the same), `--version`.
 

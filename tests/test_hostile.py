@@ -50,11 +50,16 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Repo, dict[str, st
     return repo, branches
 
 
+class Hung(BaseException):
+    """Raised by the alarm: a BaseException, so the command line's last resort cannot turn a
+    hang into an ordinary error."""
+
+
 def run(repo: Repo, *args: str, timeout: int = 60) -> tuple[int, str, str]:
     """The CLI in-process; a command still running after `timeout` seconds fails the test."""
 
     def hung(_signum: int, _frame: object) -> None:
-        raise TimeoutError(f"agentmem {' '.join(args)[:80]} hung")
+        raise Hung(f"agentmem {' '.join(args)[:80]} hung")
 
     previous = signal.signal(signal.SIGALRM, hung)
     signal.alarm(timeout)
@@ -65,6 +70,8 @@ def run(repo: Repo, *args: str, timeout: int = 60) -> tuple[int, str, str]:
         signal.signal(signal.SIGALRM, previous)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise AssertionError(f"agentmem {' '.join(args)[:80]} raised {result.exception!r}")
+    # 70: an exception agentmem did not expect (the command line's last resort, cli/__init__.py)
+    assert result.exit_code != 70, f"agentmem {' '.join(args)[:80]}: {result.stderr}"
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -12,6 +12,7 @@ Each class carries the process exit code the CLI uses for it, so the mapping liv
 | 4    | conflict (merge, concurrent write)|
 | 5    | permission denied                |
 | 6    | not a memory repository          |
+| 70   | an exception agentmem did not expect (a bug) |
 | 130  | interrupted                      |
 """
 

@@ -1,7 +1,9 @@
 """The `agentmem` command line: one `Repo` call per command, rendered as a table or JSON.
 
 Every `AgentmemError` becomes one line on stderr and its exit code (see `errors.py`); with
-`--debug` the traceback is printed first and the exit code stays the same.
+`--debug` the traceback is printed first and the exit code stays the same. Anything else is one
+line too: an `OSError` (the file system refused) exits 1, any other exception is a bug and exits
+70, its traceback shown with `--debug`.
 
 Commands load lazily (see lazy.py): `COMMANDS` (commands.py) names each command, the module under
 `agentmem.cli` that defines it with ``@app.command()`` (or ``app.add_typer``), its panel in
@@ -41,6 +43,17 @@ class _Group(LazyGroup):
         except KeyboardInterrupt:
             err("interrupted")
             raise typer.Exit(130) from None
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] in ("typer", "click"):
+                raise  # usage errors and exits: typer prints them
+            if _state["debug"]:
+                traceback.print_exc()
+            if isinstance(exc, OSError):  # the file system refused (a file in the way, no space...)
+                err(f"error: {exc}")
+                raise typer.Exit(1) from None
+            err(f"error: unexpected {type(exc).__name__}: {exc} (a bug in agentmem: please report it "
+                "with the output of --debug)")  # fmt: skip
+            raise typer.Exit(70) from None  # EX_SOFTWARE
 
 
 app = typer.Typer(
