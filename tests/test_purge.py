@@ -38,14 +38,14 @@ def leaked(repo: Repo) -> tuple[Repo, str, dict[str, object]]:
     repo.as_agent("ops", branch="side").remember("Side note")
     repo.tag("v1")
     repo.merge("side", agent="ops")
-    repo.as_agent("ops").remember("Derived", derived_from=[secret])
+    derived = repo.as_agent("ops").remember("Derived", derived_from=[secret]).id
     repo.as_agent("ops").remember("Rotate it monthly", message=f"about {SECRET}")
     head = repo.resolve()
     repo.as_agent("ops").remember("Soon reset away " + SECRET[:30], message=SECRET)
     repo.reset(head)  # the commit lives on in the reflog only
     repo.stage({"op": "update", "id": secret, "text": SECRET + "!"})
     before = {f.id: f for f in repo.facts()}
-    return repo, secret, {"before": before, "keep": keep}
+    return repo, secret, {"before": before, "keep": keep, "derived": derived}
 
 
 def test_purge_erases_every_trace(leaked: tuple[Repo, str, dict[str, object]]) -> None:
@@ -53,6 +53,7 @@ def test_purge_erases_every_trace(leaked: tuple[Repo, str, dict[str, object]]) -
     assert NEEDLE in _everything(repo)
     result = repo.purge(secret, agent="admin", yes=True)
     assert result.id == secret and len(result.blobs) == 2 and result.commits_rewritten > 3
+    assert result.derived == [info["derived"]]  # kept, and named
     git(repo, "gc", "--prune=now")
     fsck(repo)
     assert NEEDLE not in _everything(repo), "the secret is left somewhere"
@@ -70,6 +71,24 @@ def test_purge_erases_every_trace(leaked: tuple[Repo, str, dict[str, object]]) -
     purged = git(repo, "show", "main:.agentmem/purged")
     assert all(blob in purged for blob in result.blobs)
     assert "remember " + secret + ": [purged]" in git(repo, "log", "--all", "--format=%B")
+
+
+def test_purge_names_the_facts_derived_from_it_that_it_keeps(repo: Repo, cli: CliRunner) -> None:
+    """A promoted copy holds the same text under another id; purge erases one fact, so it says
+    which facts derived from it (transitively, on any branch) stay and may quote it."""
+    secret = repo.as_agent("ops").remember(SECRET, "user:dana").id
+    copy = repo.as_agent("ops").promote(secret, "shared", propose=True).id  # on proposals/ops only
+    summary = repo.as_agent("ops", branch="proposals/ops").remember("Rotate it", derived_from=[copy]).id
+    repo.as_agent("ops").remember("Unrelated")
+    code, out, err = invoke(cli, "purge", secret, "--yes", "--agent", "admin")
+    assert code == 0 and out.startswith(f"purged {secret}")
+    assert err == f"warning: kept 2 facts derived from it, which may quote it: {copy} {summary} " \
+                  "(purge each one that does)\n"  # fmt: skip
+    audit = json.loads((repo.local_dir / "purge.log").read_text().splitlines()[-1])
+    assert audit["derived"] == [copy, summary]
+    code, out, err = invoke(cli, "purge", copy, "--yes", "--agent", "admin")
+    assert code == 0 and "1 fact derived from it" in err
+    assert NEEDLE not in _everything(repo)
 
 
 def test_purge_refuses_without_yes_and_for_non_admins(repo: Repo, cli: CliRunner) -> None:

@@ -14,7 +14,7 @@ import typer
 from ..errors import InvalidInput
 from . import app, open_repo
 from .identity import Agent, Branch, Run, Trace, session
-from .output import console, plural, print_json, table
+from .output import console, err, plural, print_json, table
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 FactId = Annotated[str, typer.Argument(metavar="ID")]
@@ -239,3 +239,6 @@ def purge(
         return
     rewritten = f"{plural(result.commits_rewritten, 'commit')} rewritten on {plural(len(result.refs), 'ref')}"
     console.print(f"purged {result.id}: {plural(len(result.blobs), 'version')}, {rewritten}")
+    if result.derived:
+        err(f"warning: kept {plural(len(result.derived), 'fact')} derived from it, which may quote it: "
+            f"{' '.join(result.derived)} (purge each one that does)")  # fmt: skip

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from dulwich.objects import Commit, Tag
 
-from ..errors import AgentmemError, Conflict, InvalidInput, NotFound, PermissionDenied
+from ..errors import AgentmemError, Conflict, CorruptObject, InvalidInput, NotFound, PermissionDenied
 from ..fact import Fact, now_iso, validate_id
 from ..layout import fact_path
 from ..locking import RefUpdate
@@ -58,6 +58,9 @@ class Purged:
     commits_rewritten: int = 0
     time: str = ""
     agent: str = ""
+    # Facts derived from it, transitively, anywhere in history (a promoted copy among them):
+    # separate facts, kept byte for byte, which may quote it.
+    derived: list[str] = field(default_factory=list)
 
 
 def purge(repo: Repo, fact_id: str, *, agent: str, yes: bool = False) -> Purged:
@@ -83,10 +86,11 @@ def purge(repo: Repo, fact_id: str, *, agent: str, yes: bool = False) -> Purged:
             rewriter.find(commit_id)
         if not rewriter.blobs:
             raise NotFound(f"fact {fact_id} never existed in this repository")
+        derived = _derived(store, commits, fact_id)
         for commit_id in commits:
             rewriter.commit(commit_id)
         result = Purged(fact_id, rewriter.scope, sorted(b.decode() for b in rewriter.blobs),
-                        time=now_iso(), agent=session.agent)  # fmt: skip
+                        time=now_iso(), agent=session.agent, derived=derived)  # fmt: skip
         result.commits_rewritten = sum(1 for old, new in rewriter.map.items() if old != new)
         for name, old in refs.items():
             new = rewriter.target(old)
@@ -181,6 +185,32 @@ class _Rewriter:
             self.store.objects.add_object(tag)
             return bytes(tag.id)
         return self.map.get(sha, sha)
+
+
+def _derived(store: GitStore, commits: list[bytes], fact_id: str) -> list[str]:
+    """Ids of the facts derived from `fact_id`, transitively, in any of `commits` (every fact
+    version in their history read once)."""
+    from .trace import new_blobs
+
+    children: dict[str, set[str]] = {}
+    for commit_id in commits:
+        commit = store.commit(commit_id)
+        parent = store.commit(commit.parents[0]).tree if commit.parents else None
+        for blob in new_blobs(store, parent, commit.tree):
+            try:
+                fact = store.read_fact(blob)
+            except CorruptObject:  # not a fact agentmem can read: it derives from nothing
+                continue
+            for source in fact.derived_from:
+                children.setdefault(source, set()).add(fact.id)
+    found: list[str] = []
+    todo = sorted(children.get(fact_id, ()))
+    while todo:
+        child = todo.pop(0)
+        if child != fact_id and child not in found:
+            found.append(child)
+            todo.extend(sorted(children.get(child, ())))
+    return found
 
 
 def _topological(store: GitStore, starts: set[bytes]) -> list[bytes]:
