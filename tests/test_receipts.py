@@ -1,4 +1,4 @@
-"""Read receipts: every read by an agent (show, ls, search and its hits) is recorded with agent,
+"""Read receipts: every read by an agent (show, ls, search and its hits, blame, diff) is recorded with agent,
 run, trace, operation, query, fact and blob ids, commit and time; append-only, rotated."""
 
 from __future__ import annotations
@@ -97,3 +97,19 @@ def test_a_blame_records_every_text_it_shows(repo: Repo, cli: CliRunner) -> None
     assert blamed.facts == [(derived, blob[derived]), (root, blob[root])]
     assert "4242" not in out and json.loads(out)["missing"] == [secret]
     assert [r.op for r in repo.receipts.read(fact_id=root)] == ["blame"]
+
+
+def test_a_diff_records_both_versions_it_shows(repo: Repo, cli: CliRunner) -> None:
+    writer = repo.as_agent("w")
+    fact = writer.remember("The deploy window is Tuesday").id
+    old_blob = git(repo, "rev-parse", f"HEAD:{git(repo, 'ls-tree', '-r', '--name-only', 'HEAD').split()[-1]}")
+    writer.update(fact, text="The deploy window is Wednesday")
+    new_blob = git(repo, "rev-parse", f"HEAD:{git(repo, 'ls-tree', '-r', '--name-only', 'HEAD').split()[-1]}")
+    assert invoke(cli, "diff", "--stat", "--agent", "support")[0] == 0  # counts only: no text shown
+    assert repo.receipts.read(agent="support") == []
+    code, out, _err = invoke(cli, "diff", "HEAD~1", "--agent", "support")
+    assert code == 0 and "Tuesday" in out and "Wednesday" in out
+    [diffed] = repo.receipts.read(agent="support")
+    assert diffed.op == "diff" and diffed.commit == repo.resolve()
+    assert diffed.facts == [(fact, old_blob.strip()), (fact, new_blob.strip())]
+    assert [r.op for r in repo.receipts.read(fact_id=fact)] == ["diff"]

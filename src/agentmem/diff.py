@@ -28,6 +28,8 @@ class FactDiff:
     text_diff: str = ""
     old: dict[str, Any] | None = None
     new: dict[str, Any] | None = None
+    old_blob: str | None = None  # the versions compared (git blob ids); None: absent on that side
+    new_blob: str | None = None
 
     @property
     def summary(self) -> str:
@@ -84,7 +86,8 @@ def diff_commits(
         if scope is not None and change.scope != scope:
             continue
         op = {"add": "added", "forget": "removed", "update": "changed"}[change.op]
-        item = FactDiff(op, change.id, change.scope)
+        item = FactDiff(op, change.id, change.scope, old_blob=change.old_blob or None,
+                        new_blob=change.new_blob or None)  # fmt: skip
         if with_facts:
             path = change.path.encode()
             before = store.read_fact(change.old_blob.encode(), path) if change.old_blob else None

@@ -227,6 +227,9 @@ class Session:
             return vis.can_read(change.scope) and change.id not in hidden and not sources & hidden
 
         result.changes = [c for c in result.changes if shown(c)]
+        if not stat:  # the versions' texts are handed out
+            shown_blobs = [(c.id, blob) for c in result.changes for blob in (c.old_blob, c.new_blob) if blob]
+            self._hand_out("diff", new_id.decode(), shown_blobs, scope)
         return result
 
     def _filter_merge(self, result: MergeResult) -> MergeResult:
