@@ -177,18 +177,30 @@ def derived_from(snapshot: Snapshot, fact_id: str) -> list[Derived]:
     One pass over the snapshot's facts builds the reverse `derived_from` index: O(n) reads.
     """
     root = snapshot.get(fact_id)
-    children: dict[str, list[Fact]] = {}
+    derived: dict[str, dict[str, Fact]] = {}  # source -> the facts naming it, by id
     for fact in snapshot.facts():
         for source in fact.derived_from:
-            children.setdefault(source, []).append(fact)
+            derived.setdefault(source, {}).setdefault(fact.id, fact)
+    children = {source: set(facts) for source, facts in derived.items()}
     found = [Derived(root.id, root.scope, root.summary)]
-    seen = {root.id}
-    queue = deque([root.id])
+    for child, via in descendants(children, root.id):
+        fact = derived[via][child]
+        found.append(Derived(fact.id, fact.scope, fact.summary, via=via))
+    return found
+
+
+def descendants(children: dict[str, set[str]], root: str) -> list[tuple[str, str]]:
+    """(fact id, the fact it was reached from) of every fact derived from `root` transitively,
+    breadth first, each once, children in id order; `children` maps a fact to those naming it
+    in `derived_from`."""
+    found: list[tuple[str, str]] = []
+    seen = {root}
+    queue = deque([root])
     while queue:
         current = queue.popleft()
-        for child in sorted(children.get(current, ()), key=lambda f: f.id):
-            if child.id not in seen:
-                seen.add(child.id)
-                found.append(Derived(child.id, child.scope, child.summary, via=current))
-                queue.append(child.id)
+        for child in sorted(children.get(current, ())):
+            if child not in seen:
+                seen.add(child)
+                found.append((child, current))
+                queue.append(child)
     return found

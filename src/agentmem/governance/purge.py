@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from dulwich.objects import Commit, Tag
 
-from ..errors import AgentmemError, Conflict, CorruptObject, InvalidInput, NotFound, PermissionDenied
+from ..errors import AgentmemError, Conflict, InvalidInput, NotFound, PermissionDenied
 from ..fact import Fact, now_iso, validate_id
 from ..layout import fact_path
 from ..locking import RefUpdate
@@ -189,28 +189,15 @@ class _Rewriter:
 
 def _derived(store: GitStore, commits: list[bytes], fact_id: str) -> list[str]:
     """Ids of the facts derived from `fact_id`, transitively, in any of `commits` (every fact
-    version in their history read once)."""
-    from .trace import new_blobs
+    version in their history read once; a blob that is no readable fact derives from nothing)."""
+    from ..lineage import descendants
+    from .trace import introduced_facts
 
     children: dict[str, set[str]] = {}
-    for commit_id in commits:
-        commit = store.commit(commit_id)
-        parent = store.commit(commit.parents[0]).tree if commit.parents else None
-        for blob in new_blobs(store, parent, commit.tree):
-            try:
-                fact = store.read_fact(blob)
-            except CorruptObject:  # not a fact agentmem can read: it derives from nothing
-                continue
-            for source in fact.derived_from:
-                children.setdefault(source, set()).add(fact.id)
-    found: list[str] = []
-    todo = sorted(children.get(fact_id, ()))
-    while todo:
-        child = todo.pop(0)
-        if child != fact_id and child not in found:
-            found.append(child)
-            todo.extend(sorted(children.get(child, ())))
-    return found
+    for _commit, fact in introduced_facts(store, map(store.commit, commits), skip_unreadable=True):
+        for source in fact.derived_from:
+            children.setdefault(source, set()).add(fact.id)
+    return [child for child, _via in descendants(children, fact_id)]
 
 
 def _topological(store: GitStore, starts: set[bytes]) -> list[bytes]:

@@ -5,14 +5,18 @@ every agent and run that read it or a derived fact, with when and at which commi
 
 from __future__ import annotations
 
-from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from stat import S_ISDIR
 from typing import TYPE_CHECKING
 
+from dulwich.objects import Commit
+
+from ..errors import CorruptObject
+from ..fact import Fact
 from ..history import walk
 from ..layout import FACTS_DIR
-from ..lineage import Blame, blame
+from ..lineage import Blame, blame, descendants
 from ..store import GitStore
 from .receipts import Receipt
 
@@ -69,44 +73,54 @@ def trace(session: Session, fact_id: str) -> Trace:
     tip = session.tip()
     known: dict[str, TracedFact] = {}  # every fact version in history: id -> newest-seen info
     children: dict[str, set[str]] = {}
-    read_blobs: set[bytes] = set()
-    for commit in walk(store, tip):  # newest first: the last assignment is the oldest commit
-        parent = store.commit(commit.parents[0]).tree if commit.parents else None
-        for blob in new_blobs(store, parent, commit.tree):
-            if blob in read_blobs:
-                continue
-            read_blobs.add(blob)
-            fact = store.read_fact(blob)
-            for source in fact.derived_from:
-                children.setdefault(source, set()).add(fact.id)
-            entry = known.get(fact.id)
-            if entry is None:
-                known[fact.id] = TracedFact(fact.id, fact.scope, fact.summary, None, False,
-                                            commit.id.decode())  # fmt: skip
-            else:
-                entry.commit = commit.id.decode()
+    # newest first: the last assignment is the oldest commit
+    for commit, fact in introduced_facts(store, walk(store, tip)):
+        for source in fact.derived_from:
+            children.setdefault(source, set()).add(fact.id)
+        entry = known.get(fact.id)
+        if entry is None:
+            known[fact.id] = TracedFact(fact.id, fact.scope, fact.summary, None, False,
+                                        commit.id.decode())  # fmt: skip
+        else:
+            entry.commit = commit.id.decode()
     snapshot = session.snapshot()
     origin = blame(store, tip, fact_id)
     root = known.get(fact_id) or TracedFact(fact_id, origin.scope, origin.text[:72], None, False,
                                              origin.introduced.id)  # fmt: skip
     found = [root]
-    seen = {fact_id}
-    queue = deque([fact_id])
-    while queue:
-        current = queue.popleft()
-        for child in sorted(children.get(current, ())):
-            if child not in seen and child in known:
-                seen.add(child)
-                item = known[child]
-                item.via = current
-                found.append(item)
-                queue.append(child)
+    for child, via in descendants(children, fact_id):  # every child was read: it is in `known`
+        item = known[child]
+        item.via = via
+        found.append(item)
+    seen = {item.id for item in found}
     for item in found:
         item.present = snapshot.locate(item.id, item.scope) is not None
     receipts: list[Receipt] = session.repo.receipts.read(fact_ids=seen)
     reads = [TraceRead(fact, r.agent, r.run, r.trace, r.op, r.commit, r.time)
              for r in receipts for fact in r.fact_ids if fact in seen]  # fmt: skip
     return Trace(fact_id, origin, found, reads)
+
+
+def introduced_facts(
+    store: GitStore, commits: Iterable[Commit], *, skip_unreadable: bool = False
+) -> Iterator[tuple[Commit, Fact]]:
+    """(commit, fact) for every fact version each of `commits` adds or changes against its first
+    parent, each version read once (the first commit that brings it). `skip_unreadable`: a blob
+    that is not a readable fact is passed over instead of raising `CorruptObject`."""
+    read: set[bytes] = set()
+    for commit in commits:
+        parent = store.commit(commit.parents[0]).tree if commit.parents else None
+        for blob in new_blobs(store, parent, commit.tree):
+            if blob in read:
+                continue
+            read.add(blob)
+            try:
+                fact = store.read_fact(blob)
+            except CorruptObject:
+                if skip_unreadable:
+                    continue
+                raise
+            yield commit, fact
 
 
 def new_blobs(store: GitStore, old_tree: bytes | None, new_tree: bytes) -> list[bytes]:
