@@ -35,7 +35,15 @@ import numpy as np
 import realtalk
 
 from agentmem import Repo
-from agentmem.ranking import MENTION_WEIGHT, WEIGHT_MODEL, Candidates, fuse, query_features, rank
+from agentmem.ranking import (
+    IDENTIFIER_WEIGHT,
+    MENTION_WEIGHT,
+    WEIGHT_MODEL,
+    Candidates,
+    fuse,
+    query_features,
+    rank,
+)
 from agentmem.search import FUSION, find_candidates, mix_query_vectors, vector_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,18 +174,20 @@ class Prepared:
     lexical: np.ndarray
     meaning: np.ndarray
     mentions: np.ndarray
+    identifiers: np.ndarray
     features: np.ndarray  # in WEIGHT_MODEL order
 
 
 def prepare(rows: list[tuple[Query, Candidates]]) -> list[Prepared]:
     out = []
     for query, found in rows:
-        lexical, meaning = dict(fuse(found, 1.0, 0.0)), dict(fuse(found, 0.0, 0.0))
+        lexical, meaning = dict(fuse(found, 1.0, 0.0, 0.0)), dict(fuse(found, 0.0, 0.0, 0.0))
         ids = list(meaning)  # vector order first, as fuse breaks ties
         features = query_features(query.text, found)
         out.append(Prepared(
             query, ids, np.array([lexical[i] for i in ids]), np.array([meaning[i] for i in ids]),
             np.array([found.mentions.get(i, 0.0) for i in ids]),
+            np.array([found.identifiers.get(i, 0.0) for i in ids]),
             np.array([features[name] for name in WEIGHT_MODEL]),
         ))  # fmt: skip
     return out
@@ -191,6 +201,7 @@ def fused_metrics(prepared: list[Prepared], params: np.ndarray) -> dict[str, flo
     for p in prepared:
         weight = 1.0 / (1.0 + np.exp(-np.clip(p.features @ beta, -50, 50)))
         score = weight * p.lexical + (1 - weight) * p.meaning + mention * p.mentions
+        score += IDENTIFIER_WEIGHT * p.identifiers  # a rule, not fitted (ranking.IDENTIFIER_WEIGHT)
         order = np.argsort(-score, kind="stable")[:10]
         ranked.append([p.ids[j] for j in order])
     return metrics(ranked, [p.query for p in prepared])

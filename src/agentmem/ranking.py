@@ -199,13 +199,16 @@ def keyword_weight(query: str, found: Candidates, model: dict[str, float] | None
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-def fuse(found: Candidates, weight: float, mention: float | None = None) -> list[tuple[str, float]]:
+def fuse(
+    found: Candidates, weight: float, mention: float | None = None, identifier: float | None = None
+) -> list[tuple[str, float]]:
     """Score fusion: ``weight * bm25 / best bm25 + (1 - weight) * (cosine - lowest) / (best -
     lowest) + mention * mentions + IDENTIFIER_WEIGHT * identifiers`` over the candidates of both
     rankers. Every candidate has its own cosine (`Candidates.similarity`; one without it scores
     the lowest fetched); one the keyword side did not return scores BM25 0. Ties keep vector
-    order."""
+    order. `mention` and `identifier` override the two weights (the benchmark sets them to 0)."""
     mention = MENTION_WEIGHT if mention is None else mention
+    identifier = IDENTIFIER_WEIGHT if identifier is None else identifier
     bm25 = dict(found.keyword)
     floor = min((s for _i, s in found.vector), default=0.0)
     cosine = dict(found.vector)
@@ -215,7 +218,7 @@ def fuse(found: Candidates, weight: float, mention: float | None = None) -> list
     span = (high - low) or 1.0
     scores = {
         fact_id: weight * bm25.get(fact_id, 0.0) / best_bm25 + (1 - weight) * (meaning - low) / span
-        + mention * found.mentions.get(fact_id, 0.0) + IDENTIFIER_WEIGHT * found.identifiers.get(fact_id, 0.0)
+        + mention * found.mentions.get(fact_id, 0.0) + identifier * found.identifiers.get(fact_id, 0.0)
         for fact_id, meaning in cosine.items()
     }  # fmt: skip
     return sorted(scores.items(), key=lambda item: -item[1])
