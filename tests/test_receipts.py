@@ -14,6 +14,11 @@ from conftest import git, invoke
 from test_search import use_fake_model
 
 
+def last_blob(repo: Repo) -> str:
+    """The blob id of the last file in HEAD's tree, by path (a fact file: .agentmem/ sorts first)."""
+    return git(repo, "rev-parse", f"HEAD:{git(repo, 'ls-tree', '-r', '--name-only', 'HEAD').split()[-1]}")
+
+
 def test_reads_through_every_interface_are_recorded(repo: Repo, cli: CliRunner) -> None:
     repo = use_fake_model(repo)
     one = repo.as_agent("w").remember("Alice prefers email").id
@@ -32,7 +37,7 @@ def test_reads_through_every_interface_are_recorded(repo: Repo, cli: CliRunner) 
                                               ("billing", "search"), ("planner", "show"),
                                               ("planner", "ls")]  # fmt: skip
     show = got[0]
-    blob = git(repo, "rev-parse", f"HEAD:{git(repo, 'ls-tree', '-r', '--name-only', 'HEAD').split()[-1]}")
+    blob = last_blob(repo)
     assert show.facts[0][0] == one and show.commit == head and show.run == "run-1"
     assert show.trace == "t-9" and show.time.endswith("Z")
     all_blobs = set(git(repo, "ls-tree", "-r", "HEAD").split())
@@ -102,9 +107,9 @@ def test_a_blame_records_every_text_it_shows(repo: Repo, cli: CliRunner) -> None
 def test_a_diff_records_both_versions_it_shows(repo: Repo, cli: CliRunner) -> None:
     writer = repo.as_agent("w")
     fact = writer.remember("The deploy window is Tuesday").id
-    old_blob = git(repo, "rev-parse", f"HEAD:{git(repo, 'ls-tree', '-r', '--name-only', 'HEAD').split()[-1]}")
+    old_blob = last_blob(repo)
     writer.update(fact, text="The deploy window is Wednesday")
-    new_blob = git(repo, "rev-parse", f"HEAD:{git(repo, 'ls-tree', '-r', '--name-only', 'HEAD').split()[-1]}")
+    new_blob = last_blob(repo)
     assert invoke(cli, "diff", "--stat", "--agent", "support")[0] == 0  # counts only: no text shown
     assert repo.receipts.read(agent="support") == []
     code, out, _err = invoke(cli, "diff", "HEAD~1", "--agent", "support")
