@@ -81,3 +81,25 @@ def test_retention_hides_expired_facts_and_expire_commits_removal(repo: Repo, cl
     info = repo.commit_info("HEAD")
     assert info.agent == "janitor" and {c.id for c in info.changes} == {old, own}
     assert repo.snapshot(head).find(old) is not None  # history keeps it
+
+
+def test_a_merge_hides_a_conflict_on_a_quarantined_fact(radius, cli: CliRunner) -> None:
+    """A conflict shows its versions' texts: on a quarantined fact, or one derived from it, it
+    is left out as the fact is left out of every read, and cannot be resolved by id."""
+    repo, bad, child, _ok = radius
+    repo.create_branch("side")
+    side = repo.as_agent("billing", branch="side")
+    side.update(bad, text="The API limit is 12,000 per minute")
+    side.update(child, text="Bill for 12,000 calls")
+    main = repo.as_agent("billing")
+    main.update(bad, text="The API limit is 11,000 per minute")
+    main.update(child, text="Bill for 11,000 calls")
+    repo.quarantine.add(bad, agent="ir", reason="wrong limit")
+    code, out, err = invoke(cli, "merge", "side", "--agent", "billing", "--json")
+    assert code == 4 and "000" not in out + err and json.loads(out)["conflicts"] == []
+    assert repo.receipts.read(agent="billing", fact_id=bad) == []
+    code, out, _err = invoke(cli, "merge", "--agent", "billing", "--json")
+    assert code == 4 and "000" not in out
+    code, _out, err = invoke(cli, "resolve", child, "--take", "ours", "--agent", "billing")
+    assert code == 3 and "no conflict" in err
+    assert len(repo.merges.status().conflicts) == 2  # the owner's view: both still open

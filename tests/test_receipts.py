@@ -1,5 +1,6 @@
-"""Read receipts: every read by an agent (show, ls, search and its hits, blame, diff) is recorded with agent,
-run, trace, operation, query, fact and blob ids, commit and time; append-only, rotated."""
+"""Read receipts: every read by an agent (show, ls, search and its hits, blame, diff, merge
+conflicts) is recorded with agent, run, trace, operation, query, fact and blob ids, commit and
+time; append-only, rotated."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from conftest import git, invoke
 from test_search import use_fake_model
 
 
-def last_blob(repo: Repo) -> str:
-    """The blob id of the last file in HEAD's tree, by path (a fact file: .agentmem/ sorts first)."""
-    return git(repo, "rev-parse", f"HEAD:{git(repo, 'ls-tree', '-r', '--name-only', 'HEAD').split()[-1]}")
+def last_blob(repo: Repo, ref: str = "HEAD") -> str:
+    """The blob id of the last file in `ref`'s tree, by path (a fact file: .agentmem/ sorts first)."""
+    return git(repo, "rev-parse", f"{ref}:{git(repo, 'ls-tree', '-r', '--name-only', ref).split()[-1]}").strip()
 
 
 def test_reads_through_every_interface_are_recorded(repo: Repo, cli: CliRunner) -> None:
@@ -42,7 +43,7 @@ def test_reads_through_every_interface_are_recorded(repo: Repo, cli: CliRunner) 
     assert show.trace == "t-9" and show.time.endswith("Z")
     all_blobs = set(git(repo, "ls-tree", "-r", "HEAD").split())
     assert all(b in all_blobs for r in got for _i, b in r.facts)
-    assert blob.strip() in all_blobs
+    assert blob in all_blobs
     assert got[2].query == "email" and [i for i, _b in got[2].facts] == [h.fact.id for h in hits]
     assert {i for i, _b in got[1].facts} == {one, two}
     assert [r.agent for r in repo.receipts.read(fact_id=two)] == ["billing", "planner", "planner"]
@@ -116,5 +117,28 @@ def test_a_diff_records_both_versions_it_shows(repo: Repo, cli: CliRunner) -> No
     assert code == 0 and "Tuesday" in out and "Wednesday" in out
     [diffed] = repo.receipts.read(agent="support")
     assert diffed.op == "diff" and diffed.commit == repo.resolve()
-    assert diffed.facts == [(fact, old_blob.strip()), (fact, new_blob.strip())]
+    assert diffed.facts == [(fact, old_blob), (fact, new_blob)]
     assert [r.op for r in repo.receipts.read(fact_id=fact)] == ["diff"]
+
+
+def test_a_merge_conflict_records_the_versions_it_shows(repo: Repo, cli: CliRunner) -> None:
+    """A conflict shows base, ours and theirs: each is handed out, at the merge, at a later
+    `merge` that shows it again, and at `resolve`, which returns it."""
+    writer = repo.as_agent("w")
+    fact = writer.remember("The deploy window is Tuesday").id
+    base = last_blob(repo)
+    repo.create_branch("side")
+    repo.as_agent("w", branch="side").update(fact, text="The deploy window is Thursday")
+    theirs = last_blob(repo, "side")
+    writer.update(fact, text="The deploy window is Wednesday")
+    ours, head = last_blob(repo), repo.resolve()
+    code, out, _err = invoke(cli, "merge", "side", "--agent", "support", "--json")
+    assert code == 4 and "Thursday" in out and "Wednesday" in out
+    [merged] = repo.receipts.read(agent="support")
+    assert merged.op == "merge" and merged.commit == head and merged.query == repo.resolve("side")
+    assert merged.facts == [(fact, base), (fact, ours), (fact, theirs)]
+    assert invoke(cli, "merge", "--agent", "support")[0] == 4  # shows the open conflicts again
+    assert invoke(cli, "resolve", fact, "--take", "theirs", "--agent", "support")[0] == 0
+    ops = [(r.op, r.query, r.facts) for r in repo.receipts.read(agent="support")]
+    assert ops[1:] == [("merge", merged.query, merged.facts), ("resolve", fact, merged.facts)]
+    assert [r.op for r in repo.receipts.read(fact_id=fact)] == ["merge", "merge", "resolve"]

@@ -55,6 +55,7 @@ class MergeConflict:
     ours: dict[str, Any] | None = None
     theirs: dict[str, Any] | None = None
     resolution: str | None = None
+    blobs: list[str] = field(default_factory=list)  # blob ids of the versions shown (receipts)
 
 
 @dataclass
@@ -325,7 +326,8 @@ def _conflict(
         reason = "changed on both sides differently"
     known = next(v for v in versions if v is not None)
     base_d, ours_d, theirs_d = (None if v is None else v.to_dict() for v in versions)
-    return MergeConflict(known.id, known.scope, reason, base_d, ours_d, theirs_d)
+    blobs = list(dict.fromkeys(b.decode() for b in (base, ours, theirs) if b is not None))
+    return MergeConflict(known.id, known.scope, reason, base_d, ours_d, theirs_d, blobs=blobs)
 
 
 def _newer(

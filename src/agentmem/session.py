@@ -29,11 +29,11 @@ from .snapshot import Snapshot
 # Merge, lineage, diff, search and the write path load when a method needs them, so a command
 # that only reads (`agentmem log`) does not import them (start-up: docs/benchmarks.md).
 if TYPE_CHECKING:
-    from .diff import DiffResult, FactDiff
+    from .diff import DiffResult
     from .governance.trace import Trace
     from .history import CommitInfo
     from .lineage import Blame, Cascade
-    from .merge import MergeResult
+    from .merge import MergeConflict, MergeResult
     from .repo import Repo
     from .search import SearchHit
     from .transaction import CommitResult, Transaction, WriteResult
@@ -220,22 +220,20 @@ class Session:
         if scope is not None and not vis.can_read(parse_scope(scope)):
             raise PermissionDenied(f"agent {self.agent} may not read scope {scope}")
         result = diff_commits(store, old_id, new_id, scope=scope, with_facts=not stat)
-        hidden = vis.quarantine.hidden
-
-        def shown(change: FactDiff) -> bool:
-            sources = {s for v in (change.old, change.new) if v for s in v.get("derived_from", ())}
-            return vis.can_read(change.scope) and change.id not in hidden and not sources & hidden
-
-        result.changes = [c for c in result.changes if shown(c)]
+        result.changes = [c for c in result.changes if vis.finds_versions(c.id, c.scope, (c.old, c.new))]
         if not stat:  # the versions' texts are handed out
             shown_blobs = [(c.id, blob) for c in result.changes for blob in (c.old_blob, c.new_blob) if blob]
             self._hand_out("diff", new_id.decode(), shown_blobs, scope)
         return result
 
     def _filter_merge(self, result: MergeResult) -> MergeResult:
-        """Conflicts and taken facts this agent may not see are left out of what it is shown."""
+        """Conflicts this agent may not see (scope, quarantine) are left out of what it is
+        shown; the versions of those it is shown are handed out."""
         vis = self.visibility()
-        result.conflicts = [c for c in result.conflicts if vis.can_read(c.scope)]
+        result.conflicts = [c for c in result.conflicts if _finds_conflict(vis, c)]
+        shown = [(c.id, blob) for c in result.conflicts for blob in c.blobs]
+        if shown:
+            self._hand_out("merge", result.ours, shown, result.theirs)
         return result
 
     def merge_status(self) -> MergeResult:
@@ -339,14 +337,22 @@ class Session:
                                strategy)  # fmt: skip
         return self._filter_merge(result)
 
-    def resolve_conflict(self, fact_id: str, take: str, text: str | None = None) -> Any:
+    def resolve_conflict(self, fact_id: str, take: str, text: str | None = None) -> MergeConflict:
+        """Settle one conflict of the merge in progress (one this agent may see); the conflict
+        returned shows its versions, so they are handed out."""
         from . import merge as _merge
 
-        state = _merge.merge_state(self.repo.local_dir)
-        scopes = {c["id"]: c["scope"] for c in (state or {}).get("conflicts", [])}
-        if fact_id in scopes and not self.visibility().can_read(scopes[fact_id]):
+        pending = _merge.pending(self.repo.store, self.repo.local_dir)
+        vis = self.visibility()
+        if any(c.id == fact_id and not _finds_conflict(vis, c) for c in pending.conflicts):
             raise NotFound(f"no conflict on fact {fact_id}")
-        return _merge.resolve(self.repo.store, self.repo.local_dir, fact_id, take, text, self.agent)
+        conflict = _merge.resolve(self.repo.store, self.repo.local_dir, fact_id, take, text, self.agent)
+        self._hand_out("resolve", pending.ours, [(conflict.id, blob) for blob in conflict.blobs], fact_id)
+        return conflict
+
+
+def _finds_conflict(vis: Visibility, conflict: MergeConflict) -> bool:
+    return vis.finds_versions(conflict.id, conflict.scope, (conflict.base, conflict.ours, conflict.theirs))
 
 
 def _prune_blame(node: Blame, vis: Visibility) -> None:

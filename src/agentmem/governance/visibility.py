@@ -4,9 +4,10 @@ asks one `Visibility`; a fact it hides looks exactly like a fact that does not e
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..fact import Fact
 from ..store import GitStore
@@ -53,6 +54,14 @@ class Visibility:
         """Whether a fact asked for by its id is handed out: readable and not quarantined. An
         expired fact is still found by id (shown marked expired); lists and searches hide it."""
         return self.can_read(fact.scope) and not self.quarantine.hides(fact)
+
+    def finds_versions(self, fact_id: str, scope: str, versions: Iterable[dict[str, Any] | None]) -> bool:
+        """`finds` for versions of one fact shown side by side as dicts (a diff, a merge
+        conflict; None where a side has none): readable, neither the fact nor a source of any
+        version quarantined."""
+        hidden = self.quarantine.hidden
+        sources = {s for version in versions if version for s in version.get("derived_from", ())}
+        return self.can_read(scope) and fact_id not in hidden and not sources & hidden
 
     def expired(self, fact: Fact) -> bool:
         """Past its own expiry or its scope's time to live (retention)."""
