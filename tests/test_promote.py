@@ -9,7 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from agentmem import PermissionDenied, Repo
+from agentmem.service import call
+from agentmem.visibility import Actor
 from conftest import invoke
+from test_search import use_fake_model
 
 POLICY = """
 default = "deny"
@@ -85,3 +88,65 @@ def test_propose_review_accept_and_reject(team: tuple[Repo, str], cli: CliRunner
     code, _out, _ = invoke(cli, "review", "reject", "worker", "--agent", "lead")
     assert code == 0 and "proposals/worker" not in [b.name for b in repo.branches()], _err
     assert {f.id for f in repo.facts("shared")} == shared
+
+
+def test_a_proposal_is_read_only_by_its_proposer_and_reviewers(team: tuple[Repo, str], cli: CliRunner) -> None:
+    """Anyone may propose, in any scope: read as memory, a proposal would hand a private fact
+    to every reader of the scope it names, unreviewed. Another agent's read, search, diff or
+    merge of a proposal's own commits is refused (exit 5); its proposer, admins and reviewers
+    (a promote right) read it; the commits it shares with other branches stay readable."""
+    repo, note = team
+    repo.policy.set(POLICY + '[agents.reader]\nread = ["shared"]\n', agent="admin")
+    other = repo.as_agent("reader")
+    base = repo.resolve()
+    proposed = repo.as_agent("worker").promote(note, "shared", propose=True)
+    tip = repo.resolve("proposals/worker")
+    denied = [
+        lambda: other.get(proposed.id, at="proposals/worker"),
+        lambda: other.facts(at=tip[:10]),
+        lambda: other.search("export", at="proposals/worker", daemon=False),
+        lambda: other.log(at="proposals/worker"),
+        lambda: other.blame(proposed.id, at="proposals/worker"),
+        lambda: other.diff("main", "proposals/worker"),
+        lambda: other.diff("proposals/worker", "main"),
+        lambda: other.merge("proposals/worker"),
+        lambda: repo.as_agent("reader", branch="proposals/worker").facts(),
+    ]
+    for read in denied:
+        with pytest.raises(PermissionDenied, match="a proposal is not memory"):
+            read()
+    code, out, err = invoke(cli, "search", "export", "--at", "proposals/worker", "--agent", "reader")
+    assert code == 5 and "02:00" not in out + err
+    params = {"query": "export", "at": "proposals/worker", "k": 10, "mode": "hybrid"}
+    try:  # a client of the search service that names the proposal itself
+        with pytest.raises(PermissionDenied, match="a proposal is not memory"):
+            call(use_fake_model(repo).root, "search", params, actor=Actor("reader", branch="main"))
+    finally:
+        call(repo.root, "stop", {}, start=False)
+    assert repo.resolve() == base and repo.receipts.read(agent="reader") == []
+    for reader in ("worker", "lead"):  # the proposer, a reviewer
+        assert repo.as_agent(reader).get(proposed.id, at="proposals/worker").text == "Retry the export at 02:00"
+    assert [f.id for f in other.facts(at=base)] == [f.id for f in other.facts()]  # shared history
+
+
+def test_a_proposals_own_commits_are_those_no_other_branch_holds(repo: Repo) -> None:
+    """`refs.proposal_holding`: a proposal's commits, not the history it shares with other
+    branches (before it was created, or merged in from main later), with or without a reflog."""
+    from agentmem.refs import proposal_holding
+
+    writer = repo.as_agent("w")
+    note = writer.remember("Retry the export at 02:00", "agent:w").id
+    before = repo.resolve()
+    writer.promote(note, "shared", propose=True)
+    proposed = repo.resolve("proposals/w")
+    later = writer.remember("Exports run nightly").commit or ""
+    repo.as_agent("w", branch="proposals/w").merge("main")
+    merged = repo.resolve("proposals/w")
+    repo.tag("v1", later)
+    expected = {before: None, proposed: "proposals/w", later: None, merged: "proposals/w",
+                repo.resolve("main"): None}  # fmt: skip
+    for with_reflog in (True, False):
+        if not with_reflog:
+            (repo.root / ".git" / "logs" / "refs" / "heads" / "proposals" / "w").unlink()
+        got = {commit: proposal_holding(repo.store, commit.encode()) for commit in expected}
+        assert got == expected, with_reflog

@@ -15,13 +15,15 @@ from dulwich.refs import check_ref_format
 
 from .errors import Conflict, InvalidInput, NotFound
 from .history import commit_info
-from .locking import RefUpdate
+from .locking import ZERO, RefUpdate
 from .revspec import reflog_lines
 from .signature import parse_trailers
 from .store import GitStore
 
 HEADS = b"refs/heads/"
 TAGS = b"refs/tags/"
+# Branches of proposed promotions, one per agent (governance/promotion.py): not memory until accepted.
+PROPOSALS = "proposals/"
 COMMITTER = b"agentmem <agentmem@localhost>"
 
 
@@ -74,6 +76,56 @@ def _refs(store: GitStore, base: bytes) -> list[RefInfo]:
         found.append(RefInfo(short.decode(), commit.decode(), commit_info(store, commit).subject,
                              current=base + short == current))  # fmt: skip
     return found
+
+
+def proposal_holding(store: GitStore, commit: bytes) -> str | None:
+    """The proposal branch (``proposals/<agent>``) of which `commit` is one of the own commits:
+    reached from it and from no other branch or tag. None for any other commit, a dangling one
+    included. Cheap where it matters: a proposal's own commits are those since the commit its
+    reflog says it was created at, and only a commit among them is looked for in the history
+    of the other branches, back to its own time (a day's slack for clocks)."""
+    proposals: dict[str, bytes] = {}
+    others: set[bytes] = set()
+    for name, value in store.git.refs.as_dict().items():
+        if name.startswith(HEADS + PROPOSALS.encode()):
+            proposals[name[len(HEADS):].decode()] = value
+        elif name.startswith((HEADS, TAGS)):
+            others.add(store.resolve(value.decode()))  # a tag object peeled to its commit
+    if not proposals or commit in others:
+        return None
+    for name, tip in sorted(proposals.items()):
+        start = _created_at(store, HEADS + name.encode())
+        exclude = [start] if start is not None else sorted(others)  # no reflog: the exact walk
+        own = (entry.commit.id for entry in store.git.get_walker(include=[tip], exclude=exclude))
+        if commit in own and not _reaches(store, others, commit):
+            return name
+    return None
+
+
+def _created_at(store: GitStore, ref: bytes) -> bytes | None:
+    """The commit a branch was last created at, from its reflog (None without one)."""
+    try:
+        moves = reflog_lines(store, ref)
+    except NotFound:
+        return None
+    return next((new for old, new, _time, _message in moves if old == ZERO), None)
+
+
+def _reaches(store: GitStore, tips: set[bytes], commit: bytes) -> bool:
+    """Whether `commit` is in the history of one of `tips`, walking back only to a day before
+    its time. A clock skewed further makes this False, so a reader is refused, never let in."""
+    since = store.commit(commit).commit_time - 86_400
+    pending, seen = list(tips), set(tips)
+    while pending:
+        current = pending.pop()
+        if current == commit:
+            return True
+        found = store.commit(current)
+        if found.commit_time >= since:
+            fresh = [parent for parent in found.parents if parent not in seen]
+            seen.update(fresh)
+            pending.extend(fresh)
+    return False
 
 
 def branches(store: GitStore) -> list[RefInfo]:

@@ -75,7 +75,16 @@ class Session:
         return Visibility.load(self.repo.store, self.agent if self.governed else None, self.tip())
 
     def snapshot(self, at: str | None = None) -> Snapshot:
-        return Snapshot(self.repo.store, self.tip() if at is None else self.repo.store.resolve(at))
+        return Snapshot(self.repo.store, self.reading(at))
+
+    def reading(self, at: str | None = None) -> bytes:
+        """The commit a read `at` (default: the session's branch) reads, once this agent may
+        read it: a proposal's own commits only for its reviewers (`Visibility`)."""
+        commit = self.tip() if at is None else self.repo.store.resolve(at)
+        if self.governed:
+            branch = self.branch if at is None else None
+            self.visibility().require_proposal_reader(self.repo.store, commit, branch)
+        return commit
 
     # -- the read path ---------------------------------------------------------------------
 
@@ -135,6 +144,7 @@ class Session:
         from .search import SearchHit
         from .visibility import Actor
 
+        self.reading(at)  # refused here before a service starts; the service checks it too
         if scope is not None and not self.visibility().can_read(parse_scope(scope)):
             raise PermissionDenied(f"agent {self.agent} may not read scope {scope}")
         params = {"query": query, "at": at or self.branch, "scope": scope, "agent": author,
@@ -215,7 +225,7 @@ class Session:
             parents = store.commit(new_id).parents
             old_id = parents[0] if parents else None
         else:
-            old_id = store.resolve(old)
+            old_id = self.reading(old)
         vis = self.visibility()
         if scope is not None and not vis.can_read(parse_scope(scope)):
             raise PermissionDenied(f"agent {self.agent} may not read scope {scope}")
@@ -322,6 +332,7 @@ class Session:
         """Three-way merge of `other` into the session's branch, fact by fact."""
         from . import merge as _merge
 
+        self.reading(other)  # a proposal is merged by `review accept`, by its reviewers
         sig = self.signature(message or f"merge {other} into {self.branch}")
         result = _merge.merge(self.repo.store, self.repo.local_dir, self.ref, other, sig, strategy)
         return self._filter_merge(result)
@@ -330,7 +341,7 @@ class Session:
         """A new commit on the session's branch undoing `commit` fact by fact."""
         from . import merge as _merge
 
-        info = history.commit_info(self.repo.store, self.repo.store.resolve(commit))
+        info = history.commit_info(self.repo.store, self.reading(commit))
         default = f'revert "{info.subject}"\n\nThis reverts commit {info.id}.'
         sig = self.signature(message or default)
         result = _merge.revert(self.repo.store, self.repo.local_dir, self.ref, info.id, sig,

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from ..errors import AgentmemError, PermissionDenied
 from ..fact import Fact
 from ..layout import parse_fact_path
+from ..refs import HEADS, PROPOSALS
 from ..signature import Signature
 from ..store import GitStore
 from .visibility import load_policy
@@ -26,7 +27,7 @@ def check(
     policy = load_policy(store, head)
     if not policy.exists:
         return  # no policy: everyone may do everything, setting the first policy included
-    if branch.startswith(b"refs/heads/proposals/") and all(parse_fact_path(p) for p in changes):
+    if branch.startswith(HEADS + PROPOSALS.encode()) and all(parse_fact_path(p) for p in changes):
         return
     agent = sig.agent
     for path, data in changes.items():

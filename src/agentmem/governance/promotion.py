@@ -17,16 +17,13 @@ from dulwich.graph import find_merge_base
 from ..diff import FactDiff, diff_commits
 from ..errors import NotFound
 from ..fact import Fact, parse_scope
-from ..refs import delete_branch
+from ..refs import PROPOSALS, delete_branch
 from ..transaction import WriteResult
 from .gate import PROMOTED
 
 if TYPE_CHECKING:
     from ..repo import Repo
     from ..session import Session
-
-PROPOSALS = "proposals/"
-
 
 @dataclass
 class Proposal:

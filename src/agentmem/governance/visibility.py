@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ..errors import PermissionDenied
 from ..fact import Fact
 from ..store import GitStore
 from . import retention
@@ -46,6 +47,26 @@ class Visibility:
         """Whether the policy lets this reader read no scope at all, so that every list and
         search comes back empty. Says only what the reader's own rights are."""
         return self.agent is not None and not self.policy.grants_any(self.agent, "read")
+
+    def require_proposal_reader(self, store: GitStore, commit: bytes, branch: str | None = None) -> None:
+        """`PermissionDenied` when `commit` is one of a proposal's own commits (`branch`, when
+        the reader names a branch it reads, else `refs.proposal_holding`) and this reader may
+        not review it. Anyone may write a proposal, in any scope, so a proposal is not memory:
+        read as memory, it would publish a private fact to every reader of the scope it names
+        without the promote right. Its proposer, admins and agents holding a promote right
+        (reviewers) read it."""
+        from ..refs import PROPOSALS, proposal_holding
+
+        agent = self.agent
+        if agent is None or self.policy.is_admin(agent) or self.policy.grants_any(agent, "promote"):
+            return  # the owner, anyone without a policy (all are admins), admins, reviewers
+        name = branch if branch is not None else proposal_holding(store, commit)
+        if name is None or not name.startswith(PROPOSALS) or name == PROPOSALS + agent:
+            return
+        raise PermissionDenied(
+            f"agent {agent} may not read {name}: a proposal is not memory until a reviewer "
+            "accepts it (its proposer, admins and agents with a promote right read it)"
+        )
 
     def can_read(self, scope: str) -> bool:
         return self.agent is None or self.policy.allows(self.agent, "read", scope)
@@ -101,10 +122,11 @@ class ReadFilter:
         return self.vis.shows(fact)
 
     def where(self, store: GitStore, at: str | None) -> str | None:
+        commit = store.resolve(at)
+        self.vis.require_proposal_reader(store, commit)
         if not self.vis.restricted:
             return None
         from ..search import quote
 
-        commit = store.resolve(at)
         readable = [s for s in store.scopes(store.commit(commit).tree) if self.vis.can_read(s)]
         return "scope IN (" + ", ".join(quote(s) for s in readable) + ")" if readable else ""
