@@ -216,3 +216,16 @@ def test_ls_counts_one_fact_in_the_singular(repo: Repo, cli: CliRunner) -> None:
     repo.remember("The office opens at 9", agent="planner")
     code, out, _err = invoke(cli, "ls")
     assert code == 0 and "1 fact at " in out and "1 facts" not in out, out
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(repo: Repo) -> None:
+    """`agentmem log | head -1`: when the reader has gone, the command ends with 141 (a command
+    killed by SIGPIPE, as git) and says nothing; it printed "error: [Errno 32] Broken pipe"."""
+    repo.remember("The nightly export runs at 02:00", agent="w")
+    for args in (["ls"], ["ls", "--json"], ["log"], ["log", "--json"]):
+        read_end, write_end = os.pipe()
+        os.close(read_end)  # the reader is gone before the first write
+        done = subprocess.run([*AGENTMEM, "-C", str(repo.root), *args], stdout=write_end,
+                              stderr=subprocess.PIPE, check=False)  # fmt: skip
+        os.close(write_end)
+        assert (done.returncode, done.stderr) == (141, b""), args

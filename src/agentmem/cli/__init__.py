@@ -3,7 +3,8 @@
 Every `AgentmemError` becomes one line on stderr and its exit code (see `errors.py`); with
 `--debug` the traceback is printed first and the exit code stays the same. Anything else is one
 line too: an `OSError` (the file system refused) exits 1, any other exception is a bug and exits
-70, its traceback shown with `--debug`.
+70, its traceback shown with `--debug`. A closed output pipe (`agentmem log | head`) exits 141
+without a word, as git does.
 
 Commands load lazily (see lazy.py): `COMMANDS` (commands.py) names each command, the module under
 `agentmem.cli` that defines it with ``@app.command()`` (or ``app.add_typer``), its panel in
@@ -13,6 +14,7 @@ function in its module; tests/test_cli_table.py checks the two agree.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from typing import Annotated, Any
@@ -46,6 +48,9 @@ class _Group(LazyGroup):
         except Exception as exc:
             if type(exc).__module__.split(".")[0] in ("typer", "click"):
                 raise  # usage errors and exits: typer prints them
+            if isinstance(exc, BrokenPipeError):  # `agentmem log | head`: the reader has gone
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+                raise typer.Exit(141) from None  # as a command killed by SIGPIPE (git)
             if _state["debug"]:
                 traceback.print_exc()
             if isinstance(exc, OSError):  # the file system refused (a file in the way, no space...)
