@@ -90,7 +90,9 @@ def test_propose_review_accept_and_reject(team: tuple[Repo, str], cli: CliRunner
     assert {f.id for f in repo.facts("shared")} == shared
 
 
-def test_a_proposal_is_read_only_by_its_proposer_and_reviewers(team: tuple[Repo, str], cli: CliRunner) -> None:
+def test_a_proposal_is_read_only_by_its_proposer_and_reviewers(
+    team: tuple[Repo, str], cli: CliRunner
+) -> None:
     """Anyone may propose, in any scope: read as memory, a proposal would hand a private fact
     to every reader of the scope it names, unreviewed. Another agent's read, search, diff or
     merge of a proposal's own commits is refused (exit 5); its proposer, admins and reviewers
@@ -125,7 +127,8 @@ def test_a_proposal_is_read_only_by_its_proposer_and_reviewers(team: tuple[Repo,
         call(repo.root, "stop", {}, start=False)
     assert repo.resolve() == base and repo.receipts.read(agent="reader") == []
     for reader in ("worker", "lead"):  # the proposer, a reviewer
-        assert repo.as_agent(reader).get(proposed.id, at="proposals/worker").text == "Retry the export at 02:00"
+        read = repo.as_agent(reader).get(proposed.id, at="proposals/worker")
+        assert read.text == "Retry the export at 02:00"
     assert [f.id for f in other.facts(at=base)] == [f.id for f in other.facts()]  # shared history
 
 

@@ -17,7 +17,8 @@ from test_search import use_fake_model
 
 def last_blob(repo: Repo, ref: str = "HEAD") -> str:
     """The blob id of the last file in `ref`'s tree, by path (a fact file: .agentmem/ sorts first)."""
-    return git(repo, "rev-parse", f"{ref}:{git(repo, 'ls-tree', '-r', '--name-only', ref).split()[-1]}").strip()
+    last = git(repo, "ls-tree", "-r", "--name-only", ref).split()[-1]
+    return git(repo, "rev-parse", f"{ref}:{last}").strip()
 
 
 def test_reads_through_every_interface_are_recorded(repo: Repo, cli: CliRunner) -> None:
