@@ -103,3 +103,32 @@ def test_a_merge_hides_a_conflict_on_a_quarantined_fact(radius, cli: CliRunner) 
     code, _out, err = invoke(cli, "resolve", child, "--take", "ours", "--agent", "billing")
     assert code == 3 and "no conflict" in err
     assert len(repo.merges.status().conflicts) == 2  # the owner's view: both still open
+
+
+def test_a_quarantine_reaches_agents_on_every_branch(radius, cli: CliRunner) -> None:
+    """An agent reads the list committed on its own branch, and agents often work on branches of
+    their own: a quarantine (and its release) is committed on every local branch, unless one is
+    named, and on none when the policy of one of them would refuse it."""
+    repo, bad, child, ok = radius
+    repo.create_branch("billing")
+    repo.create_branch("later")
+    on_billing = repo.as_agent("billing", branch="billing")
+    code, out, _err = invoke(cli, "quarantine", bad, "--agent", "ir")
+    assert code == 0 and "on 3 branches: billing, later, main" in out
+    assert repo.quarantine.holding(bad) == ["billing", "later", "main"]
+    assert {f.id for f in on_billing.facts()} == {ok}
+    with pytest.raises(NotFound):
+        on_billing.get(child)
+    on_billing.remember("Invoices go out on the 1st")
+    repo.as_agent("w").remember("Refunds take five days")
+    assert repo.merge("billing").status == "merged"  # the same list on both sides: no conflict
+    code, out, _err = invoke(cli, "quarantine", "release", bad, "--agent", "ir")
+    assert code == 0 and "on 3 branches" in out and repo.quarantine.holding(bad) == []
+    assert on_billing.get(child).id == child
+    repo.quarantine.add(bad, agent="ir", branch="later")  # one branch, named
+    assert repo.quarantine.holding(bad) == ["later"]
+    repo.policy.set('default = "allow"\nadmins = ["someone"]\n', agent="ir", branch="billing")
+    heads = {ref.name: ref.commit for ref in repo.branches()}
+    with pytest.raises(PermissionDenied, match="billing"):
+        repo.quarantine.add(ok, agent="ir")
+    assert {ref.name: ref.commit for ref in repo.branches()} == heads

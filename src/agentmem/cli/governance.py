@@ -205,8 +205,10 @@ def quarantine(
     if target == "release":
         if fact_id is None:
             raise InvalidInput("quarantine release needs an ID")
+        held = [branch] if branch else repo.quarantine.holding(fact_id)
         entry: Any = repo.quarantine.release(fact_id, agent=agent, branch=branch)
-        console.print(f"released {entry.id} and {plural(len(entry.hidden), 'derived fact')}")
+        console.print(f"released {entry.id} and {plural(len(entry.hidden), 'derived fact')} "
+                      f"on {_branch_list(held)}")  # fmt: skip
         return
     if target is None:
         entries = repo.quarantine.list(branch)
@@ -223,7 +225,13 @@ def quarantine(
     if json_out:
         print_json(entry)
     else:
-        console.print(f"quarantined {entry.id} and {plural(len(entry.hidden), 'derived fact')}")
+        held = [branch] if branch else repo.quarantine.holding(entry.id)
+        console.print(f"quarantined {entry.id} and {plural(len(entry.hidden), 'derived fact')} "
+                      f"on {_branch_list(held)}")  # fmt: skip
+
+
+def _branch_list(names: list[str]) -> str:
+    return f"branch {names[0]}" if len(names) == 1 else f"{len(names)} branches: {', '.join(names)}"
 
 
 @app.command()

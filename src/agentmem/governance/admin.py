@@ -3,9 +3,10 @@ through commits (so every change has an author and a place in history)."""
 
 from __future__ import annotations
 
+import builtins
 from typing import TYPE_CHECKING
 
-from ..errors import NotFound
+from ..errors import NotFound, PermissionDenied
 from ..fact import now_iso
 from .policy import POLICY_PATH, Decision, Policy
 from .quarantine import QuarantineEntry, QuarantineList
@@ -14,6 +15,7 @@ from .visibility import load_policy, load_quarantine
 
 if TYPE_CHECKING:
     from ..repo import Repo
+    from ..session import Session
 
 
 class PolicyAdmin:
@@ -55,25 +57,56 @@ class QuarantineAdmin:
 
     def add(self, fact_id: str, *, agent: str, reason: str = "", run: str | None = None,
             trace: str | None = None, branch: str | None = None) -> QuarantineEntry:  # fmt: skip
-        """Quarantine `fact_id` and every fact derived from it (its trace), in one commit."""
+        """Quarantine `fact_id` and every fact derived from it (its trace, on `branch`, default
+        HEAD's), in one commit on `branch`, or with `branch` None on every local branch: an
+        agent reads the list committed on its own branch, and agents often work on branches of
+        their own, so a fact quarantined on one branch would stay in sight on the others."""
         session = self.repo.as_agent(agent, run=run, trace=trace, branch=branch)
         radius = session.trace_fact(fact_id)
         hidden = tuple(d.id for d in radius.derived if d.id != fact_id)
         entry = QuarantineEntry(fact_id, hidden, session.agent, now_iso(), reason)
-        current = load_quarantine(self.repo.store, session.tip())
-        current.add(entry)
         message = f"quarantine {fact_id} and {len(hidden)} derived fact(s)"
-        session.commit_file(QUARANTINE_PATH, current.to_text().encode(), message)
+        for writer in self._writers(session, [branch] if branch else self._branches()):
+            current = load_quarantine(self.repo.store, writer.tip())
+            current.add(entry)
+            writer.commit_file(QUARANTINE_PATH, current.to_text().encode(), message)
         return entry
 
     def release(self, fact_id: str, *, agent: str, branch: str | None = None) -> QuarantineEntry:
+        """Lift the quarantine of `fact_id` on `branch`, or with `branch` None on every local
+        branch whose list holds it."""
+        names = [branch] if branch else self.holding(fact_id)
         session = self.repo.as_agent(agent, branch=branch)
-        current: QuarantineList = load_quarantine(self.repo.store, session.tip())
-        try:
-            entry = current.release(fact_id)
-        except NotFound:
-            raise NotFound(f"fact {fact_id} is not quarantined") from None
-        data = current.to_text().encode() if current.entries else None
-        session.commit_file(QUARANTINE_PATH, data, f"release {fact_id} from quarantine")
+        entry = None
+        for writer in self._writers(session, names):
+            current: QuarantineList = load_quarantine(self.repo.store, writer.tip())
+            try:
+                entry = current.release(fact_id)
+            except NotFound:
+                continue
+            data = current.to_text().encode() if current.entries else None
+            writer.commit_file(QUARANTINE_PATH, data, f"release {fact_id} from quarantine")
+        if entry is None:
+            raise NotFound(f"fact {fact_id} is not quarantined")
         return entry
 
+    def holding(self, fact_id: str) -> builtins.list[str]:
+        """The local branches whose quarantine list holds `fact_id`."""
+        store = self.repo.store
+        lists = {name: load_quarantine(store, store.resolve(name)) for name in self._branches()}
+        return [name for name, listed in lists.items() if any(e.id == fact_id for e in listed.entries)]
+
+    def _branches(self) -> builtins.list[str]:
+        return [ref.name for ref in self.repo.branches()]
+
+    def _writers(self, session: Session, names: builtins.list[str]) -> builtins.list[Session]:
+        """A session of `session`'s agent on each branch, once the policy of every one of them
+        lets the agent change the list (so that none is changed when one would refuse)."""
+        writers = [session.repo.as_agent(session.agent, run=session.run, trace=session.trace, branch=name)
+                   for name in names]  # fmt: skip
+        for writer in writers:
+            policy = load_policy(self.repo.store, writer.tip())
+            if not policy.is_admin(writer.agent):
+                raise PermissionDenied(f"agent {writer.agent} may not change {QUARANTINE_PATH} on "
+                                       f"{writer.branch} (admins only)")  # fmt: skip
+        return writers
