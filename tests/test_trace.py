@@ -49,3 +49,24 @@ def test_trace_of_a_hidden_or_unknown_fact_is_not_found(repo: Repo, cli: CliRunn
     code, _out, err = invoke(cli, "trace", secret, "--agent", "b")
     code2, _out2, err2 = invoke(cli, "trace", "0" * 26, "--agent", "b")
     assert code == code2 == 3 and err.replace(secret, "0" * 26) == err2
+
+
+def test_a_trace_leaves_out_what_the_agent_may_not_read(repo: Repo, cli: CliRunner) -> None:
+    """The blast radius crosses scopes, but an agent is shown only the facts it may read (and
+    their readers): a derived fact in another user's scope printed its text to any agent. A
+    quarantine still hides the whole radius, the facts its admin cannot read included."""
+    root = repo.as_agent("support").remember("The API limit is 10,000 per minute").id
+    private = repo.as_agent("owner").remember("Dana's plan SECRETWORD needs 10,000 calls", "user:dana",
+                                              derived_from=[root]).id  # fmt: skip
+    grandchild = repo.as_agent("owner").remember("Budget for 10,000 calls", derived_from=[private]).id
+    repo.as_agent("owner").get(private)  # a receipt naming the private fact
+    policy = ('default = "deny"\nadmins = ["ir"]\n[agents.billing]\nread = ["shared"]\n'
+              '[agents.ir]\nread = ["shared"]\n[agents.owner]\nread = ["*"]\n')
+    repo.policy.set(policy, agent="admin")
+    found = repo.as_agent("billing").trace_fact(root)
+    assert found.ids == [root, grandchild] and found.reads == []
+    code, out, _err = invoke(cli, "trace", root, "--agent", "billing", "--json")
+    assert code == 0 and "SECRETWORD" not in out and "user:dana" not in out
+    assert repo.as_agent("owner").trace_fact(root).ids == [root, private, grandchild]
+    entry = repo.quarantine.add(root, agent="ir")
+    assert set(entry.hidden) == {private, grandchild}

@@ -256,8 +256,26 @@ class Session:
         and in history, across scopes) and every agent and run that read one of them."""
         from .governance.trace import trace
 
+        vis = self.visibility()
+        self._visible_in_history(fact_id, self.tip(), None, vis)
+        found = trace(self, fact_id)
+        # what this agent may not read is left out, as from every read: facts, their readers, sources
+        hidden = vis.quarantine.hidden
+        found.derived = [d for d in found.derived
+                         if vis.can_read(d.scope) and d.id not in hidden and d.via not in hidden]  # fmt: skip
+        shown = set(found.ids)
+        found.reads = [r for r in found.reads if r.fact in shown]
+        _prune_blame(found.origin, vis)
+        return found
+
+    def blast_radius(self, fact_id: str) -> list[str]:
+        """The ids of every fact derived from `fact_id` (as `trace_fact` finds them), in every
+        scope, those this agent may not read included: ids only, for a quarantine, which must hide
+        them all."""
+        from .governance.trace import trace
+
         self._visible_in_history(fact_id, self.tip(), None, self.visibility())
-        return trace(self, fact_id)
+        return [d.id for d in trace(self, fact_id).derived if d.id != fact_id]
 
     def commit_file(self, path: str, data: bytes | None, message: str) -> str | None:
         """Commit one governance file (policy, quarantine list) on the session's branch; the

@@ -62,8 +62,7 @@ class QuarantineAdmin:
         agent reads the list committed on its own branch, and agents often work on branches of
         their own, so a fact quarantined on one branch would stay in sight on the others."""
         session = self.repo.as_agent(agent, run=run, trace=trace, branch=branch)
-        radius = session.trace_fact(fact_id)
-        hidden = tuple(d.id for d in radius.derived if d.id != fact_id)
+        hidden = tuple(session.blast_radius(fact_id))
         entry = QuarantineEntry(fact_id, hidden, session.agent, now_iso(), reason)
         message = f"quarantine {fact_id} and {len(hidden)} derived fact(s)"
         for writer in self._writers(session, [branch] if branch else self._branches()):
