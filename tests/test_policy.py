@@ -219,3 +219,25 @@ def test_reads_nothing_follows_the_rules_that_name_the_agent() -> None:
     deny = Policy.parse('default = "deny"\n[agents."bot-*"]\nread = ["agent:{agent}"]\n')
     assert deny.grants_any("bot-1", "read") and not deny.grants_any("bot-1", "write")
     assert not deny.grants_any("human", "read")
+
+
+def test_a_policy_change_reaches_the_branches_that_held_the_same_policy(repo: Repo, cli: CliRunner) -> None:
+    """Each agent obeys the policy on its own branch: a revocation set on main must reach the
+    branch an agent works on. `policy set` changes every branch that held the same policy (or
+    none, for the first), names them, and leaves a branch with a policy of its own as it was."""
+    private = repo.as_agent("owner").remember("Dana's pin is 4321", "user:dana").id
+    repo.create_branch("billing")
+    repo.create_branch("custom")
+    repo.policy.set('default = "allow"\nadmins = ["admin"]\n', agent="admin")  # the first: all three
+    assert repo.policy.show("billing") == repo.policy.show("custom") == repo.policy.show("main")
+    own = 'default = "allow"\nadmins = ["admin", "lead"]\n'
+    repo.policy.set(own, agent="admin", branch="custom")  # one branch, named
+    on_billing = repo.as_agent("billing", branch="billing")
+    assert on_billing.get(private).id == private
+    strict = 'default = "deny"\nadmins = ["admin"]\n[agents.billing]\nread = ["shared"]\n'
+    (repo.root.parent / "strict.toml").write_text(strict)
+    code, out, err = invoke(cli, "policy", "set", str(repo.root.parent / "strict.toml"), "--agent", "admin")
+    assert code == 0 and "held the same policy: billing" in out and "policy of their own: custom" in err
+    with pytest.raises(NotFound):
+        on_billing.get(private)
+    assert repo.policy.show("billing") == strict and repo.policy.show("custom") == own

@@ -40,8 +40,16 @@ def policy_set(
         text = Path(file).read_text(encoding="utf-8")
     else:
         raise InvalidInput(f"no such file: {file}")
-    commit = open_repo().policy.set(text, agent=agent, message=message, branch=branch)
+    repo = open_repo()
+    current = branch or repo.as_agent(agent).branch
+    names = [current] if branch else repo.policy.sharing(current)
+    commit = repo.policy.set(text, agent=agent, message=message, branch=branch)
     console.print(f"policy {'committed in ' + commit[:12] if commit else 'unchanged'}")
+    if len(names) > 1:
+        console.print(f"and on every branch that held the same policy: {', '.join(names[1:])}")
+    left = [ref.name for ref in repo.branches() if ref.name not in names]
+    if left and not branch:
+        err(f"note: left as they are, with a policy of their own: {', '.join(left)}")
 
 
 @policy_app.command("show")

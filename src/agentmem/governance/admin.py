@@ -33,11 +33,26 @@ class PolicyAdmin:
         return load_policy(self.repo.store, self.repo.store.resolve(at))
 
     def set(self, text: str, *, agent: str, message: str = "", branch: str | None = None) -> str | None:
-        """Commit `text` as the new policy (validated first). Only an admin of the current
-        policy may (anyone while there is none); returns the commit (None: unchanged)."""
+        """Commit `text` as the new policy (validated first) on `branch`, or with `branch` None on
+        the current branch and every other local branch that held the same policy (or, like it,
+        none: `sharing`). Each agent obeys the policy on its own branch, and agents often work on
+        branches of their own, so a revocation must reach them; a branch with a policy of its
+        own is left as it is. Only an admin of each branch's current policy may (anyone while it
+        has none), and no branch changes when one would refuse. Returns the commit on the current
+        branch (None: unchanged)."""
         Policy.parse(text)
         session = self.repo.as_agent(agent, branch=branch)
-        return session.commit_file(POLICY_PATH, text.encode("utf-8"), message or "set policy")
+        names = [session.branch] if branch else self.sharing(session.branch)
+        commits = [writer.commit_file(POLICY_PATH, text.encode("utf-8"), message or "set policy")
+                   for writer in _admins(session, names, POLICY_PATH)]  # fmt: skip
+        return commits[0]
+
+    def sharing(self, branch: str) -> builtins.list[str]:
+        """`branch` and every other local branch whose policy file is the same as its own (or
+        which, like it, has none): those `set` changes together."""
+        own = self.show(branch)
+        others = [ref.name for ref in self.repo.branches() if ref.name != branch]
+        return [branch, *(name for name in others if self.show(name) == own)]
 
     def explain(self, agent: str, action: str, scope: str, at: str | None = None) -> Decision:
         """Which rule allows or denies `agent` to `action` in `scope`."""
@@ -65,7 +80,7 @@ class QuarantineAdmin:
         hidden = tuple(session.blast_radius(fact_id))
         entry = QuarantineEntry(fact_id, hidden, session.agent, now_iso(), reason)
         message = f"quarantine {fact_id} and {len(hidden)} derived fact(s)"
-        for writer in self._writers(session, [branch] if branch else self._branches()):
+        for writer in _admins(session, [branch] if branch else self._branches(), QUARANTINE_PATH):
             current = load_quarantine(self.repo.store, writer.tip())
             current.add(entry)
             writer.commit_file(QUARANTINE_PATH, current.to_text().encode(), message)
@@ -77,7 +92,7 @@ class QuarantineAdmin:
         names = [branch] if branch else self.holding(fact_id)
         session = self.repo.as_agent(agent, branch=branch)
         entry = None
-        for writer in self._writers(session, names):
+        for writer in _admins(session, names, QUARANTINE_PATH):
             current: QuarantineList = load_quarantine(self.repo.store, writer.tip())
             try:
                 entry = current.release(fact_id)
@@ -98,14 +113,15 @@ class QuarantineAdmin:
     def _branches(self) -> builtins.list[str]:
         return [ref.name for ref in self.repo.branches()]
 
-    def _writers(self, session: Session, names: builtins.list[str]) -> builtins.list[Session]:
-        """A session of `session`'s agent on each branch, once the policy of every one of them
-        lets the agent change the list (so that none is changed when one would refuse)."""
-        writers = [session.repo.as_agent(session.agent, run=session.run, trace=session.trace, branch=name)
-                   for name in names]  # fmt: skip
-        for writer in writers:
-            policy = load_policy(self.repo.store, writer.tip())
-            if not policy.is_admin(writer.agent):
-                raise PermissionDenied(f"agent {writer.agent} may not change {QUARANTINE_PATH} on "
-                                       f"{writer.branch} (admins only)")  # fmt: skip
-        return writers
+
+def _admins(session: Session, names: builtins.list[str], path: str) -> builtins.list[Session]:
+    """A session of `session`'s agent on each branch named (in that order), once the policy of
+    every one of them lets the agent change `path` (so that none is changed when one would
+    refuse; the gate checks each commit again)."""
+    writers = [session.repo.as_agent(session.agent, run=session.run, trace=session.trace, branch=name)
+               for name in names]  # fmt: skip
+    for writer in writers:
+        if not load_policy(session.repo.store, writer.tip()).is_admin(writer.agent):
+            raise PermissionDenied(f"agent {writer.agent} may not change {path} on branch "
+                                   f"{writer.branch} (admins only)")  # fmt: skip
+    return writers
