@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .history import CommitInfo
     from .lineage import Blame, Cascade
     from .merge import MergeConflict, MergeResult
+    from .refs import RefInfo
     from .repo import Repo
     from .search import SearchHit
     from .transaction import CommitResult, Transaction, WriteResult
@@ -236,21 +237,6 @@ class Session:
             self._hand_out("diff", new_id.decode(), shown_blobs, scope)
         return result
 
-    def _filter_merge(self, result: MergeResult) -> MergeResult:
-        """Conflicts this agent may not see (scope, quarantine) are left out of what it is
-        shown; the versions of those it is shown are handed out."""
-        vis = self.visibility()
-        result.conflicts = [c for c in result.conflicts if _finds_conflict(vis, c)]
-        shown = [(c.id, blob) for c in result.conflicts for blob in c.blobs]
-        if shown:
-            self._hand_out("merge", result.ours, shown, result.theirs)
-        return result
-
-    def merge_status(self) -> MergeResult:
-        from . import merge as _merge
-
-        return self._filter_merge(_merge.pending(self.repo.store, self.repo.local_dir))
-
     def trace_fact(self, fact_id: str) -> Trace:
         """The blast radius of a fact: its origin, every fact derived from it (on the branch
         and in history, across scopes) and every agent and run that read one of them."""
@@ -346,42 +332,44 @@ class Session:
 
         return promote(self, fact_id, to, propose=propose)
 
+
+    # -- branches and merges (session_vcs.py) ----------------------------------------------
+
+    def branches(self) -> list[RefInfo]:
+        """Every branch, its tip's subject left empty where this agent may not see that commit."""
+        from . import session_vcs
+
+        return session_vcs.branches(self)
+
+    def create_branch(self, name: str, start: str | None = None) -> RefInfo:
+        """A new branch at `start` (default: the session's branch), a commit this agent may read."""
+        from . import session_vcs
+
+        return session_vcs.create_branch(self, name, start)
+
     def merge(self, other: str, *, strategy: str | None = None, message: str = "") -> MergeResult:
         """Three-way merge of `other` into the session's branch, fact by fact."""
-        from . import merge as _merge
+        from . import session_vcs
 
-        self.reading(other)  # a proposal is merged by `review accept`, by its reviewers
-        sig = self.signature(message or f"merge {other} into {self.branch}")
-        result = _merge.merge(self.repo.store, self.repo.local_dir, self.ref, other, sig, strategy)
-        return self._filter_merge(result)
+        return session_vcs.merge(self, other, strategy, message)
 
     def revert(self, commit: str, *, strategy: str | None = None, message: str = "") -> MergeResult:
         """A new commit on the session's branch undoing `commit` fact by fact."""
-        from . import merge as _merge
+        from . import session_vcs
 
-        info = history.commit_info(self.repo.store, self.reading(commit))
-        default = f'revert "{info.subject}"\n\nThis reverts commit {info.id}.'
-        sig = self.signature(message or default)
-        result = _merge.revert(self.repo.store, self.repo.local_dir, self.ref, info.id, sig,
-                               strategy)  # fmt: skip
-        return self._filter_merge(result)
+        return session_vcs.revert(self, commit, strategy, message)
+
+    def merge_status(self) -> MergeResult:
+        """The merge or revert in progress, with the conflicts this agent may see."""
+        from . import session_vcs
+
+        return session_vcs.merge_status(self)
 
     def resolve_conflict(self, fact_id: str, take: str, text: str | None = None) -> MergeConflict:
-        """Settle one conflict of the merge in progress (one this agent may see); the conflict
-        returned shows its versions, so they are handed out."""
-        from . import merge as _merge
+        """Settle one conflict of the merge in progress (one this agent may see)."""
+        from . import session_vcs
 
-        pending = _merge.pending(self.repo.store, self.repo.local_dir)
-        vis = self.visibility()
-        if any(c.id == fact_id and not _finds_conflict(vis, c) for c in pending.conflicts):
-            raise NotFound(f"no conflict on fact {fact_id}")
-        conflict = _merge.resolve(self.repo.store, self.repo.local_dir, fact_id, take, text, self.agent)
-        self._hand_out("resolve", pending.ours, [(conflict.id, blob) for blob in conflict.blobs], fact_id)
-        return conflict
-
-
-def _finds_conflict(vis: Visibility, conflict: MergeConflict) -> bool:
-    return vis.finds_versions(conflict.id, conflict.scope, (conflict.base, conflict.ours, conflict.theirs))
+        return session_vcs.resolve_conflict(self, fact_id, take, text)
 
 
 def _prune_blame(node: Blame, vis: Visibility) -> None:

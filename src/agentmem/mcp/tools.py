@@ -122,9 +122,9 @@ def register(server: MCPServer, session: Callable[[], Any]) -> None:
 
     @tool(WRITE)
     def branch(name: str | None = None, start: str | None = None) -> Any:
-        """List branches, or create `name` at `start` (default: the current head)."""
-        repo = session().repo
-        return repo.branches() if name is None else repo.create_branch(name, start)
+        """List branches, or create `name` at `start` (default: the session's branch head)."""
+        acting = session()
+        return acting.branches() if name is None else acting.create_branch(name, start)
 
     @tool(WRITE)
     def merge(branch: str, strategy: Strategy = "fail", message: str = "") -> Any:

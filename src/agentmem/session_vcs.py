@@ -1,0 +1,93 @@
+"""What an agent's `Session` does with branches and merges, on its one read path: a merge
+conflict shows the versions of a fact, so the conflicts on facts the agent may not see are left
+out and those shown are handed out (read receipts); a branch tip's subject may quote a fact, so it
+is left empty where the agent may not see that commit; and a proposal's own commits, which are
+not memory, are read, merged or branched from only by its reviewers (`Session.reading`)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from . import history
+from . import merge as _merge
+from . import refs as _refs
+from .errors import NotFound, PermissionDenied
+from .merge import MergeConflict, MergeResult
+from .refs import RefInfo
+
+if TYPE_CHECKING:
+    from .governance.visibility import Visibility
+    from .session import Session
+
+
+def branches(session: Session) -> list[RefInfo]:
+    """Every branch, with its tip's subject left empty where that commit touched a fact the
+    agent may not see or is a proposal's it may not read (the subject may quote a fact), as
+    `log` leaves such commits out."""
+    vis = session.visibility()
+    found = session.repo.branches()
+    if not (vis.restricted or vis.quarantine.entries):
+        return found
+    store = session.repo.store
+
+    def shown(ref: RefInfo) -> bool:
+        try:
+            vis.require_proposal_reader(store, ref.commit.encode())
+        except PermissionDenied:
+            return False
+        return session._commit_visible(history.commit_info(store, ref.commit.encode()), vis)
+
+    return [ref if shown(ref) else replace(ref, subject="") for ref in found]
+
+
+def create_branch(session: Session, name: str, start: str | None) -> RefInfo:
+    """A new branch at `start` (default: the session's branch), a commit the agent may read: a
+    branch at a proposal's commit would make the proposal readable as memory."""
+    return _refs.create_branch(session.repo.store, name, session.reading(start).decode())
+
+
+def merge(session: Session, other: str, strategy: str | None, message: str) -> MergeResult:
+    session.reading(other)  # a proposal is merged by `review accept`, by its reviewers
+    sig = session.signature(message or f"merge {other} into {session.branch}")
+    repo = session.repo
+    return _shown(session, _merge.merge(repo.store, repo.local_dir, session.ref, other, sig, strategy))
+
+
+def revert(session: Session, commit: str, strategy: str | None, message: str) -> MergeResult:
+    repo = session.repo
+    info = history.commit_info(repo.store, session.reading(commit))
+    sig = session.signature(message or f'revert "{info.subject}"\n\nThis reverts commit {info.id}.')
+    return _shown(session, _merge.revert(repo.store, repo.local_dir, session.ref, info.id, sig, strategy))
+
+
+def merge_status(session: Session) -> MergeResult:
+    return _shown(session, _merge.pending(session.repo.store, session.repo.local_dir))
+
+
+def resolve_conflict(session: Session, fact_id: str, take: str, text: str | None) -> MergeConflict:
+    """Settle one conflict (one the agent may see); the conflict returned shows its versions,
+    so they are handed out."""
+    repo = session.repo
+    pending = _merge.pending(repo.store, repo.local_dir)
+    vis = session.visibility()
+    if any(c.id == fact_id and not _finds(vis, c) for c in pending.conflicts):
+        raise NotFound(f"no conflict on fact {fact_id}")
+    conflict = _merge.resolve(repo.store, repo.local_dir, fact_id, take, text, session.agent)
+    session._hand_out("resolve", pending.ours, [(conflict.id, blob) for blob in conflict.blobs], fact_id)
+    return conflict
+
+
+def _shown(session: Session, result: MergeResult) -> MergeResult:
+    """Conflicts the agent may not see (scope, quarantine) are left out of what it is shown;
+    the versions of those it is shown are handed out."""
+    vis = session.visibility()
+    result.conflicts = [c for c in result.conflicts if _finds(vis, c)]
+    handed = [(c.id, blob) for c in result.conflicts for blob in c.blobs]
+    if handed:
+        session._hand_out("merge", result.ours, handed, result.theirs)
+    return result
+
+
+def _finds(vis: Visibility, conflict: MergeConflict) -> bool:
+    return vis.finds_versions(conflict.id, conflict.scope, (conflict.base, conflict.ours, conflict.theirs))
