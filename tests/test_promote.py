@@ -4,6 +4,7 @@ provenance; the promote right is needed (exit 5 otherwise); --propose and review
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 from typer.testing import CliRunner
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 from agentmem import PermissionDenied, Repo
 from agentmem.service import call
 from agentmem.visibility import Actor
-from conftest import invoke
+from conftest import git, invoke
 from test_search import use_fake_model
 
 POLICY = """
@@ -146,6 +147,9 @@ def test_a_proposals_own_commits_are_those_no_other_branch_holds(repo: Repo) -> 
     repo.as_agent("w", branch="proposals/w").merge("main")
     merged = repo.resolve("proposals/w")
     repo.tag("v1", later)
+    blob = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo.root, input=b"x",
+                          capture_output=True, check=True).stdout.decode().strip()  # fmt: skip
+    git(repo, "tag", "a-blob", blob)  # a tag that names no commit is passed over
     expected = {before: None, proposed: "proposals/w", later: None, merged: "proposals/w",
                 repo.resolve("main"): None}  # fmt: skip
     for with_reflog in (True, False):

@@ -7,13 +7,14 @@ can read it back by commit id.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from dulwich.refs import check_ref_format
 
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import AgentmemError, Conflict, InvalidInput, NotFound
 from .history import commit_info
 from .locking import ZERO, RefUpdate
 from .revspec import reflog_lines
@@ -90,7 +91,8 @@ def proposal_holding(store: GitStore, commit: bytes) -> str | None:
         if name.startswith(HEADS + PROPOSALS.encode()):
             proposals[name[len(HEADS):].decode()] = value
         elif name.startswith((HEADS, TAGS)):
-            others.add(store.resolve(value.decode()))  # a tag object peeled to its commit
+            with contextlib.suppress(AgentmemError):  # a tag of a tree or blob names no commit
+                others.add(store.resolve(value.decode()))  # a tag object peeled to its commit
     if not proposals or commit in others:
         return None
     for name, tip in sorted(proposals.items()):
