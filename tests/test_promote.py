@@ -86,6 +86,11 @@ def test_propose_review_accept_and_reject(team: tuple[Repo, str], cli: CliRunner
     assert repo.commit_info("HEAD").agent == "lead"
     shared = {f.id for f in repo.facts("shared")}
     assert proposed in shared and len(shared) == 1
+    # what is accepted is no longer listed, nor accepted twice (it was both)
+    code, out, _ = invoke(cli, "review", "--json")
+    assert proposed not in {c["id"] for c in json.loads(out)[0]["changes"]}
+    code, _out, err = invoke(cli, "review", "accept", "worker", proposed, "--agent", "lead")
+    assert code == 3 and "left to accept" in err
     code, _out, _ = invoke(cli, "review", "reject", "worker", "--agent", "lead")
     assert code == 0 and "proposals/worker" not in [b.name for b in repo.branches()], _err
     assert {f.id for f in repo.facts("shared")} == shared

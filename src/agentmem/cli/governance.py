@@ -108,6 +108,11 @@ def review(ctx: typer.Context, json_out: Json = False, branch: Branch = None) ->
         print_json(found)
         return
     for proposal in found:
+        if not proposal.changes:
+            into = branch or repo.branch
+            console.print(f"{proposal.branch} ({proposal.agent}): nothing left to review, every fact is "
+                          f"on {into} (review reject {proposal.agent} drops the branch)")  # fmt: skip
+            continue
         rows = [[c.id, c.scope, c.op, c.summary] for c in proposal.changes]
         table(("id", "scope", "op", "text"), rows, title=f"{proposal.branch} ({proposal.agent})")
     if not found:

@@ -17,7 +17,9 @@ from dulwich.graph import find_merge_base
 from ..diff import FactDiff, diff_commits
 from ..errors import NotFound
 from ..fact import Fact, parse_scope
+from ..layout import fact_path
 from ..refs import PROPOSALS, delete_branch
+from ..store import GitStore
 from ..transaction import WriteResult
 from .gate import PROMOTED
 
@@ -59,7 +61,8 @@ def promote(session: Session, fact_id: str, to: str, *, propose: bool = False) -
 
 
 def proposals(repo: Repo, into: str) -> list[Proposal]:
-    """Every `proposals/*` branch with the facts it adds or changes relative to `into`."""
+    """Every `proposals/*` branch with the facts it adds or changes relative to `into`, those
+    `into` already holds as proposed (accepted before) left out."""
     store = repo.store
     target = store.resolve(into)
     found = []
@@ -69,8 +72,17 @@ def proposals(repo: Repo, into: str) -> list[Proposal]:
         tip = store.resolve(ref.name)
         bases = find_merge_base(store.git, [target, tip])
         diff = diff_commits(store, bases[0] if bases else None, tip)
-        found.append(Proposal(ref.name, ref.name[len(PROPOSALS):], diff.changes))
+        held = store.commit(target).tree
+        pending = [change for change in diff.changes if not _holds(store, held, change)]
+        found.append(Proposal(ref.name, ref.name[len(PROPOSALS):], pending))
     return found
+
+
+def _holds(store: GitStore, tree: bytes, change: FactDiff) -> bool:
+    """Whether `tree` already holds what the proposal proposes for one fact (accepted before:
+    `accept` copies the version byte for byte; a removal: the fact is gone)."""
+    wanted = None if change.new_blob is None else change.new_blob.encode()
+    return store.lookup(tree, fact_path(change.scope, change.id)) == wanted
 
 
 def _proposal(repo: Repo, into: str, name: str) -> Proposal:
@@ -88,7 +100,7 @@ def accept(session: Session, name: str, ids: list[str] | None = None) -> list[st
     chosen = [c for c in proposal.changes if c.new is not None and (ids is None or c.id in ids)]
     missing = set(ids or ()) - {c.id for c in chosen}
     if missing:
-        raise NotFound(f"proposal {name} has no fact {sorted(missing)[0]}")
+        raise NotFound(f"proposal {name} has no fact {sorted(missing)[0]} left to accept")
     with session.transaction(f"accept {len(chosen)} fact(s) from {proposal.branch}") as tx:
         for change in chosen:
             assert change.new is not None
