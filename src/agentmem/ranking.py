@@ -29,12 +29,12 @@ from typing import Any
 # `query_features`. Fitted on the dev splits by `benchmarks/eval_ranking.py --tune` (figures in
 # docs/benchmarks.md); refit whenever a feature changes.
 WEIGHT_MODEL: dict[str, float] = {
-    "bias": -4.108, "shape": 25.002, "names": 5.331, "keyword_gap": 0.786, "keyword_fill": 2.194,
-    "vector_top": 1.363, "vector_gap": -4.829, "vector_spread": 6.311,
+    "bias": -4.201, "shape": 20.587, "names": 7.521, "keyword_gap": -0.983, "keyword_fill": 1.776,
+    "vector_top": 1.045, "vector_gap": -3.747, "vector_spread": 6.74,
 }  # fmt: skip
 # Added to a candidate's fused score (which lies in [0, 1]) times the share of the query's names
 # and codes its text holds; fitted with WEIGHT_MODEL.
-MENTION_WEIGHT = 0.154
+MENTION_WEIGHT = 0.141
 # A name whose best single-word BM25 score in a view is below this is common there (held by about
 # a tenth of the facts or more: a chat's speakers); `search.vector_text` leaves it out. Chosen on
 # the dev splits (docs/benchmarks.md).
