@@ -183,9 +183,11 @@ def test_a_fact_holding_the_identifier_asked_about_comes_before_its_near_misses(
     found = Candidates.from_rows(near, matched, 50, entities(query))
     assert found.identifiers == {"exact": 1.0, "near": 0.0, "other": 0.0}
     assert [i for i, _s in rank(query, found, "hybrid")][:3] == ["exact", "near", "other"]
-    # Mentions alone (what ranked before identifiers counted) leave the near miss first.
+    # Mentions alone (what ranked before identifiers counted) leave the near miss first when the
+    # weight model leaves keywords little say: 0.009 here before the sixth step's refit (0.34 now,
+    # which alone would put it first; the rule does not hang on a fitted weight).
     found.identifiers.clear()
-    assert rank(query, found, "hybrid")[0][0] == "near"
+    assert fuse(found, 0.009)[0][0] == "near"
     # A query without identifiers counts none.
     assert Candidates.from_rows(near, matched, 50, entities("Which order was refunded?")).identifiers == {}
 
