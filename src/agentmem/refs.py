@@ -79,6 +79,11 @@ def _refs(store: GitStore, base: bytes) -> list[RefInfo]:
     return found
 
 
+def has_proposals(store: GitStore) -> bool:
+    """Whether any proposal branch exists (one listing of its ref folder)."""
+    return bool(store.git.refs.keys(HEADS + PROPOSALS.encode()))
+
+
 def proposal_holding(store: GitStore, commit: bytes) -> str | None:
     """The proposal branch (``proposals/<agent>``) of which `commit` is one of the own commits:
     reached from it and from no other branch or tag. None for any other commit, a dangling one

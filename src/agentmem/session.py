@@ -81,10 +81,19 @@ class Session:
     def reading(self, at: str | None = None) -> bytes:
         """The commit a read `at` (default: the session's branch) reads, once this agent may
         read it: a proposal's own commits only for its reviewers (`Visibility`)."""
-        commit = self.tip() if at is None else self.repo.store.resolve(at)
-        if self.governed:
-            branch = self.branch if at is None else None
-            self.visibility().require_proposal_reader(self.repo.store, commit, branch)
+        from .refs import PROPOSALS, has_proposals
+
+        store = self.repo.store
+        commit = self.tip() if at is None else store.resolve(at)
+        # Every read passes here: the governance files are read only when a proposal may be read.
+        if not self.governed:
+            return commit
+        if at is None:
+            if not self.branch.startswith(PROPOSALS):
+                return commit
+        elif not has_proposals(store):
+            return commit
+        self.visibility().require_proposal_reader(store, commit, self.branch if at is None else None)
         return commit
 
     # -- the read path ---------------------------------------------------------------------
@@ -331,7 +340,6 @@ class Session:
         from .governance.promotion import promote
 
         return promote(self, fact_id, to, propose=propose)
-
 
     # -- branches and merges (session_vcs.py) ----------------------------------------------
 
