@@ -132,3 +132,17 @@ def test_a_quarantine_reaches_agents_on_every_branch(radius, cli: CliRunner) -> 
     with pytest.raises(PermissionDenied, match="billing"):
         repo.quarantine.add(ok, agent="ir")
     assert {ref.name: ref.commit for ref in repo.branches()} == heads
+
+
+def test_a_fact_known_only_on_an_agents_branch_is_quarantined_everywhere(repo: Repo) -> None:
+    """Quarantining on every branch traces the fact where it exists: a fact learned on an
+    agent's own branch was "never existed" from main, and --branch then reached one branch."""
+    repo.create_branch("billing")
+    on_billing = repo.as_agent("billing", branch="billing")
+    bad = on_billing.remember("Refunds allowed for 365 days").id
+    derived = on_billing.remember("Approve a refund from last year", derived_from=[bad]).id
+    entry = repo.quarantine.add(bad, agent="ir")
+    assert entry.hidden == (derived,) and repo.quarantine.holding(bad) == ["billing", "main"]
+    assert on_billing.facts() == []
+    with pytest.raises(NotFound, match="never existed"):
+        repo.quarantine.add("0" * 26, agent="ir")

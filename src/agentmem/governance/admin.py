@@ -72,15 +72,18 @@ class QuarantineAdmin:
 
     def add(self, fact_id: str, *, agent: str, reason: str = "", run: str | None = None,
             trace: str | None = None, branch: str | None = None) -> QuarantineEntry:  # fmt: skip
-        """Quarantine `fact_id` and every fact derived from it (its trace, on `branch`, default
-        HEAD's), in one commit on `branch`, or with `branch` None on every local branch: an
-        agent reads the list committed on its own branch, and agents often work on branches of
-        their own, so a fact quarantined on one branch would stay in sight on the others."""
+        """Quarantine `fact_id` and every fact derived from it (its trace), in one commit on
+        `branch`, or with `branch` None on every local branch, its trace then taken on every
+        branch that knows the fact: an agent reads the list committed on its own branch, and
+        agents often work on branches of their own, so a fact quarantined on one branch would
+        stay in sight on the others (and may exist only on an agent's branch)."""
         session = self.repo.as_agent(agent, run=run, trace=trace, branch=branch)
-        hidden = tuple(session.blast_radius(fact_id))
+        others = [] if branch else [name for name in self._branches() if name != session.branch]
+        names = [session.branch, *others]
+        hidden = _radius(session, fact_id, names)
         entry = QuarantineEntry(fact_id, hidden, session.agent, now_iso(), reason)
         message = f"quarantine {fact_id} and {len(hidden)} derived fact(s)"
-        for writer in _admins(session, [branch] if branch else self._branches(), QUARANTINE_PATH):
+        for writer in _admins(session, names, QUARANTINE_PATH):
             current = load_quarantine(self.repo.store, writer.tip())
             current.add(entry)
             writer.commit_file(QUARANTINE_PATH, current.to_text().encode(), message)
@@ -125,3 +128,21 @@ def _admins(session: Session, names: builtins.list[str], path: str) -> builtins.
             raise PermissionDenied(f"agent {writer.agent} may not change {path} on branch "
                                    f"{writer.branch} (admins only)")  # fmt: skip
     return writers
+
+
+def _radius(session: Session, fact_id: str, names: builtins.list[str]) -> tuple[str, ...]:
+    """The ids derived from `fact_id` on each branch named whose history holds it (the first
+    branch's `NotFound` when none does)."""
+    found: builtins.list[str] = []
+    missing: NotFound | None = None
+    traced = False
+    for name in names:
+        try:
+            found += session.repo.as_agent(session.agent, branch=name).blast_radius(fact_id)
+            traced = True
+        except NotFound as exc:
+            missing = missing or exc
+    if not traced:
+        assert missing is not None
+        raise missing
+    return tuple(dict.fromkeys(found))
