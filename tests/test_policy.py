@@ -241,3 +241,40 @@ def test_a_policy_change_reaches_the_branches_that_held_the_same_policy(repo: Re
     with pytest.raises(NotFound):
         on_billing.get(private)
     assert repo.policy.show("billing") == strict and repo.policy.show("custom") == own
+
+
+def test_a_branch_made_at_an_older_commit_is_governed_as_the_branch_it_is_made_from(
+    repo: Repo, cli: CliRunner
+) -> None:
+    """An agent reads any commit under the governance files of its own branch. A branch made at a
+    commit from before the policy or a quarantine (or fetched from elsewhere) would hold older
+    files or none, so an agent could read there what is hidden from it where it works: the new
+    branch starts one commit later with the files of the branch it is made from."""
+    admin = repo.as_agent("admin")
+    private = admin.remember("Dana's pin is 4321", "user:dana").id
+    leaked = admin.remember("The vendor password is hunter2", "shared").id
+    before = repo.store.resolve("main").decode()
+    repo.policy.set(POLICY, agent="admin")
+    repo.quarantine.add(leaked, agent="admin", reason="a secret")
+    billing = repo.as_agent("billing")
+    assert [f.id for f in billing.facts(at=before)] == []  # --at reads under main's files
+    made = billing.create_branch("mine", before)
+    assert made.commit != before and repo.store.commit(made.commit.encode()).parents == [before.encode()]
+    on_mine = repo.as_agent("billing", branch="mine")
+    assert [f.id for f in on_mine.facts()] == []
+    for hidden in (private, leaked):
+        with pytest.raises(NotFound):
+            on_mine.get(hidden)
+    assert repo.quarantine.list("mine") == repo.quarantine.list("main")
+    assert repo.diff(before, "mine").changes == []  # no fact changed: only the governance files
+    # The owner's branch too (the command line), said on stderr; a branch tip is a start as it is.
+    code, _out, err = invoke(cli, "branch", "debug", "--from", before)
+    assert code == 0 and "starts one commit after" in err and "policy.toml, quarantine.json" in err
+    assert repo.policy.show("debug") == POLICY
+    assert repo.create_branch("same", "main").commit == repo.store.resolve("main").decode()
+
+
+def test_without_governance_files_a_branch_starts_where_asked(repo: Repo) -> None:
+    first = repo.store.resolve("main").decode()
+    repo.as_agent("planner").remember("The launch is on Monday", "shared")
+    assert repo.as_agent("planner").create_branch("old", first).commit == first

@@ -144,10 +144,13 @@ def tags(store: GitStore) -> list[RefInfo]:
     return _refs(store, TAGS)
 
 
-def create_branch(store: GitStore, name: str, start: str | None = None) -> RefInfo:
-    """A new branch at `start` (default HEAD); an existing name is refused, not moved."""
+def create_branch(
+    store: GitStore, name: str, start: str | None = None, *, commit: bytes | None = None
+) -> RefInfo:
+    """A new branch at `start` (default HEAD), or at `commit` made from it; an existing name is
+    refused, not moved."""
     validate_ref_name(name)
-    commit = store.resolve(start)
+    commit = store.resolve(start) if commit is None else commit
     message = f"branch: Created from {start or 'HEAD'}"
     _create(store, HEADS + name.encode(), commit, message, f"branch {name} already exists")
     return RefInfo(name, commit.decode(), commit_info(store, commit).subject)

@@ -58,9 +58,9 @@ class VersionControlVerbs(RepoBase):
         return _refs.branches(self.store)
 
     def create_branch(self, name: str, start: str | None = None) -> RefInfo:
-        from . import refs as _refs
-
-        return _refs.create_branch(self.store, name, start)
+        """A new branch at `start` (default HEAD), governed as HEAD's branch: see
+        `Session.create_branch`."""
+        return self._owner().create_branch(name, start)
 
     def delete_branch(self, name: str) -> RefInfo:
         from . import refs as _refs

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from . import history
 from . import merge as _merge
 from . import refs as _refs
-from .errors import NotFound, PermissionDenied
+from .errors import InvalidInput, NotFound, PermissionDenied
 from .merge import MergeConflict, MergeResult
 from .refs import RefInfo
 
@@ -43,8 +43,16 @@ def branches(session: Session) -> list[RefInfo]:
 
 def create_branch(session: Session, name: str, start: str | None) -> RefInfo:
     """A new branch at `start` (default: the session's branch), a commit the agent may read: a
-    branch at a proposal's commit would make the proposal readable as memory."""
-    return _refs.create_branch(session.repo.store, name, session.reading(start).decode())
+    branch at a proposal's commit would make the proposal readable as memory. It is governed as
+    the session's branch: at an older commit, or one fetched from elsewhere, it starts one commit
+    later with the governance files of the session's branch (`governance.branching`)."""
+    from .governance.branching import governed_start
+
+    store = session.repo.store
+    if store.ref_value(_refs.HEADS + _refs.validate_ref_name(name).encode()) is not None:
+        raise InvalidInput(f"branch {name} already exists")
+    begun = governed_start(store, session.reading(start), session.tip(), session.agent, session.branch)
+    return _refs.create_branch(store, name, start or session.branch, commit=begun.commit)
 
 
 def merge(session: Session, other: str, strategy: str | None, message: str) -> MergeResult:

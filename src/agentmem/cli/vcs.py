@@ -47,6 +47,14 @@ def branch(
     elif name is not None:
         made = repo.create_branch(name, start)
         console.print(f"created branch {made.name} at {made.commit[:12]}")
+        begun = repo.store.resolve(start)
+        if made.commit != begun.decode():  # governance carried (docs/governance.md)
+            from ..governance.branching import governance_files
+
+            held, now = (governance_files(repo.store, commit) for commit in (begun, made.commit.encode()))
+            names = ", ".join(path.removeprefix(".agentmem/") for path in held if held[path] != now[path])
+            err(f"note: {name} starts one commit after {start}, with {repo.branch}'s {names}: an agent "
+                f"on {name} obeys what it obeys on {repo.branch}")
     elif json_out:
         print_json(repo.branches())
     else:
