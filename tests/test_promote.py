@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agentmem import PermissionDenied, Repo
+from agentmem.governance.promotion import reject
 from agentmem.service import call
 from agentmem.visibility import Actor
 from conftest import git, invoke
@@ -136,6 +137,23 @@ def test_a_proposal_is_read_only_by_its_proposer_and_reviewers(
         read = repo.as_agent(reader).get(proposed.id, at="proposals/worker")
         assert read.text == "Retry the export at 02:00"
     assert [f.id for f in other.facts(at=base)] == [f.id for f in other.facts()]  # shared history
+
+
+def test_only_the_proposer_and_reviewers_write_on_a_proposal(team: tuple[Repo, str], cli: CliRunner) -> None:
+    """A reviewer accepts `proposals/worker` as worker's: another agent's fact written there
+    would be accepted with it, and its forget would drop worker's proposal. Refused (exit 5),
+    nothing stored; a reviewer still rejects facts of it one by one."""
+    repo, note = team
+    repo.policy.set(POLICY + '[agents.reader]\nread = ["shared"]\nwrite = ["shared"]\n', agent="admin")
+    proposed = repo.as_agent("worker").promote(note, "shared", propose=True)
+    tip = repo.resolve("proposals/worker")
+    intruder = repo.as_agent("reader", branch="proposals/worker")
+    with pytest.raises(PermissionDenied, match="may not write on proposals/worker: it is worker's proposal"):
+        intruder.remember("Exports never need a retry", "shared")
+    code, _out, err = invoke(cli, "forget", proposed.id, "--agent", "reader", "--branch", "proposals/worker")
+    assert code == 5 and err.count("\n") == 1 and repo.resolve("proposals/worker") == tip
+    assert reject(repo.as_agent("lead"), "worker", [proposed.id]) == [proposed.id]  # a reviewer may
+    repo.as_agent("worker", branch="proposals/worker").remember("Exports run at 02:00", "shared")
 
 
 def test_a_proposals_own_commits_are_those_no_other_branch_holds(repo: Repo) -> None:

@@ -23,13 +23,20 @@ def check(
     """`PermissionDenied` unless `sig.agent` may make every change on `branch` under the policy
     committed at `head`: a fact needs the write right on its scope (a promotion the promote
     right), any other file (the policy, the quarantine list, repo.toml) needs an admin.
-    Proposal branches (``proposals/*``) take any fact: they are not memory until accepted."""
+    Proposal branches (``proposals/<agent>``) take any fact, they are not memory until
+    accepted, but only from that agent and those who may review it (admins, agents with a
+    promote right): anyone else's fact would be accepted as the proposer's."""
     policy = load_policy(store, head)
     if not policy.exists:
         return  # no policy: everyone may do everything, setting the first policy included
-    if branch.startswith(HEADS + PROPOSALS.encode()) and all(parse_fact_path(p) for p in changes):
-        return
     agent = sig.agent
+    proposal = branch.removeprefix(HEADS).decode("utf-8", "replace")
+    if proposal.startswith(PROPOSALS) and all(parse_fact_path(p) for p in changes):
+        reviewer = policy.is_admin(agent) or policy.grants_any(agent, "promote")
+        if proposal != PROPOSALS + agent and not reviewer:
+            raise PermissionDenied(f"agent {agent} may not write on {proposal}: it is "
+                                   f"{proposal.removeprefix(PROPOSALS)}'s proposal")  # fmt: skip
+        return
     for path, data in changes.items():
         parsed = parse_fact_path(path)
         if parsed is None:
