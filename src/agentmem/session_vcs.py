@@ -51,8 +51,10 @@ def create_branch(session: Session, name: str, start: str | None) -> RefInfo:
     store = session.repo.store
     if store.ref_value(_refs.HEADS + _refs.validate_ref_name(name).encode()) is not None:
         raise InvalidInput(f"branch {name} already exists")
-    begun = governed_start(store, session.reading(start), session.tip(), session.agent, session.branch)
-    return _refs.create_branch(store, name, start or session.branch, commit=begun.commit)
+    commit, source = session.reading(start), store.ref_value(session.ref)
+    if source is not None:  # None: the owner's HEAD names no branch yet (nothing governs)
+        commit = governed_start(store, commit, source, session.agent, session.branch).commit
+    return _refs.create_branch(store, name, start or session.branch, commit=commit)
 
 
 def merge(session: Session, other: str, strategy: str | None, message: str) -> MergeResult:
