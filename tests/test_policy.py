@@ -143,13 +143,23 @@ def test_merge_conflict_on_a_private_fact_is_not_shown(gov: tuple[Repo, str, str
     repo.create_branch("side")
     repo.as_agent("support", branch="side").update(secret, text=SECRET + " (side)")
     repo.as_agent("support").update(secret, text=SECRET + " (main)")
+    # billing could never finish it (it may not resolve that conflict): dropped at once, unnamed
     code, out, err = invoke(cli, "merge", "side", "--agent", "billing", "--json")
-    assert code == 4 and "hunter2" not in out + err and secret not in out + err
-    assert json.loads(out)["conflicts"] == []
-    code, out, _ = invoke(cli, "merge", "--agent", "billing", "--json")
-    assert "hunter2" not in out
-    code, out, _ = invoke(cli, "merge", "--agent", "support", "--json")
-    assert "hunter2" in out
+    assert code == 4 and out == "" and err.count("\n") == 1 and "1 fact agent billing may not see" in err
+    assert "hunter2" not in err and secret not in err
+    with pytest.raises(NotFound):
+        repo.merges.status()  # no merge in progress
+    # a merge support began: billing sees that it cannot help, and no id
+    code, out, _ = invoke(cli, "merge", "side", "--agent", "support", "--json")
+    assert code == 4 and "hunter2" in out
+    code, out, err = invoke(cli, "merge", "--agent", "billing", "--json")
+    assert code == 4 and json.loads(out)["conflicts"] == [] and "hunter2" not in out
+    code, out, err = invoke(cli, "merge", "--agent", "billing")
+    assert code == 4 and "facts this agent may not see" in err and secret not in out + err
+    code, out, err = invoke(cli, "merge", "--continue", "--agent", "billing")
+    assert code == 4 and "unresolved conflicts: 1 fact agent billing may not see" in err and secret not in err
+    code, out, err = invoke(cli, "merge", "--continue", "--agent", "support")
+    assert code == 4 and secret in err
     invoke(cli, "merge", "--abort")
     head = repo.resolve()
     code, _out, err = invoke(cli, "merge", "side", "--agent", "billing", "--strategy", "theirs")

@@ -373,6 +373,12 @@ class Session:
 
         return session_vcs.merge_status(self)
 
+    def merge_continue(self) -> MergeResult:
+        """Commit the merge or revert in progress once every conflict is resolved."""
+        from . import session_vcs
+
+        return session_vcs.merge_continue(self)
+
     def resolve_conflict(self, fact_id: str, take: str, text: str | None = None) -> MergeConflict:
         """Settle one conflict of the merge in progress (one this agent may see)."""
         from . import session_vcs

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from . import history
 from . import merge as _merge
 from . import refs as _refs
-from .errors import InvalidInput, NotFound, PermissionDenied
+from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .merge import MergeConflict, MergeResult
 from .refs import RefInfo
 
@@ -61,14 +61,14 @@ def merge(session: Session, other: str, strategy: str | None, message: str) -> M
     session.reading(other)  # a proposal is merged by `review accept`, by its reviewers
     sig = session.signature(message or f"merge {other} into {session.branch}")
     repo = session.repo
-    return _shown(session, _merge.merge(repo.store, repo.local_dir, session.ref, other, sig, strategy))
+    return _begun(session, _merge.merge(repo.store, repo.local_dir, session.ref, other, sig, strategy))
 
 
 def revert(session: Session, commit: str, strategy: str | None, message: str) -> MergeResult:
     repo = session.repo
     info = history.commit_info(repo.store, session.reading(commit))
     sig = session.signature(message or f'revert "{info.subject}"\n\nThis reverts commit {info.id}.')
-    return _shown(session, _merge.revert(repo.store, repo.local_dir, session.ref, info.id, sig, strategy))
+    return _begun(session, _merge.revert(repo.store, repo.local_dir, session.ref, info.id, sig, strategy))
 
 
 def merge_status(session: Session) -> MergeResult:
@@ -86,6 +86,41 @@ def resolve_conflict(session: Session, fact_id: str, take: str, text: str | None
     conflict = _merge.resolve(repo.store, repo.local_dir, fact_id, take, text, session.agent)
     session._hand_out("resolve", pending.ours, [(conflict.id, blob) for blob in conflict.blobs], fact_id)
     return conflict
+
+
+def merge_continue(session: Session) -> MergeResult:
+    """Commit the merge in progress; its unresolved conflicts the agent may not see are counted,
+    not named (an id may say what a private fact is about)."""
+    repo = session.repo
+    try:
+        return _merge.continue_merge(repo.store, repo.local_dir)
+    except Conflict as exc:
+        vis = session.visibility()
+        pending = _merge.pending(repo.store, repo.local_dir).conflicts
+        hidden = {c.id for c in pending if not _finds(vis, c)} & set(exc.fact_ids)
+        if not hidden:
+            raise
+        shown = [i for i in exc.fact_ids if i not in hidden]
+        raise Conflict(f"unresolved conflicts: {', '.join([*shown, _unseen(session, len(hidden))])}",
+                       fact_ids=shown) from None  # fmt: skip
+
+
+def _begun(session: Session, result: MergeResult) -> MergeResult:
+    """A merge or revert this agent just began: one that conflicts on a fact it may not see is
+    one it cannot finish (it may not resolve that conflict), so it is dropped at once rather
+    than left in progress for every agent in the folder, and said without naming the fact."""
+    vis = session.visibility()
+    hidden = [c for c in result.conflicts if not _finds(vis, c)]
+    if hidden:
+        _merge.abort_merge(session.repo.local_dir)
+        raise Conflict(f"{result.kind} of {result.theirs[:12]} into {session.branch} conflicts on "
+                       f"{_unseen(session, len(hidden))}; nothing changed: an agent that may read "
+                       "them (or an admin) merges it")  # fmt: skip
+    return _shown(session, result)
+
+
+def _unseen(session: Session, count: int) -> str:
+    return f"{count} fact{'s' if count > 1 else ''} agent {session.agent} may not see"
 
 
 def _shown(session: Session, result: MergeResult) -> MergeResult:

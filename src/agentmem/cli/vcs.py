@@ -136,6 +136,10 @@ def _print_merge(result: Any) -> None:
         console.print(f"{result.kind} aborted; the branch stays at {result.ours[:12]}")
     elif result.status == "merged":
         console.print(f"{result.kind}: {result.commit[:12]} ({plural(len(result.taken), 'fact')} taken)")
+    elif not result.conflicts:  # each one is on a fact the acting agent may not see
+        err(f"error: a {result.kind} is in progress whose conflicts are on facts this agent may not "
+            "see: an agent that may read them resolves them, or 'agentmem merge --abort' drops it")
+        raise typer.Exit(4)
     else:
         rows = []
         for c in result.conflicts:
@@ -168,7 +172,7 @@ def merge(
     if sum([other is not None, continue_, abort]) > 1:
         raise InvalidInput("give BRANCH, --continue or --abort (one of them)")
     if continue_:
-        result = repo.merge_continue()
+        result = actor.merge_continue()
     elif abort:
         result = repo.merge_abort()
     elif other is None:
