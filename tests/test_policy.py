@@ -166,6 +166,28 @@ def test_merge_conflict_on_a_private_fact_is_not_shown(gov: tuple[Repo, str, str
     assert code == 5 and repo.resolve() == head
 
 
+def test_settling_a_conflict_needs_the_write_right_on_its_scope(
+    gov: tuple[Repo, str, str], cli: CliRunner
+) -> None:
+    """A resolution decides the fact's text, and the merge commit writes it under the name of
+    the agent who began the merge: an agent that may read a scope but not write it must not
+    settle a conflict there (exit 5, nothing recorded)."""
+    repo, _secret, _shared = gov
+    repo.policy.set(POLICY + '[agents.auditor]\nread = ["*"]\n', agent="admin")
+    limit = repo.as_agent("admin").remember("Dana's limit is 100", "user:dana").id
+    repo.create_branch("side")
+    repo.as_agent("admin", branch="side").update(limit, text="Dana's limit is 300")
+    repo.as_agent("admin").update(limit, text="Dana's limit is 200")
+    assert invoke(cli, "merge", "side", "--agent", "admin")[0] == 4
+    code, _out, err = invoke(cli, "resolve", limit, "--take", "edit", "--text", "Dana's limit is 999999",
+                             "--agent", "auditor")  # fmt: skip
+    assert code == 5 and err == "error: agent auditor may not write scope user:dana\n"
+    assert [c.resolution for c in repo.merges.status().conflicts] == [None]
+    assert invoke(cli, "resolve", limit, "--take", "theirs", "--agent", "support")[0] == 0  # may write user:*
+    assert invoke(cli, "merge", "--continue", "--agent", "admin")[0] == 0
+    assert repo.get(limit).text == "Dana's limit is 300"
+
+
 def test_identity_from_the_environment_on_the_command_line(gov: tuple[Repo, str, str]) -> None:
     repo, secret, _shared = gov
     env = {**os.environ, "AGENTMEM_REPO": str(repo.root), "AGENTMEM_AGENT": "billing"}

@@ -77,12 +77,19 @@ def merge_status(session: Session) -> MergeResult:
 
 def resolve_conflict(session: Session, fact_id: str, take: str, text: str | None) -> MergeConflict:
     """Settle one conflict (one the agent may see); the conflict returned shows its versions,
-    so they are handed out."""
+    so they are handed out. Settling it decides the fact's text in its scope, which the merge
+    commit then writes under the name of the agent who began the merge: it needs the write right
+    there, under the policy of the branch merged into."""
+    from .governance.visibility import load_policy
+
     repo = session.repo
     pending = _merge.pending(repo.store, repo.local_dir)
     vis = session.visibility()
-    if any(c.id == fact_id and not _finds(vis, c) for c in pending.conflicts):
-        raise NotFound(f"no conflict on fact {fact_id}")
+    for found in (c for c in pending.conflicts if c.id == fact_id):
+        if not _finds(vis, found):
+            raise NotFound(f"no conflict on fact {fact_id}")
+        if session.governed:
+            load_policy(repo.store, pending.ours.encode()).require(session.agent, "write", found.scope)
     conflict = _merge.resolve(repo.store, repo.local_dir, fact_id, take, text, session.agent)
     session._hand_out("resolve", pending.ours, [(conflict.id, blob) for blob in conflict.blobs], fact_id)
     return conflict
