@@ -125,6 +125,29 @@ def test_no_interface_shows_another_agents_private_scope(
         repo.as_agent("billing").get(secret)
 
 
+def test_a_write_naming_a_hidden_fact_does_not_tell_that_it_exists(
+    gov: tuple[Repo, str, str], cli: CliRunner
+) -> None:
+    """Updating or forgetting a hidden fact is 'not found'; so is deriving from one, and an id
+    it holds is 'taken' without its scope (ids are unique: the write cannot go ahead)."""
+    repo, secret, _shared = gov
+    pin = repo.as_agent("admin").remember("Dana's pin is 1111", "user:dana", id="dana-pin").id
+    head = repo.resolve()
+    code, _out, err = invoke(cli, "remember", "x", "--id", pin, "--agent", "billing")
+    assert (code, err) == (2, "error: id dana-pin is taken: choose another\n")
+    for hidden in (secret, pin):
+        code, out, err = invoke(cli, "remember", "Ask support", "-d", hidden, "--agent", "billing")
+        absent = "0" * 26
+        code2, out2, err2 = invoke(cli, "remember", "Ask support", "-d", absent, "--agent", "billing")
+        assert code == code2 == 3 and out == out2 == "" and err.replace(hidden, absent) == err2
+    shared = repo.as_agent("billing").remember("Refunds need a manager", "shared").id
+    with pytest.raises(NotFound, match=f"derived_from names {pin}, which is not a fact here"):
+        repo.as_agent("billing").update(shared, derived_from=[pin])
+    assert repo.log(n=1)[0].subject.startswith(f"remember {shared}")  # nothing else written
+    assert repo.as_agent("support").remember("See the pin", "user:dana", derived_from=[pin]).created
+    assert head != repo.resolve()
+
+
 def test_the_service_filters_by_itself(gov: tuple[Repo, str, str]) -> None:
     """A client that sends its identity and no filter still gets only what it may read, and
     the ranks of what it gets never hint at hidden facts (the scopes are an index prefilter)."""

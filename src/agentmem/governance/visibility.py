@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PermissionDenied
+from ..errors import InvalidInput, NotFound, PermissionDenied
 from ..fact import Fact
 from ..store import GitStore
 from . import retention
@@ -19,6 +19,7 @@ from .state import QUARANTINE_PATH, read_tree_file
 
 if TYPE_CHECKING:
     from ..repo import Repo
+    from ..snapshot import Snapshot
 
 
 @dataclass
@@ -67,6 +68,19 @@ class Visibility:
             f"agent {agent} may not read {name}: a proposal is not memory until a reviewer "
             "accepts it (its proposer, admins and agents with a promote right read it)"
         )
+
+    def check_names(self, snapshot: Snapshot, fact_id: str | None, sources: Iterable[str] = ()) -> None:
+        """A write that names ids must not tell whether a fact hidden from this reader exists:
+        a `derived_from` naming one is refused as if it did not exist, and an id it holds is
+        "taken" (ids are unique in the repository, so the write cannot go ahead) without its
+        scope. The owner's writes are not checked."""
+        if not self.restricted and not self.quarantine.entries:
+            return
+        if fact_id is not None and (found := snapshot.find(fact_id)) is not None and not self.finds(found):
+            raise InvalidInput(f"id {fact_id} is taken: choose another")
+        for source in [sources] if isinstance(sources, str) else sources:
+            if (found := snapshot.find(source)) is not None and not self.finds(found):
+                raise NotFound(f"derived_from names {source}, which is not a fact here")
 
     def can_read(self, scope: str) -> bool:
         return self.agent is None or self.policy.allows(self.agent, "read", scope)
