@@ -9,7 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from agentmem import NotFound, PermissionDenied, Repo
+from agentmem import merge as _merge
 from agentmem.service import call
+from agentmem.signature import Signature
 from conftest import invoke
 from test_search import use_fake_model
 
@@ -49,6 +51,22 @@ def test_quarantine_hides_the_radius_everywhere_then_release(radius, cli: CliRun
     code, out, _ = invoke(cli, "quarantine", "release", bad, "--agent", "ir")
     assert code == 0 and repo.get(child).id == child and repo.get(later).id == later
     assert invoke(cli, "quarantine", "release", bad, "--agent", "ir")[0] == 3
+
+
+def test_the_list_shows_an_agent_only_entries_of_facts_it_may_read(radius, cli: CliRunner) -> None:
+    """An entry names a fact and why it was hidden (a reason may quote it): under a policy an
+    agent that is not an admin lists only the entries of facts it may read."""
+    repo, bad, child, _ok = radius
+    repo.policy.set('default = "deny"\nadmins = ["ir"]\n[agents.ir]\nread = ["*"]\nwrite = ["*"]\n'
+                    '[agents.planner]\nread = ["shared"]\n', agent="ir")  # fmt: skip
+    pin = repo.as_agent("ir").remember("Dana's pin is 1111", "user:dana", id="dana-pin").id
+    repo.quarantine.add(bad, agent="ir", reason="wrong limit")
+    repo.quarantine.add(pin, agent="ir", reason="pin 1111 posted by mistake")
+    code, out, _ = invoke(cli, "quarantine", "--json", "--agent", "planner")
+    assert code == 0 and "1111" not in out and pin not in out
+    assert [(e["id"], e["hidden"]) for e in json.loads(out)] == [(bad, [])]  # child: agent:billing
+    code, out, _ = invoke(cli, "quarantine", "--json", "--agent", "ir")
+    assert [(e["id"], e["hidden"]) for e in json.loads(out)] == [(bad, [child]), (pin, [])]
 
 
 def test_only_admins_quarantine_under_a_policy(radius) -> None:
@@ -96,8 +114,12 @@ def test_a_merge_hides_a_conflict_on_a_quarantined_fact(radius, cli: CliRunner) 
     main.update(child, text="Bill for 11,000 calls")
     repo.quarantine.add(bad, agent="ir", reason="wrong limit")
     code, out, err = invoke(cli, "merge", "side", "--agent", "billing", "--json")
-    assert code == 4 and "000" not in out + err and json.loads(out)["conflicts"] == []
+    assert code == 4 and out == "" and "000" not in err and "2 facts agent billing may not see" in err
     assert repo.receipts.read(agent="billing", fact_id=bad) == []
+    with pytest.raises(NotFound):
+        repo.merges.status()  # it could never be finished: dropped
+    # a merge begun below the sessions (no reader) stays; an agent is shown none of it
+    _merge.merge(repo.store, repo.local_dir, b"refs/heads/main", "side", Signature("ir", "merge"), None)
     code, out, _err = invoke(cli, "merge", "--agent", "billing", "--json")
     assert code == 4 and "000" not in out
     code, _out, err = invoke(cli, "resolve", child, "--take", "ours", "--agent", "billing")

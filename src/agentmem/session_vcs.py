@@ -121,8 +121,8 @@ def _begun(session: Session, result: MergeResult) -> MergeResult:
     if hidden:
         _merge.abort_merge(session.repo.local_dir)
         raise Conflict(f"{result.kind} of {result.theirs[:12]} into {session.branch} conflicts on "
-                       f"{_unseen(session, len(hidden))}; nothing changed: an agent that may read "
-                       "them (or an admin) merges it")  # fmt: skip
+                       f"{_unseen(session, len(hidden))}; nothing changed: a strategy (ours, "
+                       "theirs, newest) settles them, or an agent that may read them merges it")  # fmt: skip
     return _shown(session, result)
 
 

@@ -224,7 +224,7 @@ def quarantine(
                       f"on {_branch_list(held)}")  # fmt: skip
         return
     if target is None:
-        entries = repo.quarantine.list(branch)
+        entries = repo.quarantine.list(branch, agent=agent)
         if json_out:
             print_json(entries)
         else:

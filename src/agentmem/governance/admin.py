@@ -67,8 +67,27 @@ class QuarantineAdmin:
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
 
-    def list(self, at: str | None = None) -> list[QuarantineEntry]:
-        return load_quarantine(self.repo.store, self.repo.store.resolve(at)).entries
+    def list(self, at: str | None = None, *, agent: str | None = None) -> list[QuarantineEntry]:
+        """The entries at `at` (default HEAD). Read as `agent` under a policy that does not make
+        it an admin: only the entries of facts it may read (an entry names the fact and why it
+        was hidden), their derived facts likewise."""
+        from dataclasses import replace
+
+        from ..snapshot import Snapshot
+
+        store = self.repo.store
+        commit = store.resolve(at)
+        entries = load_quarantine(store, commit).entries
+        policy = load_policy(store, commit)
+        if agent is None or policy.is_admin(agent):
+            return entries
+        snap = Snapshot(store, commit)
+
+        def readable(fact_id: str) -> bool:
+            fact = snap.find(fact_id)
+            return fact is not None and policy.allows(agent, "read", fact.scope)
+
+        return [replace(e, hidden=tuple(filter(readable, e.hidden))) for e in entries if readable(e.id)]
 
     def add(self, fact_id: str, *, agent: str, reason: str = "", run: str | None = None,
             trace: str | None = None, branch: str | None = None) -> QuarantineEntry:  # fmt: skip

@@ -70,16 +70,21 @@ class Visibility:
         )
 
     def check_names(self, snapshot: Snapshot, fact_id: str | None, sources: Iterable[str] = ()) -> None:
-        """A write that names ids must not tell whether a fact hidden from this reader exists:
-        a `derived_from` naming one is refused as if it did not exist, and an id it holds is
-        "taken" (ids are unique in the repository, so the write cannot go ahead) without its
-        scope. The owner's writes are not checked."""
-        if not self.restricted and not self.quarantine.entries:
+        """A write that names ids must not tell whether a fact in a scope this reader may not
+        read exists: a `derived_from` naming one is refused as if it did not exist, and an id it
+        holds is "taken" (ids are unique in the repository, so the write cannot go ahead)
+        without its scope. A quarantined fact may be named: a fact derived from it is hidden
+        with it, which is what its quarantine asks. The owner's writes are not checked."""
+        if not self.restricted:
             return
-        if fact_id is not None and (found := snapshot.find(fact_id)) is not None and not self.finds(found):
+        def hidden(name: str) -> bool:
+            found = snapshot.find(name)
+            return found is not None and not self.can_read(found.scope)
+
+        if fact_id is not None and hidden(fact_id):
             raise InvalidInput(f"id {fact_id} is taken: choose another")
         for source in [sources] if isinstance(sources, str) else sources:
-            if (found := snapshot.find(source)) is not None and not self.finds(found):
+            if hidden(source):
                 raise NotFound(f"derived_from names {source}, which is not a fact here")
 
     def can_read(self, scope: str) -> bool:
