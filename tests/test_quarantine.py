@@ -55,7 +55,8 @@ def test_quarantine_hides_the_radius_everywhere_then_release(radius, cli: CliRun
 
 def test_the_list_shows_an_agent_only_entries_of_facts_it_may_read(radius, cli: CliRunner) -> None:
     """An entry names a fact and why it was hidden (a reason may quote it): under a policy an
-    agent that is not an admin lists only the entries of facts it may read."""
+    agent that is not an admin lists only the entries of facts it may read, and its log leaves
+    out the commits that quarantined the others."""
     repo, bad, child, _ok = radius
     repo.policy.set('default = "deny"\nadmins = ["ir"]\n[agents.ir]\nread = ["*"]\nwrite = ["*"]\n'
                     '[agents.planner]\nread = ["shared"]\n', agent="ir")  # fmt: skip
@@ -67,6 +68,10 @@ def test_the_list_shows_an_agent_only_entries_of_facts_it_may_read(radius, cli: 
     assert [(e["id"], e["hidden"]) for e in json.loads(out)] == [(bad, [])]  # child: agent:billing
     code, out, _ = invoke(cli, "quarantine", "--json", "--agent", "ir")
     assert [(e["id"], e["hidden"]) for e in json.loads(out)] == [(bad, [child]), (pin, [])]
+    # the commit that quarantined the pin names it: left out of planner's log, as its write is
+    code, out, _ = invoke(cli, "log", "--json", "--agent", "planner")
+    assert code == 0 and pin not in out and f"quarantine {bad} and" in out
+    assert f"quarantine {pin} and" in invoke(cli, "log", "--json", "--agent", "ir")[1]
 
 
 def test_only_admins_quarantine_under_a_policy(radius) -> None:

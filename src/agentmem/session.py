@@ -196,7 +196,7 @@ class Session:
                 blob = change.new_blob or change.old_blob
                 if blob is not None and vis.quarantine.hides(store.read_fact(blob.encode())):
                     return False
-        return True
+        return not vis.hides_quarantine_change(store, info.id.encode())
 
     def _visible_in_history(
         self, fact_id: str, head: bytes, scope: str | None, vis: Visibility

@@ -87,6 +87,23 @@ class Visibility:
             if hidden(source):
                 raise NotFound(f"derived_from names {source}, which is not a fact here")
 
+    def hides_quarantine_change(self, store: GitStore, commit: bytes) -> bool:
+        """Whether `commit` adds or lifts a quarantine entry of a fact in a scope this reader may
+        not read: its message names that fact (``quarantine dana-pin and 0 derived fact(s)``),
+        so a log leaves it out as it leaves out a commit touching such a fact."""
+        if not self.restricted:
+            return False
+        parents = store.commit(commit).parents
+        listed = {e.id for e in load_quarantine(store, commit).entries}
+        before = {e.id for e in load_quarantine(store, parents[0]).entries} if parents else set()
+        if listed == before:
+            return False
+        from ..snapshot import Snapshot
+
+        snaps = [Snapshot(store, commit), *(Snapshot(store, parent) for parent in parents[:1])]
+        facts = (snap.find(i) for i in listed ^ before for snap in snaps)
+        return any(fact is not None and not self.can_read(fact.scope) for fact in facts)
+
     def can_read(self, scope: str) -> bool:
         return self.agent is None or self.policy.allows(self.agent, "read", scope)
 
