@@ -333,3 +333,19 @@ def test_without_governance_files_a_branch_starts_where_asked(repo: Repo) -> Non
     first = repo.store.resolve("main").decode()
     repo.as_agent("planner").remember("The launch is on Monday", "shared")
     assert repo.as_agent("planner").create_branch("old", first).commit == first
+
+
+def test_a_merge_that_changes_the_policy_says_so(repo: Repo, cli: CliRunner) -> None:
+    """A merge or pull can bring another branch's (or another team's) policy: every agent on the
+    branch obeys it from then on, so the command says so on stderr."""
+    repo.policy.set(POLICY, agent="admin")
+    repo.create_branch("side")
+    opened = POLICY.replace('default = "deny"', 'default = "allow"')
+    repo.policy.set(opened, agent="admin", branch="side")
+    code, _out, err = invoke(cli, "merge", "side", "--agent", "billing")
+    assert code == 5 and "may not change .agentmem/policy.toml" in err
+    code, out, err = invoke(cli, "merge", "side", "--agent", "admin")
+    assert code == 0 and "Fast-forward" in out and "note: this merge changed policy.toml" in err
+    assert repo.policy.show() == opened
+    code, _out, err = invoke(cli, "merge", "side", "--agent", "admin")
+    assert code == 0 and err == ""  # up to date: nothing changed

@@ -89,10 +89,11 @@ def pull(
     """Fetch and merge fact by fact into the current branch (default: its upstream).
 
     Without --strategy, conflicts wait for 'agentmem resolve' and 'agentmem merge --continue'."""
-    result = open_repo().pull(remote, branch, agent=agent, strategy=strategy, message=message)
+    repo = open_repo()
+    result = repo.pull(remote, branch, agent=agent, strategy=strategy, message=message)
     if not json_out:
         console.print(f"pulled {result.remote}/{result.branch}")
-    _show_merge(result.merge, json_out)
+    _show_merge(result.merge, json_out, repo)
 
 
 @app.command()

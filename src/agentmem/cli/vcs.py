@@ -179,15 +179,26 @@ def merge(
         result = actor.merge_status()
     else:
         result = actor.merge(other, strategy=strategy, message=message)
-    _show_merge(result, json_out)
+    _show_merge(result, json_out, repo)
     if not json_out and result.status in ("merged", "fast-forward") and result.taken:
         from .search import dup_warnings  # after the commit: a merge never waits for search
 
         dup_warnings(repo, result.taken, result.commit or result.theirs)
 
 
-def _show_merge(result: Any, json_out: bool) -> None:
-    """Print a merge or revert outcome; conflicts left to resolve exit with 4 in JSON mode too."""
+def _show_merge(result: Any, json_out: bool, repo: Any = None) -> None:
+    """Print a merge or revert outcome; conflicts left to resolve exit with 4 in JSON mode too.
+    One that changed the branch's governance files says so on stderr: every agent on the branch
+    obeys them from now on (a pull brings other people's policy)."""
+    if repo is not None and result.status in ("merged", "fast-forward"):
+        from ..governance.branching import governance_files
+
+        before, after = (governance_files(repo.store, commit.encode())
+                         for commit in (result.ours, result.commit or result.theirs))  # fmt: skip
+        changed = [path.removeprefix(".agentmem/") for path in before if before[path] != after[path]]
+        if changed:
+            err(f"note: this {result.kind} changed {', '.join(changed)}, which every agent on the "
+                "branch obeys from now on (agentmem policy show, agentmem quarantine)")
     if not json_out:
         _print_merge(result)
         return
@@ -215,8 +226,9 @@ def revert(
     run: Run = None, trace: Trace = None, branch: Branch = None,
 ) -> None:  # fmt: skip
     """A new commit undoing COMMIT fact by fact; a later change of one of its facts conflicts."""
-    result = session(agent, run, trace, branch).revert(commit, strategy=strategy, message=message)
-    _show_merge(result, json_out)
+    actor = session(agent, run, trace, branch)
+    result = actor.revert(commit, strategy=strategy, message=message)
+    _show_merge(result, json_out, actor.repo)
 
 
 @app.command()
