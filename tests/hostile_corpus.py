@@ -161,6 +161,11 @@ CASES = [
                               (BLOB, fact_file("evil"))), "facts/team"),
     Case("top-level-file", _raw([b"README.md"], (BLOB, b"hello\n")), "README.md"),
     Case("repo-toml", _raw([b".agentmem", b"repo.toml"], (BLOB, b"format = 99\n")), "repo.toml"),
+    # valid TOML and JSON that agentmem's governance refuses: every read of the branch parses them
+    Case("policy-unknown-key", _raw([b".agentmem", b"policy.toml"],
+                                    (BLOB, b'default = "allow"\n[agents.x]\nfly = true\n')), "policy.toml"),
+    Case("quarantine-no-entries", _raw([b".agentmem", b"quarantine.json"], (BLOB, b'{"version": 1}\n')),
+         "quarantine.json"),
     Case("agentmem-hook", _raw([b".agentmem", b"hook.sh"], (EXEC, b"#!/bin/sh\nrm -rf ~\n")),
          "hook.sh"),
     Case("commit-as-blob", lambda t: None, "evil.md"),  # filled in by build_case (needs a commit id)

@@ -13,6 +13,7 @@ import json
 import re
 import stat
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dulwich.objects import Tree
@@ -20,6 +21,8 @@ from dulwich.objects import Tree
 from .config import FORMAT_VERSION
 from .errors import CorruptObject, InvalidInput
 from .fact import SCOPE_KINDS, Fact, validate_id, validate_name
+from .governance.policy import Policy
+from .governance.quarantine import QuarantineList
 from .layout import FACTS_DIR, fact_path
 from .object_size import object_size
 from .store import BLOB_MODE, MAX_FACT_BYTES, GitStore
@@ -188,6 +191,7 @@ def _check_meta_file(store: GitStore, path: bytes, name: bytes, sha: bytes) -> N
             json.loads(raw)
         except ValueError as exc:
             raise _refuse(path, sha, f"not valid JSON ({exc})") from None
+        _check_governance(path, sha, lambda: QuarantineList.parse(raw.decode("utf-8")))
         return
     try:
         data = tomllib.loads(raw.decode("utf-8"))
@@ -195,6 +199,15 @@ def _check_meta_file(store: GitStore, path: bytes, name: bytes, sha: bytes) -> N
         raise _refuse(path, sha, f"not valid TOML ({exc})") from None
     if name == b"repo.toml" and data.get("format") != FORMAT_VERSION:
         raise _refuse(path, sha, f"format {data.get('format')!r}, expected {FORMAT_VERSION}")
+    if name == b"policy.toml":  # every read of the branch parses it: one it refuses would stop them all
+        _check_governance(path, sha, lambda: Policy.parse(raw.decode("utf-8")))
+
+
+def _check_governance(path: bytes, sha: bytes, parse: Callable[[], object]) -> None:
+    try:
+        parse()
+    except (InvalidInput, CorruptObject) as exc:
+        raise _refuse(path, sha, str(exc)) from None
 
 
 def _blob(store: GitStore, path: bytes, sha: bytes, limit: int) -> bytes:
