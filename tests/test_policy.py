@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from agentmem import NotFound, PermissionDenied, Repo
+from agentmem import InvalidInput, NotFound, PermissionDenied, Repo
+from agentmem.fact import Fact
 from agentmem.service import call
 from agentmem.visibility import Actor
 from conftest import invoke
@@ -144,6 +145,15 @@ def test_a_write_naming_a_hidden_fact_does_not_tell_that_it_exists(
     with pytest.raises(NotFound, match=f"derived_from names {pin}, which is not a fact here"):
         repo.as_agent("billing").update(shared, derived_from=[pin])
     assert repo.log(n=1)[0].subject.startswith(f"remember {shared}")  # nothing else written
+    # the same through an agent's own transaction (the Python API's batch of writes)
+    with repo.as_agent("billing").transaction("peek") as tx:
+        assert tx.get(pin) is None and tx.get(secret) is None
+        for write in (lambda: tx.update(pin, text="x"), lambda: tx.forget(pin)):
+            with pytest.raises(NotFound, match=f"no fact {pin} to"):
+                write()
+        with pytest.raises(InvalidInput, match="id dana-pin is taken: choose another"):
+            tx.put(Fact(id=pin, text="x", scope="shared"))
+    assert repo.log(n=1)[0].subject.startswith(f"remember {shared}")
     assert repo.as_agent("support").remember("See the pin", "user:dana", derived_from=[pin]).created
     assert head != repo.resolve()
 

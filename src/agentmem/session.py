@@ -288,11 +288,10 @@ class Session:
         """``with session.transaction() as tx:`` commits the block's writes at once."""
         from .transaction import Transaction
 
-        return Transaction(self.repo.store, self.ref, self.agent, message, self.run, self.trace)
+        reader = self.visibility if self.governed else None  # what it writes names: see Transaction
+        return Transaction(self.repo.store, self.ref, self.agent, message, self.run, self.trace, reader)
 
     def remember(self, text: str, scope: str = "shared", *, message: str = "", **fields: Any) -> WriteResult:
-        if self.governed and (fields.get("id") or fields.get("derived_from")):
-            self.visibility().check_names(self.snapshot(), fields.get("id"), fields.get("derived_from") or ())
         with self.transaction(message) as tx:
             written = tx.remember(text, scope, **fields)
         assert tx.result is not None
@@ -301,8 +300,6 @@ class Session:
 
     def update(self, fact_id: str, *, message: str = "", **fields: Any) -> WriteResult:
         self._writable(fact_id)
-        if self.governed and fields.get("derived_from"):
-            self.visibility().check_names(self.snapshot(), None, fields["derived_from"])
         with self.transaction(message) as tx:
             written = tx.update(fact_id, **fields)
         assert tx.result is not None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidInput, NotFound
 from .fact import (
@@ -23,6 +23,9 @@ from .layout import fact_path
 from .signature import Signature
 from .snapshot import Snapshot
 from .store import GitStore
+
+if TYPE_CHECKING:
+    from .governance.visibility import Visibility
 
 CONTENT_ID_ATTEMPTS = 8
 _UNSET: Any = object()
@@ -62,8 +65,13 @@ class Transaction:
     def __init__(
         self, store: GitStore, branch: bytes, agent: str, message: str = "",
         run: str | None = None, trace: str | None = None,
+        reader: Callable[[], Visibility] | None = None,
     ) -> None:  # fmt: skip
         self.store = store
+        # What the writing agent may see (`Session.transaction`): a fact hidden from it is absent
+        # to `get`, "not found" to update, forget and derived_from, and its id "taken".
+        self._reader = reader
+        self._visibility: Visibility | None = None
         self.branch = branch
         base = store.ref_value(branch)
         if base is None:
@@ -99,6 +107,20 @@ class Transaction:
         return self._pending_path(fact_id, scope) or self.base.path_of(fact_id, scope)
 
     def get(self, fact_id: str, scope: str | None = None) -> Fact | None:
+        """The fact as this transaction sees it (its own writes included); None when absent or
+        hidden from the writing agent."""
+        fact = self._stored(fact_id, scope)
+        return None if fact is None or self._hidden(fact, quarantined=True) else fact
+
+    def _hidden(self, fact: Fact, quarantined: bool = False) -> bool:
+        """Whether the writing agent may not read `fact`'s scope (or, asked, it is quarantined)."""
+        if self._reader is None:
+            return False
+        if self._visibility is None:
+            self._visibility = self._reader()
+        return not (self._visibility.finds(fact) if quarantined else self._visibility.can_read(fact.scope))
+
+    def _stored(self, fact_id: str, scope: str | None = None) -> Fact | None:
         validate_id(fact_id)
         path = self._pending_path(fact_id, scope)
         if path is not None:
@@ -147,12 +169,14 @@ class Transaction:
         self._check_sources(draft.derived_from)
         if id is None:
             id = self.content_slot(scope, text)
-            existing = self.get(id, scope)
+            existing = self._stored(id, scope)
             if existing is not None:
                 return self._already_stored(existing, draft, requested)
             self._dedupe.add(fact_path(scope, id))
         else:
-            existing = self.get(id)
+            existing = self._stored(id)
+            if existing is not None and self._hidden(existing):
+                raise InvalidInput(f"id {id} is taken: choose another")  # no scope: it is hidden
             if existing is not None:
                 if existing.scope == scope and existing.text == text:
                     return self._already_stored(existing, draft, requested)
@@ -166,7 +190,7 @@ class Transaction:
         holds this text (docs/format.md, "Names")."""
         for attempt in range(CONTENT_ID_ATTEMPTS):
             candidate = content_id(scope, text, attempt)
-            existing = self.get(candidate, scope)
+            existing = self._stored(candidate, scope)
             if existing is None or existing.text == text:
                 return candidate
         raise InvalidInput("could not find a free id for this text; pass an id")
@@ -179,7 +203,8 @@ class Transaction:
     def _check_sources(self, source_ids: Iterable[str]) -> None:
         """Every fact named in `derived_from` exists (here or in this transaction)."""
         for source_id in source_ids:
-            if source_id not in self.known_sources and self.get(source_id) is None:
+            found = None if source_id in self.known_sources else self._stored(source_id)
+            if source_id not in self.known_sources and (found is None or self._hidden(found)):
                 raise NotFound(f"derived_from names {source_id}, which is not a fact here")
 
     def update(
@@ -195,8 +220,8 @@ class Transaction:
         expires_at: str | None = _UNSET,
     ) -> WriteResult:
         """Change fields of a fact, keeping its id, scope and creation time."""
-        old = self.get(fact_id)
-        if old is None:
+        old = self._stored(fact_id)
+        if old is None or self._hidden(old):
             raise NotFound(f"no fact {fact_id} to update")
         changes: dict[str, Any] = {}
         for name, value in (("text", text), ("kind", kind), ("meta", meta)):
@@ -228,8 +253,10 @@ class Transaction:
         if content_addressed:
             self._dedupe.add(fact_path(fact.scope, fact.id))
         # a content id hashes its scope: only its own scope can hold it
-        old = self.get(fact.id, fact.scope if content_addressed else None)
+        old = self._stored(fact.id, fact.scope if content_addressed else None)
         if old is not None and old.scope != fact.scope:
+            if self._hidden(old):
+                raise InvalidInput(f"id {fact.id} is taken: choose another")
             raise InvalidInput(f"fact {fact.id} exists in scope {old.scope}, not {fact.scope}")
         if old == fact:
             self._unchanged.append(fact.id)
@@ -240,7 +267,8 @@ class Transaction:
     def forget(self, fact_id: str) -> None:
         """Remove a fact from the tree (its history stays)."""
         path = self._path(fact_id)
-        if path is None or self.get(fact_id) is None:
+        found = None if path is None else self._stored(fact_id)
+        if path is None or found is None or self._hidden(found):
             raise NotFound(f"no fact {fact_id} to forget")
         self._pending[path] = None
         self._dedupe.discard(path)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidInput, NotFound, PermissionDenied
+from ..errors import PermissionDenied
 from ..fact import Fact
 from ..store import GitStore
 from . import retention
@@ -19,7 +19,6 @@ from .state import QUARANTINE_PATH, read_tree_file
 
 if TYPE_CHECKING:
     from ..repo import Repo
-    from ..snapshot import Snapshot
 
 
 @dataclass
@@ -68,24 +67,6 @@ class Visibility:
             f"agent {agent} may not read {name}: a proposal is not memory until a reviewer "
             "accepts it (its proposer, admins and agents with a promote right read it)"
         )
-
-    def check_names(self, snapshot: Snapshot, fact_id: str | None, sources: Iterable[str] = ()) -> None:
-        """A write that names ids must not tell whether a fact in a scope this reader may not
-        read exists: a `derived_from` naming one is refused as if it did not exist, and an id it
-        holds is "taken" (ids are unique in the repository, so the write cannot go ahead)
-        without its scope. A quarantined fact may be named: a fact derived from it is hidden
-        with it, which is what its quarantine asks. The owner's writes are not checked."""
-        if not self.restricted:
-            return
-        def hidden(name: str) -> bool:
-            found = snapshot.find(name)
-            return found is not None and not self.can_read(found.scope)
-
-        if fact_id is not None and hidden(fact_id):
-            raise InvalidInput(f"id {fact_id} is taken: choose another")
-        for source in [sources] if isinstance(sources, str) else sources:
-            if hidden(source):
-                raise NotFound(f"derived_from names {source}, which is not a fact here")
 
     def hides_quarantine_change(self, store: GitStore, commit: bytes) -> bool:
         """Whether `commit` adds or lifts a quarantine entry of a fact in a scope this reader may
