@@ -86,6 +86,23 @@ def test_only_admins_quarantine_under_a_policy(radius) -> None:
         repo.as_agent("billing").get(bad)
 
 
+def test_an_agent_expires_only_facts_it_may_read_and_write(repo: Repo, cli: CliRunner) -> None:
+    """Under a policy `expire` removes the expired facts of the scopes the agent may read and
+    write, and names no other: another scope's are left for an agent that may."""
+    repo.policy.set('default = "deny"\nadmins = ["admin"]\n[agents.admin]\nread = ["*"]\nwrite = ["*"]\n'
+                    '[agents.billing]\nread = ["shared"]\nwrite = ["shared"]\n', agent="admin")  # fmt: skip
+    past = "2001-01-01T00:00:00Z"
+    hidden = repo.as_agent("admin").remember("Dana's code is 42", "user:dana", expires_at=past).id
+    shared = repo.as_agent("admin").remember("The old note", expires_at=past).id
+    code, out, _ = invoke(cli, "expire", "--dry-run", "--json", "--agent", "billing")
+    assert code == 0 and json.loads(out)["ids"] == [shared]
+    code, out, err = invoke(cli, "expire", "--agent", "billing")
+    assert code == 0 and "removed 1" in out and hidden not in out + err
+    assert {c.id for c in repo.commit_info("HEAD").changes} == {shared}
+    code, out, _ = invoke(cli, "expire", "--json", "--agent", "admin")
+    assert code == 0 and json.loads(out)["ids"] == [hidden]
+
+
 def test_retention_hides_expired_facts_and_expire_commits_removal(repo: Repo, cli: CliRunner) -> None:
     old = repo.as_agent("a").remember("Temporary token", "run:r1").id
     own = repo.as_agent("a").remember("Until 2001", expires_at="2001-01-01T00:00:00Z").id

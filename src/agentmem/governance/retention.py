@@ -42,13 +42,19 @@ class Expired:
 
 def expire(session: Session, *, dry_run: bool = False) -> Expired:
     """Forget, in one commit on the session's branch, every fact past its expiry or its
-    scope's time to live (history keeps them)."""
-    from .visibility import load_policy
-
+    scope's time to live (history keeps them). Under a policy, those in the scopes the agent may
+    read and write: the others are not its to remove, nor to name."""
     snapshot = session.snapshot()
-    policy = load_policy(session.repo.store, snapshot.commit_id)
-    now = datetime.now(UTC)
-    found = Expired([f.id for f in snapshot.facts() if expired(f, policy, now)], dry_run=dry_run)
+    vis = session.visibility()
+    policy, now = vis.policy, datetime.now(UTC)
+
+    def removable(fact: Fact) -> bool:
+        if not vis.restricted:
+            return True
+        return vis.can_read(fact.scope) and policy.allows(session.agent, "write", fact.scope)
+
+    ids = [f.id for f in snapshot.facts() if expired(f, policy, now) and removable(f)]
+    found = Expired(ids, dry_run=dry_run)
     if dry_run or not found.ids:
         return found
     with session.transaction(f"expire {len(found.ids)} fact(s)") as tx:
