@@ -158,6 +158,26 @@ def test_a_write_naming_a_hidden_fact_does_not_tell_that_it_exists(
     assert head != repo.resolve()
 
 
+def test_a_cascade_reaching_hidden_facts_is_neither_listed_nor_done(
+    gov: tuple[Repo, str, str], cli: CliRunner
+) -> None:
+    """`forget --cascade` lists and removes every fact derived from the one named, across
+    scopes: one that reaches facts the agent may not see is refused, dry run included (exit 5,
+    one line, no id or text of them), and left to an agent that sees them all."""
+    repo, _secret, _shared = gov
+    rule = repo.as_agent("billing").remember("Refund limit is 50", "shared", id="refund").id
+    derived = repo.as_agent("support").remember("Ask support about refunds", "agent:support",
+                                                 derived_from=[rule]).id  # fmt: skip
+    head = repo.resolve()
+    for extra in (("--dry-run",), ()):
+        code, out, err = invoke(cli, "forget", rule, "--cascade", *extra, "--agent", "billing")
+        assert code == 5 and out == "" and err.count("\n") == 1 and "1 derived fact(s)" in err
+        assert derived not in err and "support" not in err
+    assert repo.resolve() == head
+    code, out, _ = invoke(cli, "forget", rule, "--cascade", "--agent", "admin")
+    assert code == 0 and derived in out
+
+
 def test_the_service_filters_by_itself(gov: tuple[Repo, str, str]) -> None:
     """A client that sends its identity and no filter still gets only what it may read, and
     the ranks of what it gets never hint at hidden facts (the scopes are an index prefilter)."""

@@ -326,6 +326,13 @@ class Session:
 
         self._writable(fact_id)
         facts = _lineage.derived_from(self.snapshot(), fact_id)
+        vis = self.visibility()
+        unseen = sum(not vis.can_read(fact.scope) for fact in facts)
+        if unseen:  # not its to forget, nor to list: the cascade is for an agent that sees them all
+            raise PermissionDenied(
+                f"forgetting {fact_id} would also forget {unseen} derived fact(s) agent {self.agent} "
+                "may not see: an agent that may read them forgets it"
+            )
         cascade = _lineage.Cascade(fact_id, facts, dry_run=dry_run)
         if dry_run:
             return cascade
