@@ -53,7 +53,7 @@ def create_branch(session: Session, name: str, start: str | None) -> RefInfo:
         raise InvalidInput(f"branch {name} already exists")
     commit, source = session.reading(start), store.ref_value(session.ref)
     if source is not None:  # None: the owner's HEAD names no branch yet (nothing governs)
-        commit = governed_start(store, commit, source, session.agent, session.branch).commit
+        commit = governed_start(store, commit, source, session.agent, session.branch)
     return _refs.create_branch(store, name, start or session.branch, commit=commit)
 
 

@@ -175,9 +175,9 @@ class Transaction:
             self._dedupe.add(fact_path(scope, id))
         else:
             existing = self._stored(id)
-            if existing is not None and self._hidden(existing):
-                raise InvalidInput(f"id {id} is taken: choose another")  # no scope: it is hidden
             if existing is not None:
+                if self._hidden(existing):
+                    raise InvalidInput(f"id {id} is taken: choose another")  # no scope: it is hidden
                 if existing.scope == scope and existing.text == text:
                     return self._already_stored(existing, draft, requested)
                 raise InvalidInput(f"fact {id} already exists in {existing.scope}; use update")
@@ -203,8 +203,10 @@ class Transaction:
     def _check_sources(self, source_ids: Iterable[str]) -> None:
         """Every fact named in `derived_from` exists (here or in this transaction)."""
         for source_id in source_ids:
-            found = None if source_id in self.known_sources else self._stored(source_id)
-            if source_id not in self.known_sources and (found is None or self._hidden(found)):
+            if source_id in self.known_sources:
+                continue
+            found = self._stored(source_id)
+            if found is None or self._hidden(found):
                 raise NotFound(f"derived_from names {source_id}, which is not a fact here")
 
     def update(

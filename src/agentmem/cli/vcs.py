@@ -49,10 +49,9 @@ def branch(
         console.print(f"created branch {made.name} at {made.commit[:12]}")
         begun = repo.store.resolve(start)
         if made.commit != begun.decode():  # governance carried (docs/governance.md)
-            from ..governance.branching import governance_files
+            from ..governance.branching import governance_changes, short_names
 
-            held, now = (governance_files(repo.store, commit) for commit in (begun, made.commit.encode()))
-            names = ", ".join(path.removeprefix(".agentmem/") for path in held if held[path] != now[path])
+            names = short_names(governance_changes(repo.store, begun, made.commit.encode()))
             err(f"note: {name} starts one commit after {start}, with {repo.branch}'s {names}: an agent "
                 f"on {name} obeys what it obeys on {repo.branch}")
     elif json_out:
@@ -191,13 +190,12 @@ def _show_merge(result: Any, json_out: bool, repo: Any = None) -> None:
     One that changed the branch's governance files says so on stderr: every agent on the branch
     obeys them from now on (a pull brings other people's policy)."""
     if repo is not None and result.status in ("merged", "fast-forward"):
-        from ..governance.branching import governance_files
+        from ..governance.branching import governance_changes, short_names
 
-        before, after = (governance_files(repo.store, commit.encode())
-                         for commit in (result.ours, result.commit or result.theirs))  # fmt: skip
-        changed = [path.removeprefix(".agentmem/") for path in before if before[path] != after[path]]
+        after = result.commit or result.theirs
+        changed = governance_changes(repo.store, result.ours.encode(), after.encode())
         if changed:
-            err(f"note: this {result.kind} changed {', '.join(changed)}, which every agent on the "
+            err(f"note: this {result.kind} changed {short_names(changed)}, which every agent on the "
                 "branch obeys from now on (agentmem policy show, agentmem quarantine)")
     if not json_out:
         _print_merge(result)

@@ -11,7 +11,7 @@ from ..fact import now_iso
 from .policy import POLICY_PATH, Decision, Policy
 from .quarantine import QuarantineEntry, QuarantineList
 from .state import QUARANTINE_PATH, read_tree_file
-from .visibility import load_policy, load_quarantine
+from .visibility import Visibility, load_policy, load_quarantine
 
 if TYPE_CHECKING:
     from ..repo import Repo
@@ -77,15 +77,16 @@ class QuarantineAdmin:
 
         store = self.repo.store
         commit = store.resolve(at)
-        entries = load_quarantine(store, commit).entries
-        policy = load_policy(store, commit)
-        if agent is None or policy.is_admin(agent):
-            return entries
+        vis = Visibility.load(store, agent, commit)
+        if agent is None or vis.policy.is_admin(agent):
+            return vis.quarantine.entries
         snap = Snapshot(store, commit)
 
         def readable(fact_id: str) -> bool:
             fact = snap.find(fact_id)
-            return fact is not None and policy.allows(agent, "read", fact.scope)
+            return fact is not None and vis.can_read(fact.scope)
+
+        entries = vis.quarantine.entries
 
         return [replace(e, hidden=tuple(filter(readable, e.hidden))) for e in entries if readable(e.id)]
 

@@ -12,8 +12,6 @@ is: any agent may already work on that branch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..refs import HEADS
 from ..signature import Signature
 from ..store import GitStore
@@ -23,36 +21,37 @@ from .state import PURGED_PATH, QUARANTINE_PATH
 GOVERNANCE_PATHS = (POLICY_PATH, QUARANTINE_PATH, PURGED_PATH)
 
 
-@dataclass(frozen=True)
-class Start:
-    """The commit a new branch is created at, and the governance files carried onto it (their
-    paths; empty when it is the start itself)."""
-
-    commit: bytes
-    carried: tuple[str, ...] = ()
-
-
 def governance_files(store: GitStore, commit: bytes) -> dict[str, bytes | None]:
     """Each governance file's blob id at `commit` (None where its tree lacks it)."""
     tree = store.commit(commit).tree
     return {path: store.lookup(tree, path.encode()) for path in GOVERNANCE_PATHS}
 
 
-def governed_start(store: GitStore, start: bytes, source: bytes, agent: str, branch: str) -> Start:
+def governance_changes(store: GitStore, old: bytes, new: bytes) -> list[str]:
+    """The governance files (paths) whose content differs between commits `old` and `new`."""
+    before, after = governance_files(store, old), governance_files(store, new)
+    return [path for path in GOVERNANCE_PATHS if before[path] != after[path]]
+
+
+def short_names(paths: list[str]) -> str:
+    """``policy.toml, quarantine.json``: governance paths as said to a user."""
+    return ", ".join(path.removeprefix(".agentmem/") for path in paths)
+
+
+def governed_start(store: GitStore, start: bytes, source: bytes, agent: str, branch: str) -> bytes:
     """Where a branch made from `branch` (whose tip is `source`) at commit `start` begins: `start`
     when it is a local branch's tip or holds `source`'s governance files, else a new commit on
     `start` (by `agent`) that sets them to `source`'s, changing no fact."""
-    if start in {value for name, value in store.git.refs.as_dict(HEADS).items()}:
-        return Start(start)
-    wanted, held = governance_files(store, source), governance_files(store, start)
-    carried = tuple(path for path in GOVERNANCE_PATHS if wanted[path] != held[path])
+    if start in set(store.git.refs.as_dict(HEADS).values()):
+        return start
+    carried = governance_changes(store, start, source)
     if not carried:
-        return Start(start)
+        return start
+    wanted = governance_files(store, source)
     changes = {path.encode(): _data(store, wanted[path]) for path in carried}
     tree = store.write_tree(store.commit(start).tree, changes)
-    names = ", ".join(path.removeprefix(".agentmem/") for path in carried)
-    sig = Signature(agent, f"govern as {branch}: {names} as on {branch} ({source.decode()[:12]})")
-    return Start(store.make_commit(tree, [start], sig), carried)
+    message = f"govern as {branch}: {short_names(carried)} as on {branch} ({source.decode()[:12]})"
+    return store.make_commit(tree, [start], Signature(agent, message))
 
 
 def _data(store: GitStore, blob: bytes | None) -> bytes | None:
