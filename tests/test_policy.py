@@ -209,11 +209,12 @@ def test_merge_conflict_on_a_private_fact_is_not_shown(gov: tuple[Repo, str, str
     assert code == 4 and json.loads(out)["conflicts"] == [] and "hunter2" not in out
     code, out, err = invoke(cli, "merge", "--agent", "billing")
     assert code == 4 and "facts this agent may not see" in err and secret not in out + err
+    assert "by agent support" in err
     code, out, err = invoke(cli, "merge", "--continue", "--agent", "billing")
-    assert code == 4 and "unresolved conflicts: 1 fact agent billing may not see" in err and secret not in err
+    assert code == 5 and "begun by agent support" in err and secret not in err
     code, out, err = invoke(cli, "merge", "--continue", "--agent", "support")
     assert code == 4 and secret in err
-    invoke(cli, "merge", "--abort")
+    assert invoke(cli, "merge", "--abort", "--agent", "support")[0] == 0
     head = repo.resolve()
     code, _out, err = invoke(cli, "merge", "side", "--agent", "billing", "--strategy", "theirs")
     assert code == 5 and repo.resolve() == head
@@ -231,14 +232,47 @@ def test_settling_a_conflict_needs_the_write_right_on_its_scope(
     repo.create_branch("side")
     repo.as_agent("admin", branch="side").update(limit, text="Dana's limit is 300")
     repo.as_agent("admin").update(limit, text="Dana's limit is 200")
-    assert invoke(cli, "merge", "side", "--agent", "admin")[0] == 4
+    assert invoke(cli, "merge", "side", "--agent", "auditor")[0] == 4  # it may read both versions
     code, _out, err = invoke(cli, "resolve", limit, "--take", "edit", "--text", "Dana's limit is 999999",
                              "--agent", "auditor")  # fmt: skip
     assert code == 5 and err == "error: agent auditor may not write scope user:dana\n"
     assert [c.resolution for c in repo.merges.status().conflicts] == [None]
-    assert invoke(cli, "resolve", limit, "--take", "theirs", "--agent", "support")[0] == 0  # may write user:*
+    assert invoke(cli, "merge", "--abort", "--agent", "auditor")[0] == 0
+    assert invoke(cli, "merge", "side", "--agent", "admin")[0] == 4
+    assert invoke(cli, "resolve", limit, "--take", "theirs", "--agent", "admin")[0] == 0
     assert invoke(cli, "merge", "--continue", "--agent", "admin")[0] == 0
     assert repo.get(limit).text == "Dana's limit is 300"
+
+
+def test_a_merge_in_progress_is_settled_only_by_the_agent_that_began_it(
+    gov: tuple[Repo, str, str], cli: CliRunner
+) -> None:
+    """Its commit is written under that agent's name: another agent's choice between versions
+    (even one it may read and write) would be recorded as the first agent's. Others may look;
+    an admin may drop it, which loses no commit."""
+    repo, _secret, shared = gov
+    repo.create_branch("side")
+    repo.as_agent("support", branch="side").update(shared, text="The refund window is 60 days")
+    repo.as_agent("support").update(shared, text="The refund window is 45 days")
+    assert invoke(cli, "merge", "side", "--agent", "support")[0] == 4
+    state = (repo.local_dir / "MERGE.json").read_bytes()
+    code, out, err = invoke(cli, "merge", "--agent", "billing")  # billing may read and write shared
+    assert code == 4 and "merge by agent support: 1 conflict" in out
+    for args in (("resolve", shared, "--take", "theirs"), ("merge", "--continue"), ("merge", "--abort")):
+        code, _out, err = invoke(cli, *args, "--agent", "billing")
+        assert code == 5 and err.startswith("error: the merge in progress was begun by agent support: ")
+        assert err.count("\n") == 1 and (repo.local_dir / "MERGE.json").read_bytes() == state
+    with pytest.raises(PermissionDenied):
+        repo.as_agent("billing").resolve_conflict(shared, "theirs")
+    assert invoke(cli, "resolve", shared, "--take", "theirs", "--agent", "support")[0] == 0
+    assert invoke(cli, "merge", "--continue", "--agent", "support")[0] == 0
+    assert repo.log()[0].agent == "support" and "60 days" in repo.get(shared).text
+    # dropping one loses no commit: an admin may free the folder
+    repo.as_agent("support", branch="side").update(shared, text="The refund window is 90 days")
+    repo.as_agent("support").update(shared, text="The refund window is 30 days")
+    assert invoke(cli, "merge", "side", "--agent", "support")[0] == 4
+    assert invoke(cli, "merge", "--abort", "--agent", "admin")[0] == 0
+    assert not (repo.local_dir / "MERGE.json").exists()
 
 
 def test_identity_from_the_environment_on_the_command_line(gov: tuple[Repo, str, str]) -> None:

@@ -74,6 +74,7 @@ class MergeResult:
     commit: str | None = None
     taken: list[str] = field(default_factory=list)
     conflicts: list[MergeConflict] = field(default_factory=list)
+    agent: str | None = None  # with conflicts: the agent that began it, the only one to settle them
 
 
 @dataclass
@@ -180,7 +181,7 @@ def _finish(
             "resolved": {},
         }  # fmt: skip
         _write_state(local_dir, state)
-        result.status, result.conflicts = "conflicts", conflicts
+        result.status, result.conflicts, result.agent = "conflicts", conflicts, sig.agent
         return result
     changes = dict(plan.apply)
     ours_commit = store.commit(parents[0])
@@ -212,6 +213,7 @@ def pending(store: GitStore, local_dir: Path) -> MergeResult:
     """The merge or revert in progress, with its conflicts and their resolutions."""
     state = _require_state(local_dir)
     result = MergeResult(state["kind"], "conflicts", state["head"], state["theirs"], state["base"])
+    result.agent = state["agent"]
     result.taken = sorted({_id_of(p.encode()) for p in state["apply"]})
     for item in state["conflicts"]:
         clash = (item["path"].encode(), *(_enc(item[k]) for k in ("base", "ours", "theirs")))

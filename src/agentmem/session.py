@@ -387,6 +387,12 @@ class Session:
 
         return session_vcs.merge_continue(self)
 
+    def merge_abort(self) -> MergeResult:
+        """Drop the merge or revert in progress: this agent's, or any as an admin."""
+        from . import session_vcs
+
+        return session_vcs.merge_abort(self)
+
     def resolve_conflict(self, fact_id: str, take: str, text: str | None = None) -> MergeConflict:
         """Settle one conflict of the merge in progress (one this agent may see)."""
         from . import session_vcs

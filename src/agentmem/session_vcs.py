@@ -83,6 +83,7 @@ def resolve_conflict(session: Session, fact_id: str, take: str, text: str | None
     from .governance.visibility import load_policy
 
     repo = session.repo
+    _require_owner(session, "resolve its conflicts")
     pending = _merge.pending(repo.store, repo.local_dir)
     vis = session.visibility()
     for found in (c for c in pending.conflicts if c.id == fact_id):
@@ -99,6 +100,7 @@ def merge_continue(session: Session) -> MergeResult:
     """Commit the merge in progress; its unresolved conflicts the agent may not see are counted,
     not named (an id may say what a private fact is about)."""
     repo = session.repo
+    _require_owner(session, "commit it")
     try:
         return _merge.continue_merge(repo.store, repo.local_dir)
     except Conflict as exc:
@@ -110,6 +112,30 @@ def merge_continue(session: Session) -> MergeResult:
         shown = [i for i in exc.fact_ids if i not in hidden]
         raise Conflict(f"unresolved conflicts: {', '.join([*shown, _unseen(session, len(hidden))])}",
                        fact_ids=shown) from None  # fmt: skip
+
+
+def merge_abort(session: Session) -> MergeResult:
+    _require_owner(session, "abort it", admins=True)
+    return _merge.abort_merge(session.repo.local_dir)
+
+
+def _require_owner(session: Session, verb: str, admins: bool = False) -> None:
+    """A merge in progress is the agent's that began it: its commit is written under that
+    agent's name, so another agent's choices between versions would be recorded as that
+    agent's. Another agent may look at it (`merge_status`); dropping it loses no commit, so an
+    admin of the branch merged into may do that too (to free the folder). Under a policy only:
+    without one every agent may do everything."""
+    from .governance.visibility import load_policy
+
+    state = _merge.merge_state(session.repo.local_dir)
+    if state is None or not session.governed or state["agent"] == session.agent:
+        return
+    policy = load_policy(session.repo.store, state["head"].encode())
+    if not policy.exists or (admins and policy.is_admin(session.agent)):
+        return  # no policy: agents are names, not rights
+    who = "it or an admin" if admins else "only it"
+    raise PermissionDenied(f"the {state['kind']} in progress was begun by agent {state['agent']}: "
+                           f"{who} may {verb}")  # fmt: skip
 
 
 def _begun(session: Session, result: MergeResult) -> MergeResult:

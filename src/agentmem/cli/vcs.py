@@ -136,8 +136,9 @@ def _print_merge(result: Any) -> None:
     elif result.status == "merged":
         console.print(f"{result.kind}: {result.commit[:12]} ({plural(len(result.taken), 'fact')} taken)")
     elif not result.conflicts:  # each one is on a fact the acting agent may not see
-        err(f"error: a {result.kind} is in progress whose conflicts are on facts this agent may not "
-            "see: an agent that may read them resolves them, or 'agentmem merge --abort' drops it")
+        err(f"error: a {result.kind} by agent {result.agent} is in progress whose conflicts are on "
+            "facts this agent may not see: that agent resolves them, or it or an admin drops it "
+            "with 'agentmem merge --abort'")
         raise typer.Exit(4)
     else:
         rows = []
@@ -145,7 +146,8 @@ def _print_merge(result: Any) -> None:
             ours = (c.ours or {}).get("text", "(forgotten)")
             theirs = (c.theirs or {}).get("text", "(forgotten)")
             rows.append([c.id, c.scope, c.reason, c.resolution or "", ours, theirs])  # wrapped, never cut
-        title = f"{result.kind}: {plural(len(result.conflicts), 'conflict')}, nothing committed"
+        by = f" by agent {result.agent}" if result.agent else ""
+        title = f"{result.kind}{by}: {plural(len(result.conflicts), 'conflict')}, nothing committed"
         table(("id", "scope", "conflict", "resolved", "ours", "theirs"), rows, title=title)
         open_ids = [c.id for c in result.conflicts if not c.resolution]
         if open_ids:
@@ -173,7 +175,7 @@ def merge(
     if continue_:
         result = actor.merge_continue()
     elif abort:
-        result = repo.merge_abort()
+        result = actor.merge_abort()
     elif other is None:
         result = actor.merge_status()
     else:
