@@ -413,3 +413,35 @@ def test_a_merge_that_changes_the_policy_says_so(repo: Repo, cli: CliRunner) -> 
     assert repo.policy.show() == opened
     code, _out, err = invoke(cli, "merge", "side", "--agent", "admin")
     assert code == 0 and err == ""  # up to date: nothing changed
+
+
+def test_a_writer_learns_nothing_more_of_a_stored_fact_it_may_not_read(
+    gov: tuple[Repo, str, str], cli: CliRunner, tmp_path
+) -> None:
+    """An agent that may write a scope but not read it (an inbox) wrote the text it sends, so it
+    may learn that the text is stored; not who stored it, its tags or meta, nor which of them
+    differ. Nor may it replace that fact by id through an import (`update` finds no such fact)."""
+    repo, _secret, _shared = gov
+    repo.policy.set(POLICY + '[agents.intake]\nread = ["shared"]\nwrite = ["app:inbox"]\n', agent="admin")
+    text = "Dana's card ends 4242"
+    stored = repo.as_agent("admin").remember(text, "app:inbox", tags=["pii"], meta={"ticket": "T-99 private"})
+    before = repo.as_agent("admin").get(stored.id)
+    again = repo.as_agent("intake").remember(text, "app:inbox", tags=["other"])
+    assert (again.id, again.created, again.fact, again.not_applied) == (stored.id, False, None, [])
+    code, out, _ = invoke(cli, "remember", text, "--scope", "app:inbox", "--agent", "intake", "--json")
+    assert code == 0 and json.loads(out)["fact"] is None and "T-99" not in out and "admin" not in out
+    with pytest.raises(NotFound):
+        repo.as_agent("intake").update(stored.id, text="replaced")
+    head = repo.resolve()
+    by_id = tmp_path / "by-id.jsonl"
+    by_id.write_text(json.dumps({"id": stored.id, "scope": "app:inbox", "text": "replaced by intake"}) + "\n")
+    code, _out, err = invoke(cli, "import", str(by_id), "--agent", "intake")
+    assert code == 2 and err == f"error: line 1: id {stored.id} is taken: choose another\n"
+    same = tmp_path / "same.jsonl"
+    same.write_text(json.dumps({"scope": "app:inbox", "text": text, "tags": ["other"]}) + "\n")
+    code, out, _ = invoke(cli, "import", str(same), "--agent", "intake")
+    assert code == 0 and "0 added, 0 replaced, 1 unchanged" in out
+    assert repo.resolve() == head and repo.as_agent("admin").get(stored.id) == before
+    # the same for a fact the writer's scope holds but a quarantine hides
+    repo.quarantine.add(stored.id, agent="admin", reason="card number")
+    assert repo.as_agent("admin").remember(text, "app:inbox").fact is None

@@ -103,9 +103,9 @@ def _import_one(
     fact = _record_fact(tx, record)
     # A content id hashes its scope, so only an explicit id can exist in another scope.
     old = tx.get(fact.id, None if "id" in record else fact.scope)
-    if old is None:
-        tx.put(fact, content_addressed="id" not in record, checked=True)
-        result.added.append(fact.id)
+    if old is None:  # or hidden from the importing agent: then `put` refuses it or stores nothing
+        written = tx.put(fact, content_addressed="id" not in record, checked=True)
+        (result.added if written.fact is not None else result.unchanged).append(fact.id)
     elif old.scope != fact.scope:
         raise Conflict(
             f"fact {fact.id} exists in scope {old.scope}, not {fact.scope}: an import never "

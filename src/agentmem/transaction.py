@@ -196,7 +196,12 @@ class Transaction:
         raise InvalidInput("could not find a free id for this text; pass an id")
 
     def _already_stored(self, existing: Fact, draft: Fact, requested: dict[str, Any]) -> WriteResult:
+        """The no-op of writing a text already stored. The writer wrote that text, so it may
+        learn that it is stored; where it may not read the stored fact (a scope it may only
+        write, or quarantined), nothing else of it (author, tags, meta, which fields differ)."""
         self._unchanged.append(existing.id)
+        if self._hidden(existing, quarantined=True):
+            return WriteResult(existing.id, None, created=False)
         differing = [n for n in requested if getattr(draft, n) != getattr(existing, n)]
         return WriteResult(existing.id, None, created=False, fact=existing, not_applied=differing)
 
@@ -256,9 +261,14 @@ class Transaction:
             self._dedupe.add(fact_path(fact.scope, fact.id))
         # a content id hashes its scope: only its own scope can hold it
         old = self._stored(fact.id, fact.scope if content_addressed else None)
+        if old is not None and self._hidden(old):
+            # Not the writer's to replace (`update` finds no such fact): a content id holds
+            # this text already, any other id is taken.
+            if content_addressed and old.text == fact.text:
+                self._unchanged.append(fact.id)
+                return WriteResult(fact.id, None)
+            raise InvalidInput(f"id {fact.id} is taken: choose another")
         if old is not None and old.scope != fact.scope:
-            if self._hidden(old):
-                raise InvalidInput(f"id {fact.id} is taken: choose another")
             raise InvalidInput(f"fact {fact.id} exists in scope {old.scope}, not {fact.scope}")
         if old == fact:
             self._unchanged.append(fact.id)
