@@ -381,3 +381,31 @@ def test_merge_warns_about_near_duplicates_it_brings_in(mem: Repo) -> None:
     merged = cli(mem, "merge", "side")
     assert merged.returncode == 0, merged.stderr
     assert merged.stderr.startswith(f"warning: {dup} is a near-duplicate of")
+
+
+def test_near_duplicates_shown_are_only_facts_the_acting_agent_may_read(mem: Repo) -> None:
+    """The warning after a write and `dedupe` quote facts' texts: an agent that may write a
+    scope but not read it (an inbox) must not read its facts there, nor may anyone read a
+    quarantined one. Both go through the agent's session (its filter, its read receipts)."""
+    mem.policy.set('admins = ["admin"]\n[agents.support]\nread = ["user:*", "shared"]\n'
+                   'write = ["user:*", "shared"]\n[agents.intake]\nread = ["shared"]\nwrite = ["user:*"]\n'
+                   '[agents.admin]\nread = ["*"]\n',
+                   agent="admin")  # fmt: skip
+    original = mem.facts(scope="user:alice")[0]
+    mem.search("x", daemon=True)  # a warm service answers the checks
+    text = "Alice prefers email over phone calls"
+    blind = cli(mem, "remember", text + "!", "-s", "user:alice", "--agent", "intake")
+    assert blind.returncode == 0 and blind.stderr == "", blind.stderr  # before: the text of `original`
+    warned = cli(mem, "remember", text + "?", "-s", "user:alice", "--agent", "support")
+    assert warned.returncode == 0 and f"near-duplicate of {original.id}" in warned.stderr
+    reads = (mem.local_dir / "reads" / "reads.jsonl").read_text()
+    receipts = [json.loads(line) for line in reads.splitlines()]
+    assert receipts[-1]["op"] == "near-duplicates" and receipts[-1]["agent"] == "support"
+    assert original.id in [fact_id for fact_id, _blob in receipts[-1]["facts"]]
+    refused = cli(mem, "dedupe", "-s", "user:alice", "--agent", "intake")
+    assert refused.returncode == 5 and "Alice" not in refused.stdout + refused.stderr
+    mem.quarantine.add(original.id, agent="admin", reason="wrong")
+    again = cli(mem, "remember", text + "!!", "-s", "user:alice", "--agent", "support")
+    assert again.returncode == 0 and "near-duplicate of" in again.stderr and original.id not in again.stderr
+    pairs = cli(mem, "dedupe", "-s", "user:alice", "--agent", "support", "--json", "--threshold", "0.5")
+    assert pairs.returncode == 0 and '"pairs": [' in pairs.stdout and original.id not in pairs.stdout

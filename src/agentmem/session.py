@@ -151,20 +151,31 @@ class Session:
     ) -> list[SearchHit]:  # fmt: skip
         """Ranked hits this agent may read: the search service applies the filter itself, from
         the identity in the request (`daemon` None: as ``search.daemon`` says)."""
-        from .search import SearchHit
-        from .visibility import Actor
+        from . import session_search
 
-        self.reading(at)  # refused here before a service starts; the service checks it too
-        if scope is not None and not self.visibility().can_read(parse_scope(scope)):
-            raise PermissionDenied(f"agent {self.agent} may not read scope {scope}")
         params = {"query": query, "at": at or self.branch, "scope": scope, "agent": author,
                   "kind": kind, "k": k, "mode": mode}  # fmt: skip
-        actor = Actor(self.agent if self.governed else None, self.run, self.trace, self.branch)
-        found = self.repo._search_call("search", params, daemon, actor, progress=progress, note=note)
-        hits = [SearchHit.from_dict(hit) for hit in found]
-        commit = hits[0].commit if hits else self.snapshot(at).commit
-        self._hand_out("search", commit, [(h.fact.id, h.blob or _blob_id(h.fact)) for h in hits], query)
-        return hits
+        return session_search.search(self, params, daemon, progress, note)
+
+    def near_duplicates(
+        self, fact_id: str, *, at: str | None = None, threshold: float | None = None, k: int = 10,
+        daemon: bool | None = None, start: bool = True,
+    ) -> list[SearchHit] | None:  # fmt: skip
+        """Facts this agent may read in `fact_id`'s scope within `threshold` cosine of it (see
+        `Repo.near_duplicates`; None where the check was skipped)."""
+        from . import session_search
+
+        return session_search.near_duplicates(self, fact_id, at, threshold, k, daemon, start)
+
+    def duplicates(
+        self, scope: str, *, at: str | None = None, threshold: float | None = None,
+        daemon: bool | None = None,
+    ) -> tuple[str, list[tuple[str, str, float]]]:  # fmt: skip
+        """(commit, pairs of near-duplicate facts in `scope`), both facts of each pair ones this
+        agent may read."""
+        from . import session_search
+
+        return session_search.duplicates(self, scope, at, threshold, daemon)
 
     def log(
         self, fact_id: str | None = None, *, n: int | None = None, at: str | None = None,
@@ -418,11 +429,3 @@ def _shown(node: Blame) -> list[tuple[str, str]]:
     for source in node.sources:
         shown.extend(_shown(source))
     return shown
-
-
-def _blob_id(fact: Fact) -> str:
-    """The git blob id of a fact's canonical file (what a search hit handed out)."""
-    import hashlib
-
-    data = fact.to_bytes()
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()

@@ -149,11 +149,12 @@ def dedupe(
         float | None, typer.Option("--threshold", help="Cosine at or above which facts are duplicates.")
     ] = None,
     limit: Annotated[int | None, typer.Option("-n", help="At most N pairs, most similar first.")] = None,
-    no_daemon: NoDaemon = False, json_out: Json = False,
+    no_daemon: NoDaemon = False, json_out: Json = False, agent: Agent = "cli",
 ) -> None:  # fmt: skip
-    """List pairs of near-duplicate facts in a scope."""
-    repo = open_repo()
-    commit, pairs = repo.duplicates(scope, at=at, threshold=threshold, daemon=_daemon(repo, no_daemon))
+    """List pairs of near-duplicate facts in a scope (facts the agent may read)."""
+    reader = session(agent)
+    repo = reader.repo
+    commit, pairs = reader.duplicates(scope, at=at, threshold=threshold, daemon=_daemon(repo, no_daemon))
     shown = pairs if limit is None else pairs[: max(limit, 0)]
     if json_out:
         print_json({"commit": commit, "pairs": [{"a": a, "b": b, "similarity": s} for a, b, s in shown]})
@@ -197,19 +198,22 @@ def service_stop() -> None:
     console.print("stopped" if stopped else "search service: not running")
 
 
-def dup_warnings(repo: Any, fact_ids: list[str], commit: str | None, limit: int = 100) -> None:
+def dup_warnings(writer: Any, fact_ids: list[str], commit: str | None, limit: int = 100) -> None:
     """After a write committed (`remember`, `merge`): warn on stderr about near-duplicates of
-    the written facts in their scopes, asking only a search service that already runs and is
-    free: a write never waits for a model, an index catch-up or a busy service (each check gives
-    up after `service.QUICK_DEADLINE`). At most `limit` facts are checked."""
+    the written facts in their scopes, those the writing agent may read, asking only a search
+    service that already runs and is free: a write never waits for a model, an index catch-up
+    or a busy service (each check gives up after `service.QUICK_DEADLINE`). At most `limit`
+    facts are checked."""
     try:
-        if not _daemon(repo, False):
+        if not _daemon(writer.repo, False):
             return
     except AgentmemError:  # an invalid setting is reported by the next search, not by a write
         return
     for fact_id in fact_ids[:limit]:
         try:
-            found = repo.near_duplicates(fact_id, at=commit, daemon=True, start=False)
+            found = writer.near_duplicates(fact_id, at=commit, daemon=True, start=False)
+        except AgentmemError:  # a fact the writer may not read (an inbox): nothing to compare
+            continue
         except Exception:  # a failed check must never fail the write that succeeded
             return
         if found is None:  # no service running

@@ -184,7 +184,7 @@ def merge(
     if not json_out and result.status in ("merged", "fast-forward") and result.taken:
         from .search import dup_warnings  # after the commit: a merge never waits for search
 
-        dup_warnings(repo, result.taken, result.commit or result.theirs)
+        dup_warnings(actor, result.taken, result.commit or result.theirs)
 
 
 def _show_merge(result: Any, json_out: bool, repo: Any = None) -> None:

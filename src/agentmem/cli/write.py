@@ -124,7 +124,6 @@ def remember(
     stderr)."""
     fields = _fields(kind, tag, meta, derived_from, source, expires)
     writer = session(agent, run, trace, branch)
-    repo = writer.repo
     result = writer.remember(_text(text), scope, message=message, id=id, **fields)
     if json_out:
         print_json(result)
@@ -139,7 +138,7 @@ def remember(
     if result.commit and not (no_dup_check or no_daemon):
         from .search import dup_warnings  # after the commit: a write never waits for search
 
-        dup_warnings(repo, [result.id], result.commit)
+        dup_warnings(writer, [result.id], result.commit)
 
 
 @app.command()

@@ -1,0 +1,91 @@
+"""What an agent's `Session` asks of the search service, on its one read path: every request
+carries the agent's identity, so the service drops what the agent may not read before anything
+leaves it (`service.handle`), and what comes back is handed out here (read receipts).
+
+Near-duplicates are searches too: a fact's neighbours in its scope are facts, and their texts
+are shown (the warning after a write, `agentmem dedupe`)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from .errors import NotFound, PermissionDenied
+from .fact import Fact, parse_scope, validate_id
+
+if TYPE_CHECKING:
+    from .search import SearchHit
+    from .session import Session
+    from .visibility import Actor
+
+
+def search(
+    session: Session, params: dict[str, Any], daemon: bool | None, progress: Any, note: Any
+) -> list[SearchHit]:
+    from .search import SearchHit
+
+    at, scope = params["at"], params["scope"]
+    session.reading(at)  # refused here before a service starts; the service checks it too
+    _require_scope(session, scope)
+    found = session.repo._search_call("search", params, daemon, _actor(session), progress=progress, note=note)
+    hits = [SearchHit.from_dict(hit) for hit in found]
+    commit = hits[0].commit if hits else session.snapshot(at).commit
+    session._hand_out("search", commit, _handed(hits), params["query"])
+    return hits
+
+
+def near_duplicates(
+    session: Session, fact_id: str, at: str | None, threshold: float | None, k: int,
+    daemon: bool | None, start: bool,
+) -> list[SearchHit] | None:  # fmt: skip
+    """The neighbours of a fact this agent may read (one it may not is "no fact", as absent)."""
+    validate_id(fact_id)
+    snap = session.snapshot(at)
+    fact = snap.find(fact_id)
+    if fact is None or not session.visibility().shows(fact):
+        raise NotFound(f"no fact {fact_id}")
+    hits = session.repo.near_duplicates(
+        fact_id, at=snap.commit, threshold=threshold, k=k, daemon=daemon, start=start, actor=_actor(session)
+    )  # fmt: skip
+    if hits:
+        session._hand_out("near-duplicates", snap.commit, _handed(hits), fact_id)
+    return hits
+
+
+def duplicates(
+    session: Session, scope: str, at: str | None, threshold: float | None, daemon: bool | None
+) -> tuple[str, list[tuple[str, str, float]]]:
+    """Pairs in a scope this agent may read, both facts shown to it (the service drops the rest)."""
+    _require_scope(session, scope)
+    commit = session.snapshot(at).commit
+    commit, pairs = session.repo.duplicates(scope, at=commit, threshold=threshold, daemon=daemon,
+                                            actor=_actor(session))  # fmt: skip
+    if pairs:
+        from .snapshot import Snapshot
+
+        snap = Snapshot(session.repo.store, commit.encode())
+        ids = dict.fromkeys(i for a, b, _s in pairs for i in (a, b))
+        blobs = [(i, blob.decode()) for i in ids if (blob := snap.blob_of(i, scope)) is not None]
+        session._hand_out("dedupe", commit, blobs, scope)
+    return commit, pairs
+
+
+def _require_scope(session: Session, scope: str | None) -> None:
+    if scope is not None and not session.visibility().can_read(parse_scope(scope)):
+        raise PermissionDenied(f"agent {session.agent} may not read scope {scope}")
+
+
+def _actor(session: Session) -> Actor:
+    from .visibility import Actor
+
+    return Actor(session.agent if session.governed else None, session.run, session.trace, session.branch)
+
+
+def _handed(hits: list[SearchHit]) -> list[tuple[str, str]]:
+    return [(hit.fact.id, hit.blob or _blob_id(hit.fact)) for hit in hits]
+
+
+def _blob_id(fact: Fact) -> str:
+    """The git blob id of a fact's canonical file (what a search hit handed out)."""
+    data = fact.to_bytes()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
