@@ -445,3 +445,20 @@ def test_a_writer_learns_nothing_more_of_a_stored_fact_it_may_not_read(
     # the same for a fact the writer's scope holds but a quarantine hides
     repo.quarantine.add(stored.id, agent="admin", reason="card number")
     assert repo.as_agent("admin").remember(text, "app:inbox").fact is None
+
+
+def test_export_writes_only_the_facts_the_agent_may_read(gov: tuple[Repo, str, str], cli: CliRunner) -> None:
+    """`export` reads like `ls`: an agent (--agent, AGENTMEM_AGENT) exporting "its memory" got
+    every fact of every scope, quarantined ones too."""
+    repo, secret, shared = gov
+    leaked = repo.as_agent("support").remember("The shared vault code is 9911", "shared").id
+    repo.quarantine.add(leaked, agent="admin", reason="a secret")
+    code, out, _ = invoke(cli, "export", "--agent", "billing")
+    assert code == 0 and [json.loads(line)["id"] for line in out.splitlines()] == [shared]
+    assert "hunter2" not in out and "9911" not in out
+    code, _out, err = invoke(cli, "export", "--agent", "billing", "--scope", "agent:support")
+    assert code == 5 and err == "error: agent billing may not read scope agent:support\n"
+    code, out, _ = invoke(cli, "export", "--agent", "support")
+    assert code == 0 and secret in out and leaked not in out
+    receipt = repo.receipts.read(agent="support")[-1]
+    assert receipt.op == "export" and set(receipt.fact_ids) == {secret, shared}

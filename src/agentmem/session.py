@@ -15,8 +15,9 @@ Identity is declared (like a git author); see docs/governance.md.
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import history
@@ -126,23 +127,41 @@ class Session:
         self, scope: str | None = None, at: str | None = None, *, limit: int | None = None
     ) -> list[Fact]:
         """The facts this agent may read (of one scope; `PermissionDenied` for a scope it may not)."""
+        commit, readable = self._readable(scope, at)
+        handed = list(itertools.islice(readable, limit))
+        self._hand_out("ls", commit, [(fact.id, blob) for fact, blob in handed], scope)
+        return [fact for fact, _blob in handed]
+
+    def export_facts(self, scope: str | None = None, at: str | None = None) -> Iterator[str]:
+        """`Repo.export_facts` of the facts this agent may read, as they are written out."""
+        from .exchange import export_line
+
+        commit, readable = self._readable(scope, at)
+        handed: list[tuple[str, str]] = []
+        try:
+            for fact, blob in readable:
+                handed.append((fact.id, blob))
+                yield export_line(fact)
+        finally:
+            self._hand_out("export", commit, handed, scope)
+
+    def _readable(self, scope: str | None, at: str | None) -> tuple[str, Iterator[tuple[Fact, str]]]:
+        """The commit read, and (fact, blob id) of each fact there this agent may read."""
         vis = self.visibility()
         if scope is not None:
             scope = parse_scope(scope)
             if not vis.can_read(scope):
                 raise PermissionDenied(f"agent {self.agent} may not read scope {scope}")
         snap = self.snapshot(at)
-        store = self.repo.store
-        handed: list[tuple[Fact, str]] = []
-        if scope is None or scope in snap.scopes:
-            for path, blob in store.entries(snap.tree_id, scope):
-                if limit is not None and len(handed) >= limit:
-                    break
-                fact = snap.read(path, blob)
-                if vis.shows(fact):
-                    handed.append((fact, blob.decode()))
-        self._hand_out("ls", snap.commit, [(fact.id, blob) for fact, blob in handed], scope)
-        return [fact for fact, _blob in handed]
+
+        def readable() -> Iterator[tuple[Fact, str]]:
+            if scope is None or scope in snap.scopes:
+                for path, blob in self.repo.store.entries(snap.tree_id, scope):
+                    fact = snap.read(path, blob)
+                    if vis.shows(fact):
+                        yield fact, blob.decode()
+
+        return snap.commit, readable()
 
     def search(
         self, query: str, *, at: str | None = None, scope: str | None = None,

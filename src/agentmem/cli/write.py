@@ -14,7 +14,8 @@ import typer
 from ..errors import InvalidInput
 from ..values import loads_json
 from . import app, open_repo
-from .identity import Branch, session
+from .identity import Agent as Reader
+from .identity import Branch, note_if_blind, session
 from .output import console, err, err_console, plural, print_json, table
 
 Agent = Annotated[
@@ -361,12 +362,16 @@ def export(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
     ] = None,
+    agent: Reader = "cli", branch: Branch = None,
 ) -> None:  # fmt: skip
-    """Write the facts (every field) as JSON lines that `agentmem import` reads back.
+    """Write the facts the agent may read (every field) as JSON lines that `agentmem import`
+    reads back.
 
     Importing the output into an empty repository gives the same fact files byte for byte.
     Format: docs/format.md, section "JSON lines: import and export"."""
-    lines = open_repo().export_facts(scope=scope, at=at)
+    reader = session(agent, branch=branch)
+    note_if_blind(reader)
+    lines = reader.export_facts(scope=scope, at=at)
     if output is None:
         for line in lines:
             sys.stdout.buffer.write(line.encode("utf-8"))
