@@ -462,3 +462,26 @@ def test_export_writes_only_the_facts_the_agent_may_read(gov: tuple[Repo, str, s
     assert code == 0 and secret in out and leaked not in out
     receipt = repo.receipts.read(agent="support")[-1]
     assert receipt.op == "export" and set(receipt.fact_ids) == {secret, shared}
+
+
+def test_ref_lists_and_cat_commit_hide_subjects_of_commits_the_agent_may_not_see(
+    gov: tuple[Repo, str, str], cli: CliRunner
+) -> None:
+    """A commit's subject quotes the fact it wrote (`remember <id>: <text>`): `log` leaves such
+    commits out, and `branch`, `tag`, `reflog` and `cat-commit` showed them to every agent."""
+    repo, secret, _shared = gov
+    repo.as_agent("support").update(secret, text=SECRET + ", since Monday")
+    repo.tag("v1")
+    repo.create_branch("side")
+    for args in [(verb, *json_out) for verb in ("branch", "tag", "reflog") for json_out in ((), ("--json",))]:
+        code, out, _ = invoke(cli, *args, "--agent", "billing")
+        assert code == 0 and "hunter2" not in out and secret not in out, args
+        code, out, _ = invoke(cli, *args, "--agent", "support")
+        assert code == 0 and "hunter2" in out, args
+    code, out, err = invoke(cli, "cat-commit", "v1", "--agent", "billing")
+    assert code == 5 and out == "" and "hunter2" not in err and err.count("\n") == 1
+    assert invoke(cli, "cat-commit", "v1", "--agent", "support")[0] == 0
+    billing = repo.as_agent("billing")
+    assert [t.subject for t in billing.tags()] == [""] and billing.reflog()[0].message == ""
+    with pytest.raises(PermissionDenied):
+        billing.commit_info("v1")

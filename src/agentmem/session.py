@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .history import CommitInfo
     from .lineage import Blame, Cascade
     from .merge import MergeConflict, MergeResult
-    from .refs import RefInfo
+    from .refs import RefInfo, ReflogEntry
     from .repo import Repo
     from .search import SearchHit
     from .transaction import CommitResult, Transaction, WriteResult
@@ -386,6 +386,24 @@ class Session:
         from . import session_vcs
 
         return session_vcs.branches(self)
+
+    def tags(self) -> list[RefInfo]:
+        """Every tag, its subject left empty as in `branches`."""
+        from . import session_vcs
+
+        return session_vcs.tags(self)
+
+    def reflog(self, branch: str | None = None, n: int | None = None) -> list[ReflogEntry]:
+        """A branch's moves (default: this session's), labels of hidden commits left empty."""
+        from . import session_vcs
+
+        return session_vcs.reflog(self, branch or self.branch, n)
+
+    def commit_info(self, ref: str) -> CommitInfo:
+        """A commit and the facts it changed; `PermissionDenied` if it touches a hidden fact."""
+        from . import session_vcs
+
+        return session_vcs.commit_info(self, ref)
 
     def create_branch(self, name: str, start: str | None = None) -> RefInfo:
         """A new branch at `start` (default: the session's branch), a commit this agent may read."""

@@ -6,6 +6,7 @@ not memory, are read, merged or branched from only by its reviewers (`Session.re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -14,10 +15,11 @@ from . import merge as _merge
 from . import refs as _refs
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .merge import MergeConflict, MergeResult
-from .refs import RefInfo
+from .refs import RefInfo, ReflogEntry
 
 if TYPE_CHECKING:
     from .governance.visibility import Visibility
+    from .history import CommitInfo
     from .session import Session
 
 
@@ -25,20 +27,53 @@ def branches(session: Session) -> list[RefInfo]:
     """Every branch, with its tip's subject left empty where that commit touched a fact the
     agent may not see or is a proposal's it may not read (the subject may quote a fact), as
     `log` leaves such commits out."""
+    return _blanked(session, session.repo.branches())
+
+
+def tags(session: Session) -> list[RefInfo]:
+    """Every tag, its commit's subject left empty as for `branches`."""
+    return _blanked(session, session.repo.tags())
+
+
+def reflog(session: Session, branch: str | None, n: int | None) -> list[ReflogEntry]:
+    """A branch's moves, the label of each move to a commit the agent may not see left empty
+    (``commit: <subject>`` quotes it)."""
+    entries = session.repo.reflog(branch, n)
+    shown = _seer(session)
+    return entries if shown is None else [e if shown(e.new) else replace(e, message="") for e in entries]
+
+
+def commit_info(session: Session, ref: str) -> CommitInfo:
+    """A commit with its provenance and the facts it changed, if the agent may see it."""
+    info = session.repo.commit_info(ref)
+    shown = _seer(session)
+    if shown is not None and not shown(info.id):
+        raise PermissionDenied(f"agent {session.agent} may not see commit {info.id[:12]}: it changes "
+                               "facts this agent may not read")  # fmt: skip
+    return info
+
+
+def _blanked(session: Session, refs: list[RefInfo]) -> list[RefInfo]:
+    shown = _seer(session)
+    return refs if shown is None else [ref if shown(ref.commit) else replace(ref, subject="") for ref in refs]
+
+
+def _seer(session: Session) -> Callable[[str], bool] | None:
+    """Whether the agent may see a commit: not a proposal's it may not read, and touching no
+    fact it may not see (`log`'s test); None when it may see every commit."""
     vis = session.visibility()
-    found = session.repo.branches()
-    if not (vis.restricted or vis.quarantine.entries):
-        return found
+    if not (vis.restricted or vis.quarantine.entries or _refs.has_proposals(session.repo.store)):
+        return None
     store = session.repo.store
 
-    def shown(ref: RefInfo) -> bool:
+    def shown(commit: str) -> bool:
         try:
-            vis.require_proposal_reader(store, ref.commit.encode())
+            vis.require_proposal_reader(store, commit.encode())
         except PermissionDenied:
             return False
-        return session._commit_visible(history.commit_info(store, ref.commit.encode()), vis)
+        return session._commit_visible(history.commit_info(store, commit.encode()), vis)
 
-    return [ref if shown(ref) else replace(ref, subject="") for ref in found]
+    return shown
 
 
 def create_branch(session: Session, name: str, start: str | None) -> RefInfo:

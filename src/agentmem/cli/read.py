@@ -117,10 +117,11 @@ def log(
 @app.command("cat-commit")
 def cat_commit(
     ref: Annotated[str, typer.Argument(help="Commit, branch or tag.")] = "HEAD",
-    json_out: Json = False,
+    json_out: Json = False, agent: Agent = "cli",
 ) -> None:  # fmt: skip
-    """Show a commit's provenance and the facts it changed."""
-    info = open_repo().commit_info(ref)
+    """Show a commit's provenance and the facts it changed (one touching a fact the agent may
+    not see is refused: its message may quote it)."""
+    info = open_repo().as_agent(agent).commit_info(ref)
     if json_out:
         print_json(info)
         return

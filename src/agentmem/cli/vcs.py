@@ -37,7 +37,7 @@ def branch(
     name: Annotated[str | None, typer.Argument(help="Branch to create (none: list).")] = None,
     start: Annotated[str | None, typer.Option("--from", help="Start point (default HEAD).")] = None,
     delete: Annotated[str | None, typer.Option("-d", "--delete", help="Delete this branch.")] = None,
-    json_out: Json = False,
+    json_out: Json = False, agent: Agent = "cli",
 ) -> None:  # fmt: skip
     """List branches (current marked *), create one, or delete one with -d."""
     repo = open_repo()
@@ -54,10 +54,12 @@ def branch(
             names = short_names(governance_changes(repo.store, begun, made.commit.encode()))
             err(f"note: {name} starts one commit after {start}, with {repo.branch}'s {names}: an agent "
                 f"on {name} obeys what it obeys on {repo.branch}")
-    elif json_out:
-        print_json(repo.branches())
-    else:
-        _refs_table(repo.branches(), "branch")
+    else:  # a tip's subject may quote a fact: left empty where the agent may not see that commit
+        found = repo.as_agent(agent).branches()
+        if json_out:
+            print_json(found)
+        else:
+            _refs_table(found, "branch")
 
 
 @app.command()
@@ -71,15 +73,16 @@ def switch(name: Annotated[str, typer.Argument(help="Branch to switch to.")]) ->
 def tag(
     name: Annotated[str | None, typer.Argument(help="Tag to create (none: list).")] = None,
     ref: Annotated[str | None, typer.Argument(help="Commit to tag (default HEAD).")] = None,
-    json_out: Json = False,
+    json_out: Json = False, agent: Agent = "cli",
 ) -> None:  # fmt: skip
     """List tags, or tag a commit (tags never move)."""
     repo = open_repo()
     if name is None:
+        found = repo.as_agent(agent).tags()
         if json_out:
-            print_json(repo.tags())
+            print_json(found)
         else:
-            _refs_table(repo.tags(), "tag")
+            _refs_table(found, "tag")
         return
     made = repo.tag(name, ref)
     console.print(f"tagged {made.commit[:12]} as {made.name}")
@@ -249,10 +252,10 @@ def reset(
 def reflog(
     name: Annotated[str | None, typer.Argument(metavar="[BRANCH]")] = None,
     n: Annotated[int | None, typer.Option("-n", help="At most N entries.")] = None,
-    json_out: Json = False,
+    json_out: Json = False, agent: Agent = "cli",
 ) -> None:  # fmt: skip
     """Every move of a branch (default: current), newest first."""
-    entries = open_repo().reflog(name, n)
+    entries = open_repo().as_agent(agent).reflog(name, n)
     if json_out:
         print_json(entries)
         return
