@@ -485,3 +485,23 @@ def test_ref_lists_and_cat_commit_hide_subjects_of_commits_the_agent_may_not_see
     assert [t.subject for t in billing.tags()] == [""] and billing.reflog()[0].message == ""
     with pytest.raises(PermissionDenied):
         billing.commit_info("v1")
+
+
+def test_under_a_policy_only_an_admin_resets_or_deletes_a_branch(
+    gov: tuple[Repo, str, str], cli: CliRunner
+) -> None:
+    """A reset moves a branch to any commit, one from before its policy too, and drops other
+    agents' commits; a delete drops them all. Neither makes a commit the gate would check."""
+    repo, secret, _shared = gov
+    before_policy = repo.log()[-1].id
+    head = repo.resolve()
+    for args in (("reset", "--hard", before_policy), ("reset", "HEAD~1"), ("branch", "-d", "main")):
+        code, out, err = invoke(cli, *args, "--agent", "billing")
+        assert code == 5 and out == "" and err.startswith("error: agent billing may not "), args
+        assert repo.resolve() == head and repo.as_agent("admin").get(secret)
+    repo.create_branch("side")
+    with pytest.raises(PermissionDenied):
+        repo.as_agent("support").delete_branch("side")
+    assert invoke(cli, "branch", "-d", "side", "--agent", "admin")[0] == 0
+    code, out, _ = invoke(cli, "reset", "HEAD~1", "--agent", "admin")
+    assert code == 0 and "dropped 1 commit from main: 1 by support" in out

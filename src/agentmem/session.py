@@ -24,6 +24,7 @@ from . import history
 from .errors import InvalidInput, NotFound, PermissionDenied
 from .fact import Fact, parse_scope, validate_id, validate_name
 from .governance.visibility import Visibility
+from .session_refs import BranchesAndMerges
 from .signature import Signature
 from .snapshot import Snapshot
 
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
     from .governance.trace import Trace
     from .history import CommitInfo
     from .lineage import Blame, Cascade
-    from .merge import MergeConflict, MergeResult
-    from .refs import RefInfo, ReflogEntry
     from .repo import Repo
     from .search import SearchHit
     from .transaction import CommitResult, Transaction, WriteResult
@@ -43,7 +42,7 @@ if TYPE_CHECKING:
 BRANCH_ENV = "AGENTMEM_BRANCH"
 
 
-class Session:
+class Session(BranchesAndMerges):
     """One agent (with its run, trace and branch) acting on a repository."""
 
     def __init__(
@@ -378,74 +377,6 @@ class Session:
         from .governance.promotion import promote
 
         return promote(self, fact_id, to, propose=propose)
-
-    # -- branches and merges (session_vcs.py) ----------------------------------------------
-
-    def branches(self) -> list[RefInfo]:
-        """Every branch, its tip's subject left empty where this agent may not see that commit."""
-        from . import session_vcs
-
-        return session_vcs.branches(self)
-
-    def tags(self) -> list[RefInfo]:
-        """Every tag, its subject left empty as in `branches`."""
-        from . import session_vcs
-
-        return session_vcs.tags(self)
-
-    def reflog(self, branch: str | None = None, n: int | None = None) -> list[ReflogEntry]:
-        """A branch's moves (default: this session's), labels of hidden commits left empty."""
-        from . import session_vcs
-
-        return session_vcs.reflog(self, branch or self.branch, n)
-
-    def commit_info(self, ref: str) -> CommitInfo:
-        """A commit and the facts it changed; `PermissionDenied` if it touches a hidden fact."""
-        from . import session_vcs
-
-        return session_vcs.commit_info(self, ref)
-
-    def create_branch(self, name: str, start: str | None = None) -> RefInfo:
-        """A new branch at `start` (default: the session's branch), a commit this agent may read."""
-        from . import session_vcs
-
-        return session_vcs.create_branch(self, name, start)
-
-    def merge(self, other: str, *, strategy: str | None = None, message: str = "") -> MergeResult:
-        """Three-way merge of `other` into the session's branch, fact by fact."""
-        from . import session_vcs
-
-        return session_vcs.merge(self, other, strategy, message)
-
-    def revert(self, commit: str, *, strategy: str | None = None, message: str = "") -> MergeResult:
-        """A new commit on the session's branch undoing `commit` fact by fact."""
-        from . import session_vcs
-
-        return session_vcs.revert(self, commit, strategy, message)
-
-    def merge_status(self) -> MergeResult:
-        """The merge or revert in progress, with the conflicts this agent may see."""
-        from . import session_vcs
-
-        return session_vcs.merge_status(self)
-
-    def merge_continue(self) -> MergeResult:
-        """Commit the merge or revert in progress once every conflict is resolved."""
-        from . import session_vcs
-
-        return session_vcs.merge_continue(self)
-
-    def merge_abort(self) -> MergeResult:
-        """Drop the merge or revert in progress: this agent's, or any as an admin."""
-        from . import session_vcs
-
-        return session_vcs.merge_abort(self)
-
-    def resolve_conflict(self, fact_id: str, take: str, text: str | None = None) -> MergeConflict:
-        """Settle one conflict of the merge in progress (one this agent may see)."""
-        from . import session_vcs
-
-        return session_vcs.resolve_conflict(self, fact_id, take, text)
 
 
 def _prune_blame(node: Blame, vis: Visibility) -> None:

@@ -15,7 +15,7 @@ from . import merge as _merge
 from . import refs as _refs
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .merge import MergeConflict, MergeResult
-from .refs import RefInfo, ReflogEntry
+from .refs import RefInfo, ReflogEntry, ResetResult
 
 if TYPE_CHECKING:
     from .governance.visibility import Visibility
@@ -90,6 +90,30 @@ def create_branch(session: Session, name: str, start: str | None) -> RefInfo:
     if source is not None:  # None: the owner's HEAD names no branch yet (nothing governs)
         commit = governed_start(store, commit, source, session.agent, session.branch)
     return _refs.create_branch(store, name, start or session.branch, commit=commit)
+
+
+def reset(session: Session, target: str, hard: bool) -> ResetResult:
+    _require_admin(session, session.repo.branch, "reset")
+    return session.repo.reset(target, hard=hard)
+
+
+def delete_branch(session: Session, name: str) -> RefInfo:
+    _require_admin(session, name, "delete")
+    return session.repo.delete_branch(name)
+
+
+def _require_admin(session: Session, branch: str, verb: str) -> None:
+    """A reset moves a branch to any commit (one from before its policy, or one dropping other
+    agents' commits) and a delete drops them all, with no commit of their own for the gate to
+    check: under the branch's policy only an admin may."""
+    from .governance.visibility import load_policy
+
+    if not session.governed:
+        return
+    policy = load_policy(session.repo.store, session.repo.store.ref_value(f"refs/heads/{branch}".encode()))
+    if policy.exists and not policy.is_admin(session.agent):
+        raise PermissionDenied(f"agent {session.agent} may not {verb} branch {branch}: under its policy "
+                               "only an admin may")  # fmt: skip
 
 
 def merge(session: Session, other: str, strategy: str | None, message: str) -> MergeResult:

@@ -39,10 +39,11 @@ def branch(
     delete: Annotated[str | None, typer.Option("-d", "--delete", help="Delete this branch.")] = None,
     json_out: Json = False, agent: Agent = "cli",
 ) -> None:  # fmt: skip
-    """List branches (current marked *), create one, or delete one with -d."""
+    """List branches (current marked *), create one, or delete one with -d (under a policy: as
+    an admin)."""
     repo = open_repo()
     if delete is not None:
-        gone = repo.delete_branch(delete)
+        gone = repo.as_agent(agent).delete_branch(delete)
         console.print(f"deleted branch {gone.name} (was {gone.commit[:12]})")
     elif name is not None:
         made = repo.create_branch(name, start)
@@ -238,9 +239,11 @@ def revert(
 def reset(
     ref: Annotated[str, typer.Argument(help="Commit to move the current branch to.")],
     hard: Annotated[bool, typer.Option("--hard", help="Also drop staged writes.")] = False,
+    agent: Agent = "cli",
 ) -> None:  # fmt: skip
-    """Move the current branch to REF; the old head stays in the reflog."""
-    result = open_repo().reset(ref, hard=hard)
+    """Move the current branch to REF (under a policy: as an admin); the old head stays in the
+    reflog."""
+    result = open_repo().as_agent(agent).reset(ref, hard=hard)
     console.print(f"{result.branch}: {result.old[:12]} -> {result.new[:12]} (old head in reflog)")
     if result.dropped:
         agents = ", ".join(f"{count} by {agent}" for agent, count in result.dropped_by.items())
