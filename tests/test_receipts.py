@@ -9,7 +9,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from agentmem import NotFound, Repo
+from agentmem import NotFound, PermissionDenied, Repo
 from agentmem.governance.receipts import Receipt, Receipts
 from conftest import git, invoke
 from test_search import use_fake_model
@@ -143,3 +143,22 @@ def test_a_merge_conflict_records_the_versions_it_shows(repo: Repo, cli: CliRunn
     ops = [(r.op, r.query, r.facts) for r in repo.receipts.read(agent="support")]
     assert ops[1:] == [("merge", merged.query, merged.facts), ("resolve", fact, merged.facts)]
     assert [r.op for r in repo.receipts.read(fact_id=fact)] == ["merge", "merge", "resolve"]
+
+
+def test_under_a_policy_an_agent_reads_only_its_own_receipts(repo: Repo, cli: CliRunner) -> None:
+    """A receipt holds what an agent asked (a search's text) and the ids it was handed: under a
+    policy another agent's are an admin's to read."""
+    repo.policy.set('admins = ["admin"]\n[agents.support]\nread = ["*"]\nwrite = ["*"]\n'
+                    '[agents.billing]\nread = ["shared"]\nwrite = ["shared"]\n', agent="admin")  # fmt: skip
+    secret = repo.as_agent("support").remember("The vault code is 9911", "user:dana").id
+    repo.as_agent("support").get(secret)
+    repo.as_agent("billing").facts()
+    billing = repo.as_agent("billing")
+    assert {r.agent for r in billing.reads()} == {"billing"}
+    with pytest.raises(PermissionDenied):
+        billing.reads(agent="support")
+    code, out, err = invoke(cli, "reads", "--as", "billing", "--agent", "support")
+    assert code == 5 and out == "" and err.count("\n") == 1
+    code, out, _ = invoke(cli, "reads", "--as", "billing", "--json")
+    assert code == 0 and secret not in out and {r["agent"] for r in json.loads(out)} == {"billing"}
+    assert {r.agent for r in repo.as_agent("admin").reads()} == {"support", "billing"}

@@ -32,6 +32,7 @@ from .snapshot import Snapshot
 # that only reads (`agentmem log`) does not import them (start-up: docs/benchmarks.md).
 if TYPE_CHECKING:
     from .diff import DiffResult
+    from .governance.receipts import Receipt
     from .governance.trace import Trace
     from .history import CommitInfo
     from .lineage import Blame, Cascade
@@ -274,6 +275,21 @@ class Session(BranchesAndMerges):
             shown_blobs = [(c.id, blob) for c in result.changes for blob in (c.old_blob, c.new_blob) if blob]
             self._hand_out("diff", new_id.decode(), shown_blobs, scope)
         return result
+
+    def reads(
+        self, *, fact_id: str | None = None, agent: str | None = None, run: str | None = None
+    ) -> list[Receipt]:
+        """Read receipts (`Repo.receipts.read`). Their queries and ids say what other agents
+        asked and saw: under a policy an agent other than an admin reads only its own."""
+        from .governance.visibility import load_policy
+
+        policy = load_policy(self.repo.store, self.tip())
+        if self.governed and policy.exists and not policy.is_admin(self.agent):
+            if agent not in (None, self.agent):
+                raise PermissionDenied(f"agent {self.agent} may read only its own read receipts: "
+                                       "under the policy, others' are an admin's")  # fmt: skip
+            agent = self.agent
+        return self.repo.receipts.read(fact_id=fact_id, agent=agent, run=run)
 
     def trace_fact(self, fact_id: str) -> Trace:
         """The blast radius of a fact: its origin, every fact derived from it (on the branch

@@ -169,9 +169,12 @@ def reads(
     agent: Annotated[str | None, typer.Option("--agent", help="Reads by this agent.")] = None,
     run: Annotated[str | None, typer.Option("--run", help="Reads in this run.")] = None,
     json_out: Json = False,
+    reader: Annotated[str, typer.Option(
+        "--as", envvar="AGENTMEM_AGENT", help="The acting agent (under a policy, a non-admin reads its own)."
+    )] = "cli",
 ) -> None:  # fmt: skip
     """Read receipts: who read which facts, in which run, at which commit, when."""
-    found = open_repo().receipts.read(fact_id=fact, agent=agent, run=run)
+    found = session(reader).reads(fact_id=fact, agent=agent, run=run)
     if json_out:
         print_json(found)
         return
