@@ -505,3 +505,21 @@ def test_under_a_policy_only_an_admin_resets_or_deletes_a_branch(
     assert invoke(cli, "branch", "-d", "side", "--agent", "admin")[0] == 0
     code, out, _ = invoke(cli, "reset", "HEAD~1", "--agent", "admin")
     assert code == 0 and "dropped 1 commit from main: 1 by support" in out
+
+
+def test_a_bisection_names_a_hidden_first_bad_commit_without_its_subject(
+    gov: tuple[Repo, str, str], cli: CliRunner
+) -> None:
+    """The first bad commit is printed with its subject and changes: for an agent that may not
+    see that commit, they quote or name a fact it may not read."""
+    repo, secret, _shared = gov
+    repo.as_agent("support").update(secret, text=SECRET + ", since Monday")
+    repo.as_agent("billing").remember("Refunds take 5 days", "shared")
+    invoke(cli, "bisect", "start", "--good", "HEAD~2")
+    code, out, _ = invoke(cli, "bisect", "bad", "HEAD~1", "--agent", "billing")
+    assert code == 0 and "first bad commit" in out and "hunter2" not in out and secret not in out
+    assert "may not see" in out
+    code, out, _ = invoke(cli, "bisect", "status", "--json", "--agent", "billing")
+    assert code == 0 and json.loads(out)["first_bad"]["changes"] == [] and "hunter2" not in out
+    code, out, _ = invoke(cli, "bisect", "status", "--agent", "support")
+    assert code == 0 and "hunter2" in out

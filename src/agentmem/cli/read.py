@@ -119,8 +119,9 @@ def cat_commit(
     ref: Annotated[str, typer.Argument(help="Commit, branch or tag.")] = "HEAD",
     json_out: Json = False, agent: Agent = "cli",
 ) -> None:  # fmt: skip
-    """Show a commit's provenance and the facts it changed (one touching a fact the agent may
-    not see is refused: its message may quote it)."""
+    """Show a commit's provenance and the facts it changed.
+
+    One touching a fact the agent may not see is refused: its message may quote it."""
     info = open_repo().as_agent(agent).commit_info(ref)
     if json_out:
         print_json(info)

@@ -151,7 +151,9 @@ def dedupe(
     limit: Annotated[int | None, typer.Option("-n", help="At most N pairs, most similar first.")] = None,
     no_daemon: NoDaemon = False, json_out: Json = False, agent: Agent = "cli",
 ) -> None:  # fmt: skip
-    """List pairs of near-duplicate facts in a scope (facts the agent may read)."""
+    """List pairs of near-duplicate facts in a scope.
+
+    Both facts of each pair are ones the acting agent may read."""
     reader = session(agent)
     repo = reader.repo
     commit, pairs = reader.duplicates(scope, at=at, threshold=threshold, daemon=_daemon(repo, no_daemon))

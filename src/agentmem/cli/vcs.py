@@ -39,8 +39,9 @@ def branch(
     delete: Annotated[str | None, typer.Option("-d", "--delete", help="Delete this branch.")] = None,
     json_out: Json = False, agent: Agent = "cli",
 ) -> None:  # fmt: skip
-    """List branches (current marked *), create one, or delete one with -d (under a policy: as
-    an admin)."""
+    """List branches (current marked *), create one, or delete one with -d.
+
+    Under a policy, only an admin deletes a branch."""
     repo = open_repo()
     if delete is not None:
         gone = repo.as_agent(agent).delete_branch(delete)
@@ -241,8 +242,9 @@ def reset(
     hard: Annotated[bool, typer.Option("--hard", help="Also drop staged writes.")] = False,
     agent: Agent = "cli",
 ) -> None:  # fmt: skip
-    """Move the current branch to REF (under a policy: as an admin); the old head stays in the
-    reflog."""
+    """Move the current branch to REF; the old head stays in the reflog.
+
+    Under a policy, only an admin resets a branch."""
     result = open_repo().as_agent(agent).reset(ref, hard=hard)
     console.print(f"{result.branch}: {result.old[:12]} -> {result.new[:12]} (old head in reflog)")
     if result.dropped:

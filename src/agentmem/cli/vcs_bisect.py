@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 import typer
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, PermissionDenied
 from . import app, open_repo
 from .identity import Agent
 from .output import console, plural, print_json
@@ -23,7 +24,12 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 RefArg = Annotated[str | None, typer.Argument(metavar="[REF]", help="Default: the candidate.")]
 
 
-def _show(step: Any, json_out: bool) -> None:
+def _show(step: Any, json_out: bool, agent: str) -> None:
+    if step.first_bad is not None:  # its subject and changes may name facts the agent may not see
+        try:
+            open_repo().as_agent(agent).commit_info(step.first_bad.id)
+        except PermissionDenied:
+            step.first_bad = replace(step.first_bad, message="", changes=[])
     if json_out:
         print_json(step)
         return
@@ -35,7 +41,7 @@ def _show(step: Any, json_out: bool) -> None:
         console.print(f"first bad commit: {info.id}")
         console.print(f"  agent {info.agent}  time {info.time}  run {info.run or '-'}  "
                       f"trace {info.trace or '-'}")  # fmt: skip
-        console.print(f"  {info.subject}")
+        console.print(f"  {info.subject or f'(it changes facts agent {agent} may not see)'}")
         for change in info.changes:
             console.print(f"  {change.op} {change.id} [{change.scope}]")
     else:
@@ -63,7 +69,7 @@ def _bisect(
     if contains is None:
         console.print(ctx.get_help())
         raise typer.Exit(2)
-    _show(open_repo().bisect(contains, scope=scope, good=good, bad=bad, agent=agent), json_out)
+    _show(open_repo().bisect(contains, scope=scope, good=good, bad=bad, agent=agent), json_out, agent)
 
 
 @bisect_app.command("start")
@@ -72,36 +78,36 @@ def start(
     good: Annotated[
         str | None, typer.Option("--good", help="An older commit that does not (default: the root).")
     ] = None,
-    json_out: Json = False,
+    json_out: Json = False, agent: Agent = "cli",
 ) -> None:  # fmt: skip
     """Start a bisection between a good and a bad commit.
 
     `bisect run` tests both ends before searching."""
-    _show(open_repo().bisect_start(good=good, bad=bad), json_out)
+    _show(open_repo().bisect_start(good=good, bad=bad), json_out, agent)
 
 
 @bisect_app.command("good")
-def good_(ref: RefArg = None, json_out: Json = False) -> None:
+def good_(ref: RefArg = None, json_out: Json = False, agent: Agent = "cli") -> None:
     """Mark the candidate (or REF) good."""
-    _show(open_repo().bisect_mark("good", ref), json_out)
+    _show(open_repo().bisect_mark("good", ref), json_out, agent)
 
 
 @bisect_app.command("bad")
-def bad_(ref: RefArg = None, json_out: Json = False) -> None:
+def bad_(ref: RefArg = None, json_out: Json = False, agent: Agent = "cli") -> None:
     """Mark the candidate (or REF) bad."""
-    _show(open_repo().bisect_mark("bad", ref), json_out)
+    _show(open_repo().bisect_mark("bad", ref), json_out, agent)
 
 
 @bisect_app.command("skip")
-def skip(ref: RefArg = None, json_out: Json = False) -> None:
+def skip(ref: RefArg = None, json_out: Json = False, agent: Agent = "cli") -> None:
     """Skip the candidate (or REF): it cannot be tested."""
-    _show(open_repo().bisect_mark("skip", ref), json_out)
+    _show(open_repo().bisect_mark("skip", ref), json_out, agent)
 
 
 @bisect_app.command("status")
-def status(json_out: Json = False) -> None:
+def status(json_out: Json = False, agent: Agent = "cli") -> None:
     """Show where the bisection stands."""
-    _show(open_repo().bisect_status(), json_out)
+    _show(open_repo().bisect_status(), json_out, agent)
 
 
 @bisect_app.command("reset")
@@ -116,10 +122,10 @@ def reset() -> None:
 )
 def run(
     command: Annotated[list[str], typer.Argument(metavar="CMD...", help="Command to run.")],
-    json_out: Json = False,
+    json_out: Json = False, agent: Agent = "cli",
 ) -> None:  # fmt: skip
     """Run CMD on each candidate ($AGENTMEM_REF): exit 0 good, 125 skip, 1-127 bad, else abort.
 
     It first runs CMD on both ends: a bad end that tests good, or a good end that tests bad, is
     an error (never a confident wrong answer)."""
-    _show(open_repo().bisect_run(command), json_out)
+    _show(open_repo().bisect_run(command), json_out, agent)

@@ -364,11 +364,11 @@ def export(
     ] = None,
     agent: Reader = "cli", branch: Branch = None,
 ) -> None:  # fmt: skip
-    """Write the facts the agent may read (every field) as JSON lines that `agentmem import`
-    reads back.
+    """Write the facts (every field) as JSON lines that `agentmem import` reads back.
 
-    Importing the output into an empty repository gives the same fact files byte for byte.
-    Format: docs/format.md, section "JSON lines: import and export"."""
+    Only the facts the acting agent may read, as `ls` lists them. Importing the output into an
+    empty repository gives the same fact files byte for byte. Format: docs/format.md, section
+    "JSON lines: import and export"."""
     reader = session(agent, branch=branch)
     note_if_blind(reader)
     lines = reader.export_facts(scope=scope, at=at)
