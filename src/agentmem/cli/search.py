@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import AgentmemError
+from ..errors import AgentmemError, NotFound
 from . import app, open_repo
 from .identity import Agent, Branch, Run, Trace, note_if_blind, session
 from .output import console, err, err_console, print_json, table
@@ -214,7 +214,7 @@ def dup_warnings(writer: Any, fact_ids: list[str], commit: str | None, limit: in
     for fact_id in fact_ids[:limit]:
         try:
             found = writer.near_duplicates(fact_id, at=commit, daemon=True, start=False)
-        except AgentmemError:  # a fact the writer may not read (an inbox): nothing to compare
+        except NotFound:  # a fact the writer may not read (an inbox): nothing to compare
             continue
         except Exception:  # a failed check must never fail the write that succeeded
             return
