@@ -478,8 +478,10 @@ def test_ref_lists_and_cat_commit_hide_subjects_of_commits_the_agent_may_not_see
         assert code == 0 and "hunter2" not in out and secret not in out, args
         code, out, _ = invoke(cli, *args, "--agent", "support")
         assert code == 0 and "hunter2" in out, args
-    code, out, err = invoke(cli, "cat-commit", "v1", "--agent", "billing")
-    assert code == 5 and out == "" and "hunter2" not in err and err.count("\n") == 1
+    for verb in ("cat-commit", "revert"):  # a revert's subject would quote the commit's
+        code, out, err = invoke(cli, verb, "v1", "--agent", "billing")
+        assert code == 5 and out == "" and "hunter2" not in err and err.count("\n") == 1
+        assert err.startswith("error: agent billing may not see commit ") and "agent:support" not in err
     assert invoke(cli, "cat-commit", "v1", "--agent", "support")[0] == 0
     billing = repo.as_agent("billing")
     assert [t.subject for t in billing.tags()] == [""] and billing.reflog()[0].message == ""

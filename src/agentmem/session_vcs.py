@@ -46,11 +46,15 @@ def reflog(session: Session, branch: str | None, n: int | None) -> list[ReflogEn
 def commit_info(session: Session, ref: str) -> CommitInfo:
     """A commit with its provenance and the facts it changed, if the agent may see it."""
     info = session.repo.commit_info(ref)
-    shown = _seer(session)
-    if shown is not None and not shown(info.id):
-        raise PermissionDenied(f"agent {session.agent} may not see commit {info.id[:12]}: it changes "
-                               "facts this agent may not read")  # fmt: skip
+    _require_seen(session, info.id)
     return info
+
+
+def _require_seen(session: Session, commit: str) -> None:
+    shown = _seer(session)
+    if shown is not None and not shown(commit):
+        raise PermissionDenied(f"agent {session.agent} may not see commit {commit[:12]}: it changes "
+                               "facts this agent may not read")  # fmt: skip
 
 
 def _blanked(session: Session, refs: list[RefInfo]) -> list[RefInfo]:
@@ -126,6 +130,7 @@ def merge(session: Session, other: str, strategy: str | None, message: str) -> M
 def revert(session: Session, commit: str, strategy: str | None, message: str) -> MergeResult:
     repo = session.repo
     info = history.commit_info(repo.store, session.reading(commit))
+    _require_seen(session, info.id)  # its subject would be quoted in the revert's
     sig = session.signature(message or f'revert "{info.subject}"\n\nThis reverts commit {info.id}.')
     return _begun(session, _merge.revert(repo.store, repo.local_dir, session.ref, info.id, sig, strategy))
 
