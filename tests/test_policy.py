@@ -456,8 +456,10 @@ def test_export_writes_only_the_facts_the_agent_may_read(gov: tuple[Repo, str, s
     code, out, _ = invoke(cli, "export", "--agent", "billing")
     assert code == 0 and [json.loads(line)["id"] for line in out.splitlines()] == [shared]
     assert "hunter2" not in out and "9911" not in out
-    code, _out, err = invoke(cli, "export", "--agent", "billing", "--scope", "agent:support")
+    out_file = str(repo.root.parent / "billing.jsonl")
+    code, _out, err = invoke(cli, "export", "--agent", "billing", "-s", "agent:support", "-o", out_file)
     assert code == 5 and err == "error: agent billing may not read scope agent:support\n"
+    assert not list(repo.root.parent.glob("billing.jsonl*"))  # refused before a file is opened
     code, out, _ = invoke(cli, "export", "--agent", "support")
     assert code == 0 and secret in out and leaked not in out
     receipt = repo.receipts.read(agent="support")[-1]

@@ -136,14 +136,18 @@ class Session(BranchesAndMerges):
         """`Repo.export_facts` of the facts this agent may read, as they are written out."""
         from .exchange import export_line
 
-        commit, readable = self._readable(scope, at)
-        handed: list[tuple[str, str]] = []
-        try:
-            for fact, blob in readable:
-                handed.append((fact.id, blob))
-                yield export_line(fact)
-        finally:
-            self._hand_out("export", commit, handed, scope)
+        commit, readable = self._readable(scope, at)  # a bad scope or ref fails here, not midway
+
+        def lines() -> Iterator[str]:
+            handed: list[tuple[str, str]] = []
+            try:
+                for fact, blob in readable:
+                    handed.append((fact.id, blob))
+                    yield export_line(fact)
+            finally:
+                self._hand_out("export", commit, handed, scope)
+
+        return lines()
 
     def _readable(self, scope: str | None, at: str | None) -> tuple[str, Iterator[tuple[Fact, str]]]:
         """The commit read, and (fact, blob id) of each fact there this agent may read."""
