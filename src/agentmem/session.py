@@ -217,8 +217,8 @@ class Session(BranchesAndMerges):
                                scope=scope, follow=follow)  # fmt: skip
         commits = history.log(self.repo.store, head, agent=author, fact_id=fact_id, scope=scope,
                               follow=follow)  # fmt: skip
-        shown = [c for c in commits if self._commit_visible(c, vis)]
-        return shown if n is None else shown[:n]
+        visible = (c for c in commits if self._commit_visible(c, vis))
+        return list(visible if n is None else itertools.islice(visible, n))
 
     def _commit_visible(self, info: CommitInfo, vis: Visibility) -> bool:
         store = self.repo.store

@@ -6,6 +6,7 @@ not memory, are read, merged or branched from only by its reviewers (`Session.re
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -70,6 +71,7 @@ def _seer(session: Session) -> Callable[[str], bool] | None:
         return None
     store = session.repo.store
 
+    @functools.cache  # a reflog names the same commits again and again
     def shown(commit: str) -> bool:
         try:
             vis.require_proposal_reader(store, commit.encode())

@@ -124,6 +124,16 @@ class Policy:
             return self.default == "allow"
         return any(r.patterns(action) for r in matching)
 
+    def reads_all(self, agent: str) -> bool:
+        """Whether `agent` may read every scope: no policy, a ``"*"`` read pattern in a rule
+        naming it, or no rule naming it under ``default = "allow"``."""
+        if not self.exists:
+            return True
+        matching = [r for r in self.rules if fnmatch.fnmatchcase(agent, r.agents)]
+        if not matching:
+            return self.default == "allow"
+        return any("*" in r.patterns("read") for r in matching)
+
     def allows(self, agent: str, action: str, scope: str) -> bool:
         return self.decide(agent, action, scope).allowed
 

@@ -49,7 +49,7 @@ def expire(session: Session, *, dry_run: bool = False) -> Expired:
     policy, now = vis.policy, datetime.now(UTC)
 
     def removable(fact: Fact) -> bool:
-        if not vis.restricted:
+        if vis.agent is None or not policy.exists:
             return True
         return vis.can_read(fact.scope) and policy.allows(session.agent, "write", fact.scope)
 

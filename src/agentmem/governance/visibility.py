@@ -39,8 +39,8 @@ class Visibility:
 
     @property
     def restricted(self) -> bool:
-        """Whether the policy limits which scopes this reader sees."""
-        return self.agent is not None and self.policy.exists
+        """Whether the policy limits which scopes this reader sees (not for a ``"*"`` reader)."""
+        return self.agent is not None and not self.policy.reads_all(self.agent)
 
     @property
     def reads_nothing(self) -> bool:
