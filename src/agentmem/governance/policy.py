@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,7 +101,7 @@ class Policy:
             raise InvalidInput(f"unknown action {action!r} (read, write or promote)")
         if not self.exists:
             return Decision(agent, action, scope, True, "no policy: everything is allowed")
-        matching = [r for r in self.rules if fnmatch.fnmatchcase(agent, r.agents)]
+        matching = self._naming(agent)
         if not matching:
             allowed = self.default == "allow"
             return Decision(agent, action, scope, allowed,
@@ -117,22 +118,23 @@ class Policy:
         """Whether the policy opens any scope to `agent` for `action`. False when no rule names
         the agent under ``default = "deny"``, or when the rules naming it list no pattern for
         the action: then every fact is hidden from it (for reads) and every write refused."""
-        if not self.exists:
-            return True
-        matching = [r for r in self.rules if fnmatch.fnmatchcase(agent, r.agents)]
-        if not matching:
-            return self.default == "allow"
-        return any(r.patterns(action) for r in matching)
+        return self._granted(agent, lambda rule: bool(rule.patterns(action)))
 
     def reads_all(self, agent: str) -> bool:
         """Whether `agent` may read every scope: no policy, a ``"*"`` read pattern in a rule
         naming it, or no rule naming it under ``default = "allow"``."""
+        return self._granted(agent, lambda rule: "*" in rule.patterns("read"))
+
+    def _granted(self, agent: str, holds: Callable[[Rule], bool]) -> bool:
+        """True without a policy; else `holds` for a rule naming `agent`, or the default when
+        none names it."""
         if not self.exists:
             return True
-        matching = [r for r in self.rules if fnmatch.fnmatchcase(agent, r.agents)]
-        if not matching:
-            return self.default == "allow"
-        return any("*" in r.patterns("read") for r in matching)
+        matching = self._naming(agent)
+        return any(map(holds, matching)) if matching else self.default == "allow"
+
+    def _naming(self, agent: str) -> list[Rule]:
+        return [r for r in self.rules if fnmatch.fnmatchcase(agent, r.agents)]
 
     def allows(self, agent: str, action: str, scope: str) -> bool:
         return self.decide(agent, action, scope).allowed
