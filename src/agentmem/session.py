@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import history
 from .errors import InvalidInput, NotFound, PermissionDenied
-from .fact import Fact, parse_scope, validate_id, validate_name
+from .fact import Fact, validate_id, validate_name
 from .governance.visibility import Visibility
 from .session_refs import BranchesAndMerges
 from .signature import Signature
@@ -152,10 +152,7 @@ class Session(BranchesAndMerges):
     def _readable(self, scope: str | None, at: str | None) -> tuple[str, Iterator[tuple[Fact, str]]]:
         """The commit read, and (fact, blob id) of each fact there this agent may read."""
         vis = self.visibility()
-        if scope is not None:
-            scope = parse_scope(scope)
-            if not vis.can_read(scope):
-                raise PermissionDenied(f"agent {self.agent} may not read scope {scope}")
+        scope = None if scope is None else vis.require_scope(scope)
         snap = self.snapshot(at)
 
         def readable() -> Iterator[tuple[Fact, str]]:
@@ -271,8 +268,8 @@ class Session(BranchesAndMerges):
         else:
             old_id = self.reading(old)
         vis = self.visibility()
-        if scope is not None and not vis.can_read(parse_scope(scope)):
-            raise PermissionDenied(f"agent {self.agent} may not read scope {scope}")
+        if scope is not None:
+            vis.require_scope(scope)
         result = diff_commits(store, old_id, new_id, scope=scope, with_facts=not stat)
         result.changes = [c for c in result.changes if vis.finds_versions(c.id, c.scope, (c.old, c.new))]
         if not stat:  # the versions' texts are handed out
@@ -287,8 +284,7 @@ class Session(BranchesAndMerges):
         asked and saw: under a policy an agent other than an admin reads only its own."""
         from .governance.visibility import load_policy
 
-        policy = load_policy(self.repo.store, self.tip())
-        if self.governed and policy.exists and not policy.is_admin(self.agent):
+        if self.governed and not load_policy(self.repo.store, self.tip()).is_admin(self.agent):
             if agent not in (None, self.agent):
                 raise PermissionDenied(f"agent {self.agent} may read only its own read receipts: "
                                        "under the policy, others' are an admin's")  # fmt: skip

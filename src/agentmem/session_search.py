@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from .errors import NotFound, PermissionDenied
-from .fact import Fact, parse_scope, validate_id
+from .errors import NotFound
+from .fact import Fact, validate_id
 
 if TYPE_CHECKING:
     from .search import SearchHit
@@ -71,8 +71,8 @@ def duplicates(
 
 
 def _require_scope(session: Session, scope: str | None) -> None:
-    if scope is not None and not session.visibility().can_read(parse_scope(scope)):
-        raise PermissionDenied(f"agent {session.agent} may not read scope {scope}")
+    if scope is not None:
+        session.visibility().require_scope(scope)
 
 
 def _actor(session: Session) -> Actor:

@@ -117,7 +117,7 @@ def _require_admin(session: Session, branch: str, verb: str) -> None:
     if not session.governed:
         return
     policy = load_policy(session.repo.store, session.repo.store.ref_value(f"refs/heads/{branch}".encode()))
-    if policy.exists and not policy.is_admin(session.agent):
+    if not policy.is_admin(session.agent):  # no policy: everyone is
         raise PermissionDenied(f"agent {session.agent} may not {verb} branch {branch}: under its policy "
                                "only an admin may")  # fmt: skip
 

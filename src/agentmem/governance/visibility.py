@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import PermissionDenied
-from ..fact import Fact
+from ..fact import Fact, parse_scope
 from ..store import GitStore
 from . import retention
 from .policy import OPEN, POLICY_PATH, Policy
@@ -84,6 +84,14 @@ class Visibility:
         snaps = [Snapshot(store, commit), *(Snapshot(store, parent) for parent in parents[:1])]
         facts = (snap.find(i) for i in listed ^ before for snap in snaps)
         return any(fact is not None and not self.can_read(fact.scope) for fact in facts)
+
+    def require_scope(self, scope: str) -> str:
+        """`scope` checked and normalised (`parse_scope`); `PermissionDenied` (exit 5) unless
+        this reader may read it: a list, search or diff asked for one scope names it."""
+        scope = parse_scope(scope)
+        if not self.can_read(scope):
+            raise PermissionDenied(f"agent {self.agent} may not read scope {scope}")
+        return scope
 
     def can_read(self, scope: str) -> bool:
         return self.agent is None or self.policy.allows(self.agent, "read", scope)
