@@ -33,6 +33,7 @@ from .store import GitStore
 # not import merge, remotes (dulwich's network client), staging or search to list ten commits
 # (start-up figures in docs/benchmarks.md; tests/test_startup.py checks what a read imports).
 if TYPE_CHECKING:
+    from .commit_scopes import CommitScopesCache
     from .diff import DiffResult
     from .exchange import ImportResult
     from .fact import Fact
@@ -82,6 +83,13 @@ class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs):
 
         settings = self.config["receipts"]
         return Receipts(self.local_dir, int(settings["max_bytes"]), int(settings["files"]))
+
+    @cached_property
+    def commit_scopes(self) -> CommitScopesCache:
+        """The scopes each commit changes, kept in `.agentmem/commit-scopes` (commit_scopes.py)."""
+        from .commit_scopes import CommitScopesCache
+
+        return CommitScopesCache(self.store, self.local_dir)
 
     @cached_property
     def merges(self) -> Merges:

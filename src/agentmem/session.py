@@ -218,16 +218,18 @@ class Session(BranchesAndMerges):
         return list(visible if n is None else itertools.islice(visible, n))
 
     def _commit_visible(self, info: CommitInfo, vis: Visibility) -> bool:
-        store = self.repo.store
-        changes = history.commit_info(store, info.id.encode(), with_changes=True).changes
-        for change in changes:
-            if not vis.can_read(change.scope):
-                return False
-            if vis.quarantine.entries:
+        """Whether this agent may see a commit: it changes no fact the agent may not see, and
+        no quarantine entry of one. The scopes it changes come from `repo.commit_scopes`."""
+        store, commit = self.repo.store, info.id.encode()
+        changed = self.repo.commit_scopes.of(commit)
+        if not all(vis.can_read(scope) for scope in changed.scopes):
+            return False
+        if vis.quarantine.entries and changed.scopes:
+            for change in history.commit_info(store, commit, with_changes=True).changes:
                 blob = change.new_blob or change.old_blob
                 if blob is not None and vis.quarantine.hides(store.read_fact(blob.encode())):
                     return False
-        return not vis.hides_quarantine_change(store, info.id.encode())
+        return not (changed.quarantine and vis.hides_quarantine_change(store, commit))
 
     def _visible_in_history(
         self, fact_id: str, head: bytes, scope: str | None, vis: Visibility
