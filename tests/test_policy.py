@@ -108,13 +108,16 @@ def test_no_interface_shows_another_agents_private_scope(
         _same_not_found(cli, *args, "--agent", "billing", secret=secret)
     outputs = []
     for args in (("ls",), ("log",), ("diff", "HEAD~4"), ("blame", derived),
-                 ("search", "password hunter2", "--no-daemon"), ("search", "password hunter2")):
-        code, out, err = invoke(cli, *args, "--agent", "billing", "--json")
+                 ("search", "password hunter2", "--no-daemon"), ("search", "password hunter2"),
+                 ("show", derived), ("export",)):
+        code, out, err = invoke(cli, *args, "--agent", "billing", *(["--json"] if args != ("export",) else []))
         assert code == 0, (args, err)
         outputs.append(out)
-        assert "hunter2" not in out and secret not in out.replace(f'"{secret}"', ""), args
+        # not even the hidden source's id: a hash of scope and text, it would confirm a guess
+        assert "hunter2" not in out and secret not in out, args
     blame = json.loads(outputs[3])
-    assert blame["sources"] == [] and blame["missing"] == [secret]
+    assert blame["sources"] == [] and blame["missing"] == []
+    assert json.loads(outputs[6])["derived_from"] == []
     assert shared in outputs[0] and derived in outputs[0]
     code, _out, err = invoke(cli, "bisect", "--contains", "hunter2", "--agent", "billing")
     assert code == 3
@@ -122,8 +125,47 @@ def test_no_interface_shows_another_agents_private_scope(
     code, out, _ = invoke(cli, "search", "password hunter2", "--agent", "support", "--json")
     assert code == 0 and json.loads(out)[0]["fact"]["id"] == secret
     assert repo.as_agent("support").get(secret).text == SECRET
+    assert repo.as_agent("support").get(derived).derived_from == (secret,)
     with pytest.raises(NotFound):
         repo.as_agent("billing").get(secret)
+
+
+def test_the_sources_an_agent_is_shown_are_those_it_may_read(gov: tuple[Repo, str, str]) -> None:
+    """A fact derived from a readable and a hidden fact names only the first to billing, in
+    every version it is shown: a diff, a merge conflict, a search hit. The stored fact keeps
+    both, and billing's own update of it does not lose the hidden one."""
+    repo, secret, shared = gov
+    support, billing = repo.as_agent("support"), repo.as_agent("billing")
+    derived = support.remember("Office hours and password policy", "shared", derived_from=[shared, secret]).id
+    assert billing.get(derived).derived_from == (shared,)
+    assert [f.derived_from for f in billing.facts("shared") if f.id == derived] == [(shared,)]
+    change = [c for c in billing.diff("HEAD~1").changes if c.id == derived][0]
+    assert change.new is not None and change.new["derived_from"] == [shared]
+    hits = billing.search("password policy", daemon=False)
+    assert [h.fact.derived_from for h in hits if h.fact.id == derived] == [(shared,)]
+    written = billing.update(derived, text="Office hours and the password policy")  # its own write
+    assert written.fact is not None and written.fact.derived_from == (shared,)
+    assert repo.get(derived).derived_from == (shared, secret)
+    assert [c.fields for c in billing.diff("HEAD~1").changes] == [["text", "agent", "updated_at"]]
+    other = billing.remember("Billing runs monthly", "shared").id
+    billing.update(derived, derived_from=[other])  # it names sources; the unseen one stays
+    assert repo.get(derived).derived_from == (other, secret)
+    with billing.transaction() as tx:
+        assert tx.get(derived).derived_from == (other,)
+        tx.update(derived, derived_from=[shared])
+    assert repo.get(derived).derived_from == (shared, secret)
+    support.update(derived, derived_from=[shared])  # a change of its hidden sources alone
+    assert [c.fields for c in repo.diff("HEAD~1").changes] == [["agent", "derived_from", "updated_at"]]
+    assert [c.fields for c in billing.diff("HEAD~1").changes] == [["agent", "updated_at"]]
+    support.update(derived, derived_from=[shared, secret])
+    repo.create_branch("side")
+    repo.as_agent("support", branch="side").update(derived, text="Side text")
+    support.update(derived, text="Main text")
+    result = billing.merge("side")
+    assert result.status == "conflicts"
+    versions = [v for c in result.conflicts for v in (c.base, c.ours, c.theirs) if v]
+    assert len(versions) == 3 and all(v["derived_from"] == [shared] for v in versions)
+    assert secret not in json.dumps([vars(c) for c in billing.merge_status().conflicts])
 
 
 def test_a_write_naming_a_hidden_fact_does_not_tell_that_it_exists(

@@ -20,10 +20,10 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from . import history
-from .errors import InvalidInput, NotFound, PermissionDenied
-from .fact import Fact, validate_id, validate_name
+from .errors import NotFound, PermissionDenied
+from .fact import Fact, validate_name
 from .governance.visibility import Visibility
+from .session_history import HistoryReads
 from .session_refs import BranchesAndMerges
 from .signature import Signature
 from .snapshot import Snapshot
@@ -31,11 +31,8 @@ from .snapshot import Snapshot
 # Merge, lineage, diff, search and the write path load when a method needs them, so a command
 # that only reads (`agentmem log`) does not import them (start-up: docs/benchmarks.md).
 if TYPE_CHECKING:
-    from .diff import DiffResult
     from .governance.receipts import Receipt
-    from .governance.trace import Trace
-    from .history import CommitInfo
-    from .lineage import Blame, Cascade
+    from .lineage import Cascade
     from .repo import Repo
     from .search import SearchHit
     from .transaction import CommitResult, Transaction, WriteResult
@@ -43,7 +40,7 @@ if TYPE_CHECKING:
 BRANCH_ENV = "AGENTMEM_BRANCH"
 
 
-class Session(BranchesAndMerges):
+class Session(HistoryReads, BranchesAndMerges):
     """One agent (with its run, trace and branch) acting on a repository."""
 
     def __init__(
@@ -116,12 +113,13 @@ class Session(BranchesAndMerges):
         snap = self.snapshot(at)
         found = snap.locate(fact_id, scope)
         fact = None if found is None else snap.read(*found)
-        if fact is None or not self.visibility().finds(fact):
+        vis = self.visibility()
+        if fact is None or not vis.finds(fact):
             where = f" in scope {scope}" if scope else ""
             raise NotFound(f"no fact {fact_id}{where} at {snap.commit[:12]}")
         assert found is not None
         self._hand_out("show", snap.commit, [(fact.id, found[1].decode())], fact_id)
-        return fact
+        return vis.shown_fact(fact, snap)
 
     def facts(
         self, scope: str | None = None, at: str | None = None, *, limit: int | None = None
@@ -160,7 +158,7 @@ class Session(BranchesAndMerges):
                 for path, blob in self.repo.store.entries(snap.tree_id, scope):
                     fact = snap.read(path, blob)
                     if vis.shows(fact):
-                        yield fact, blob.decode()
+                        yield vis.shown_fact(fact, snap), blob.decode()
 
         return snap.commit, readable()
 
@@ -197,88 +195,6 @@ class Session(BranchesAndMerges):
 
         return session_search.duplicates(self, scope, at, threshold, daemon)
 
-    def log(
-        self, fact_id: str | None = None, *, n: int | None = None, at: str | None = None,
-        scope: str | None = None, author: str | None = None, follow: bool = False,
-    ) -> list[CommitInfo]:  # fmt: skip
-        """Commits of the branch (or of one fact), newest first, without those that touched a
-        fact this agent may not see (their messages may quote it)."""
-        if n is not None and n < 0:
-            raise InvalidInput("-n must be zero or more")
-        head = self.snapshot(at).commit_id
-        vis = self.visibility()
-        if fact_id is not None:
-            self._visible_in_history(fact_id, head, scope, vis)
-        if not (vis.restricted or vis.quarantine.entries):
-            return history.log(self.repo.store, head, limit=n, agent=author, fact_id=fact_id,
-                               scope=scope, follow=follow)  # fmt: skip
-        commits = history.log(self.repo.store, head, agent=author, fact_id=fact_id, scope=scope,
-                              follow=follow)  # fmt: skip
-        visible = (c for c in commits if self._commit_visible(c, vis))
-        return list(visible if n is None else itertools.islice(visible, n))
-
-    def _commit_visible(self, info: CommitInfo, vis: Visibility) -> bool:
-        """Whether this agent may see a commit: it changes no fact the agent may not see, and
-        no quarantine entry of one. The scopes it changes come from `repo.commit_scopes`."""
-        store, commit = self.repo.store, info.id.encode()
-        changed = self.repo.commit_scopes.of(commit)
-        if not all(vis.can_read(scope) for scope in changed.scopes):
-            return False
-        if vis.quarantine.entries and changed.scopes:
-            for change in history.commit_info(store, commit, with_changes=True).changes:
-                blob = change.new_blob or change.old_blob
-                if blob is not None and vis.quarantine.hides(store.read_fact(blob.encode())):
-                    return False
-        return not (changed.quarantine and vis.hides_quarantine_change(store, commit))
-
-    def _visible_in_history(
-        self, fact_id: str, head: bytes, scope: str | None, vis: Visibility
-    ) -> None:
-        """`NotFound`, worded as for a fact that never existed, unless this agent may see it."""
-        commit, path = history.newest_holding(self.repo.store, head, validate_id(fact_id), scope)
-        blob = self.repo.store.lookup(self.repo.store.commit(commit).tree, path)
-        assert blob is not None
-        fact = self.repo.store.read_fact(blob)
-        if not vis.can_read(fact.scope) or vis.quarantine.hides(fact):
-            raise NotFound(f"fact {fact_id} never existed in the history of {head.decode()[:12]}")
-
-    def blame(self, fact_id: str, at: str | None = None, scope: str | None = None) -> Blame:
-        """Blame a fact; sources this agent may not see are listed as never found."""
-        head = self.snapshot(at).commit_id
-        vis = self.visibility()
-        self._visible_in_history(fact_id, head, scope, vis)
-        from . import lineage as _lineage
-
-        result = _lineage.blame(self.repo.store, head, fact_id, scope)
-        _prune_blame(result, vis)
-        self._hand_out("blame", head.decode(), _shown(result), fact_id)
-        return result
-
-    def diff(
-        self, old: str | None = None, new: str | None = None, *, scope: str | None = None,
-        stat: bool = False,
-    ) -> DiffResult:  # fmt: skip
-        """Facts that differ from `old` to `new` (default: the session's branch), those this
-        agent may see."""
-        from .diff import diff_commits
-
-        store = self.repo.store
-        new_id = self.snapshot(new).commit_id
-        if old is None:
-            parents = store.commit(new_id).parents
-            old_id = parents[0] if parents else None
-        else:
-            old_id = self.reading(old)
-        vis = self.visibility()
-        if scope is not None:
-            vis.require_scope(scope)
-        result = diff_commits(store, old_id, new_id, scope=scope, with_facts=not stat)
-        result.changes = [c for c in result.changes if vis.finds_versions(c.id, c.scope, (c.old, c.new))]
-        if not stat:  # the versions' texts are handed out
-            shown_blobs = [(c.id, blob) for c in result.changes for blob in (c.old_blob, c.new_blob) if blob]
-            self._hand_out("diff", new_id.decode(), shown_blobs, scope)
-        return result
-
     def reads(
         self, *, fact_id: str | None = None, agent: str | None = None, run: str | None = None
     ) -> list[Receipt]:
@@ -292,32 +208,6 @@ class Session(BranchesAndMerges):
                                        "under the policy, others' are an admin's")  # fmt: skip
             agent = self.agent
         return self.repo.receipts.read(fact_id=fact_id, agent=agent, run=run)
-
-    def trace_fact(self, fact_id: str) -> Trace:
-        """The blast radius of a fact: its origin, every fact derived from it (on the branch
-        and in history, across scopes) and every agent and run that read one of them."""
-        from .governance.trace import trace
-
-        vis = self.visibility()
-        self._visible_in_history(fact_id, self.tip(), None, vis)
-        found = trace(self, fact_id)
-        # what this agent may not read is left out, as from every read: facts, their readers, sources
-        hidden = vis.quarantine.hidden
-        found.derived = [d for d in found.derived
-                         if vis.can_read(d.scope) and d.id not in hidden and d.via not in hidden]  # fmt: skip
-        shown = set(found.ids)
-        found.reads = [r for r in found.reads if r.fact in shown]
-        _prune_blame(found.origin, vis)
-        return found
-
-    def blast_radius(self, fact_id: str) -> list[str]:
-        """The ids of every fact derived from `fact_id` (as `trace_fact` finds them), in every
-        scope, those this agent may not read included: ids only, for a quarantine, which must hide
-        them all."""
-        from .governance.trace import trace
-
-        self._visible_in_history(fact_id, self.tip(), None, self.visibility())
-        return [d.id for d in trace(self, fact_id).derived if d.id != fact_id]
 
     def commit_file(self, path: str, data: bytes | None, message: str) -> str | None:
         """Commit one governance file (policy, quarantine list) on the session's branch; the
@@ -395,23 +285,3 @@ class Session(BranchesAndMerges):
         from .governance.promotion import promote
 
         return promote(self, fact_id, to, propose=propose)
-
-
-def _prune_blame(node: Blame, vis: Visibility) -> None:
-    kept = []
-    for source in node.sources:
-        if vis.can_read(source.scope) and source.id not in vis.quarantine.hidden:
-            _prune_blame(source, vis)
-            kept.append(source)
-        else:
-            node.missing.append(source.id)
-    node.sources = kept
-
-
-def _shown(node: Blame) -> list[tuple[str, str]]:
-    """(fact id, blob id) of the blamed fact and of every source left after pruning: the texts
-    a blame hands out."""
-    shown = [(node.id, node.blob)]
-    for source in node.sources:
-        shown.extend(_shown(source))
-    return shown

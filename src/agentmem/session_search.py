@@ -8,6 +8,7 @@ are shown (the warning after a write, `agentmem dedupe`)."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .errors import NotFound
@@ -31,7 +32,7 @@ def search(
     hits = [SearchHit.from_dict(hit) for hit in found]
     commit = hits[0].commit if hits else session.snapshot(at).commit
     session._hand_out("search", commit, _handed(hits), params["query"])
-    return hits
+    return _shown(session, hits)
 
 
 def near_duplicates(
@@ -49,7 +50,7 @@ def near_duplicates(
     )  # fmt: skip
     if hits:
         session._hand_out("near-duplicates", snap.commit, _handed(hits), fact_id)
-    return hits
+    return None if hits is None else _shown(session, hits)
 
 
 def duplicates(
@@ -68,6 +69,17 @@ def duplicates(
         blobs = [(i, blob.decode()) for i in ids if (blob := snap.blob_of(i, scope)) is not None]
         session._hand_out("dedupe", commit, blobs, scope)
     return commit, pairs
+
+
+def _shown(session: Session, hits: list[SearchHit]) -> list[SearchHit]:
+    """Hits with their facts' `derived_from` as the agent is shown it (`shown_sources`)."""
+    vis = session.visibility()
+    if not vis.restricted or not any(hit.fact.derived_from for hit in hits):
+        return hits
+    from .snapshot import Snapshot
+
+    snaps = {c: Snapshot(session.repo.store, c.encode()) for c in {hit.commit for hit in hits}}
+    return [replace(hit, fact=vis.shown_fact(hit.fact, snaps[hit.commit])) for hit in hits]
 
 
 def _require_scope(session: Session, scope: str | None) -> None:

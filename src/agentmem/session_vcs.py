@@ -159,6 +159,7 @@ def resolve_conflict(session: Session, fact_id: str, take: str, text: str | None
             load_policy(repo.store, pending.ours.encode()).require(session.agent, "write", found.scope)
     conflict = _merge.resolve(repo.store, repo.local_dir, fact_id, take, text, session.agent)
     session._hand_out("resolve", pending.ours, [(conflict.id, blob) for blob in conflict.blobs], fact_id)
+    _show_versions(session, vis, conflict, pending.base, pending.ours, pending.theirs)
     return conflict
 
 
@@ -230,7 +231,22 @@ def _shown(session: Session, result: MergeResult) -> MergeResult:
     handed = [(c.id, blob) for c in result.conflicts for blob in c.blobs]
     if handed:
         session._hand_out("merge", result.ours, handed, result.theirs)
+    for conflict in result.conflicts:
+        _show_versions(session, vis, conflict, result.base, result.ours, result.theirs)
     return result
+
+
+def _show_versions(session: Session, vis: Visibility, conflict: MergeConflict, *commits: str | None) -> None:
+    """A conflict's versions with `derived_from` as the agent is shown it (`shown_sources`),
+    its sources looked for in the merge's commits."""
+    if not vis.restricted:
+        return
+    from .snapshot import Snapshot
+
+    snaps = [Snapshot(session.repo.store, c.encode()) for c in dict.fromkeys(commits) if c]
+    conflict.base = vis.shown_version(conflict.base, *snaps)
+    conflict.ours = vis.shown_version(conflict.ours, *snaps)
+    conflict.theirs = vis.shown_version(conflict.theirs, *snaps)
 
 
 def _finds(vis: Visibility, conflict: MergeConflict) -> bool:

@@ -110,15 +110,28 @@ class Transaction:
         """The fact as this transaction sees it (its own writes included); None when absent or
         hidden from the writing agent."""
         fact = self._stored(fact_id, scope)
-        return None if fact is None or self._hidden(fact, quarantined=True) else fact
+        return None if fact is None or self._hidden(fact, quarantined=True) else self._shown(fact)
 
     def _hidden(self, fact: Fact, quarantined: bool = False) -> bool:
         """Whether the writing agent may not read `fact`'s scope (or, asked, it is quarantined)."""
-        if self._reader is None:
-            return False
-        if self._visibility is None:
+        vis = self._seen_by()
+        return vis is not None and not (vis.finds(fact) if quarantined else vis.can_read(fact.scope))
+
+    def _seen_by(self) -> Visibility | None:
+        if self._visibility is None and self._reader is not None:
             self._visibility = self._reader()
-        return not (self._visibility.finds(fact) if quarantined else self._visibility.can_read(fact.scope))
+        return self._visibility
+
+    def _shown(self, fact: Fact) -> Fact:
+        """`fact` with the `derived_from` ids the writing agent is shown (`shown_sources`: not
+        those of facts it may not read); ids this transaction wrote, or knows, stay."""
+        vis = self._seen_by()
+        if vis is None or not vis.restricted or not fact.derived_from:
+            return fact
+        own = set(self._pending_paths) | self.known_sources
+        shown = own | set(vis.shown_sources([s for s in fact.derived_from if s not in own], self.base))
+        kept = tuple(s for s in fact.derived_from if s in shown)
+        return fact if len(kept) == len(fact.derived_from) else replace(fact, derived_from=kept)
 
     def _stored(self, fact_id: str, scope: str | None = None) -> Fact | None:
         validate_id(fact_id)
@@ -203,7 +216,8 @@ class Transaction:
         if self._hidden(existing, quarantined=True):
             return WriteResult(existing.id, None, created=False)
         differing = [n for n in requested if getattr(draft, n) != getattr(existing, n)]
-        return WriteResult(existing.id, None, created=False, fact=existing, not_applied=differing)
+        shown = self._shown(existing)
+        return WriteResult(existing.id, None, created=False, fact=shown, not_applied=differing)
 
     def _check_sources(self, source_ids: Iterable[str]) -> None:
         """Every fact named in `derived_from` exists (here or in this transaction)."""
@@ -236,8 +250,11 @@ class Transaction:
                 changes[name] = value
         if tags is not None:
             changes["tags"] = validate_labels(tags, "tags")
-        if derived_from is not None:
-            changes["derived_from"] = validate_labels(derived_from, "derived_from")
+        if derived_from is not None:  # the sources the writer cannot see stay: it was not shown them
+            given = validate_labels(derived_from, "derived_from")
+            seen = self._shown(old).derived_from
+            unseen = [s for s in old.derived_from if s not in seen and s not in given]
+            changes["derived_from"] = [*given, *unseen]
         if source is not _UNSET:
             changes["source"] = source
         if expires_at is not _UNSET:
@@ -247,10 +264,10 @@ class Transaction:
             self._check_sources(i for i in new.derived_from if i not in old.derived_from)
         if new == old:
             self._unchanged.append(fact_id)
-            return WriteResult(fact_id, None, fact=old)
+            return WriteResult(fact_id, None, fact=self._shown(old))
         new = replace(new, agent=self.agent, run=self.run, trace=self.trace, updated_at=now_iso())
         self._put(new, "update")
-        return WriteResult(fact_id, None, fact=new)
+        return WriteResult(fact_id, None, fact=self._shown(new))
 
     def put(self, fact: Fact, *, content_addressed: bool = False, checked: bool = False) -> WriteResult:
         """Write a whole fact as given (import, merge, revert): add it, or replace it by id.

@@ -4,8 +4,8 @@ asks one `Visibility`; a fact it hides looks exactly like a fact that does not e
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from .state import QUARANTINE_PATH, read_tree_file
 
 if TYPE_CHECKING:
     from ..repo import Repo
+    from ..snapshot import Snapshot
 
 
 @dataclass
@@ -108,6 +109,28 @@ class Visibility:
         hidden = self.quarantine.hidden
         sources = {s for version in versions if version for s in version.get("derived_from", ())}
         return self.can_read(scope) and fact_id not in hidden and not sources & hidden
+
+    def shown_sources(self, sources: Sequence[str], *snaps: Snapshot) -> list[str]:
+        """The `derived_from` ids this reader is shown: all of them unless the policy limits
+        its scopes, else those of facts in a scope it may read in one of `snaps` (the commits
+        the fact is read from). A generated id is a hash of scope and text, so a hidden source's
+        id would let the reader test guesses of its text; a source no longer there is left out
+        as well, since a hidden one must look exactly like it."""
+        if not self.restricted or not sources:
+            return list(sources)
+        readable = [(snap, scope) for snap in snaps for scope in snap.scopes if self.can_read(scope)]
+        return [i for i in sources if any(snap.locate(i, scope) for snap, scope in readable)]
+
+    def shown_fact(self, fact: Fact, *snaps: Snapshot) -> Fact:
+        """`fact` as this reader is shown it: `derived_from` as `shown_sources` leaves it."""
+        sources = self.shown_sources(fact.derived_from, *snaps)
+        return fact if len(sources) == len(fact.derived_from) else replace(fact, derived_from=tuple(sources))
+
+    def shown_version(self, version: dict[str, Any] | None, *snaps: Snapshot) -> dict[str, Any] | None:
+        """`shown_fact` for a version shown as a dict (a diff, a merge conflict)."""
+        if not version or not version.get("derived_from") or not self.restricted:
+            return version
+        return {**version, "derived_from": self.shown_sources(version["derived_from"], *snaps)}
 
     def expired(self, fact: Fact) -> bool:
         """Past its own expiry or its scope's time to live (retention)."""
