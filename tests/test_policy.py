@@ -569,3 +569,22 @@ def test_a_bisection_names_a_hidden_first_bad_commit_without_its_subject(
     assert code == 0 and json.loads(out)["first_bad"]["changes"] == [] and "hunter2" not in out
     code, out, _ = invoke(cli, "bisect", "status", "--agent", "support")
     assert code == 0 and "hunter2" in out
+
+
+def test_a_merge_refused_for_changes_in_a_hidden_scope_does_not_name_it(
+    gov: tuple[Repo, str, str], cli: CliRunner
+) -> None:
+    """billing's log hides support's commits in `user:dana`; the gate's refusal of a merge that
+    brings them must not name that scope either. A scope it may read is named as before."""
+    repo, _secret, _shared = gov
+    repo.create_branch("side")
+    repo.as_agent("support", branch="side").remember("Dana's PIN is 4242", "user:dana")
+    head = repo.store.resolve("main")
+    code, _out, err = invoke(cli, "merge", "side", "--agent", "billing")
+    assert code == 5 and "dana" not in err and err.count("\n") == 1
+    assert "changes facts agent billing may not see" in err
+    repo.create_branch("open", "main")
+    repo.as_agent("support", branch="open").remember("Side note", "shared")
+    code, _out, err = invoke(cli, "merge", "open", "--agent", "ops-1")  # reads shared, writes nothing
+    assert code == 5 and "agent ops-1 may not write scope shared" in err
+    assert repo.store.resolve("main") == head

@@ -52,9 +52,14 @@ class Conflict(AgentmemError):
 
 
 class PermissionDenied(AgentmemError):
-    """The acting agent lacks the right for this scope (reserved for the policy layer)."""
+    """The acting agent lacks the right for this scope (reserved for the policy layer).
+    `scope`: the scope refused, when the refusal is about one."""
 
     exit_code = 5
+
+    def __init__(self, message: str, scope: str | None = None) -> None:
+        super().__init__(message)
+        self.scope = scope
 
 
 class NotARepository(AgentmemError):

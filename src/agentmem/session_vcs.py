@@ -6,8 +6,9 @@ not memory, are read, merged or branched from only by its reviewers (`Session.re
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -126,7 +127,9 @@ def merge(session: Session, other: str, strategy: str | None, message: str) -> M
     session.reading(other)  # a proposal is merged by `review accept`, by its reviewers
     sig = session.signature(message or f"merge {other} into {session.branch}")
     repo = session.repo
-    return _begun(session, _merge.merge(repo.store, repo.local_dir, session.ref, other, sig, strategy))
+    with _unseen_scopes(session, f"merge of {other} into {session.branch}"):
+        result = _merge.merge(repo.store, repo.local_dir, session.ref, other, sig, strategy)
+    return _begun(session, result)
 
 
 def revert(session: Session, commit: str, strategy: str | None, message: str) -> MergeResult:
@@ -134,7 +137,22 @@ def revert(session: Session, commit: str, strategy: str | None, message: str) ->
     info = history.commit_info(repo.store, session.reading(commit))
     _require_seen(session, info.id)  # its subject would be quoted in the revert's
     sig = session.signature(message or f'revert "{info.subject}"\n\nThis reverts commit {info.id}.')
-    return _begun(session, _merge.revert(repo.store, repo.local_dir, session.ref, info.id, sig, strategy))
+    with _unseen_scopes(session, f"revert of {info.id[:12]}"):
+        result = _merge.revert(repo.store, repo.local_dir, session.ref, info.id, sig, strategy)
+    return _begun(session, result)
+
+
+@contextlib.contextmanager
+def _unseen_scopes(session: Session, what: str) -> Iterator[None]:
+    """A merge or revert brings changes the gate refuses: where they are in a scope the agent
+    may not read, the refusal does not name that scope (the agent's log hides those commits)."""
+    try:
+        yield
+    except PermissionDenied as exc:
+        if exc.scope is None or session.visibility().can_read(exc.scope):
+            raise
+        raise PermissionDenied(f"{what} changes facts agent {session.agent} may not see; nothing "
+                               "changed: an agent that may write them merges it") from None  # fmt: skip
 
 
 def merge_status(session: Session) -> MergeResult:
@@ -169,7 +187,8 @@ def merge_continue(session: Session) -> MergeResult:
     repo = session.repo
     _require_owner(session, "commit it")
     try:
-        return _merge.continue_merge(repo.store, repo.local_dir)
+        with _unseen_scopes(session, "the merge in progress"):
+            return _merge.continue_merge(repo.store, repo.local_dir)
     except Conflict as exc:
         vis = session.visibility()
         pending = _merge.pending(repo.store, repo.local_dir).conflicts

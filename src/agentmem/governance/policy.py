@@ -143,7 +143,7 @@ class Policy:
         """`PermissionDenied` (exit 5) unless `agent` may `action` in `scope`."""
         decision = self.decide(agent, action, scope)
         if not decision.allowed:
-            raise PermissionDenied(f"agent {agent} may not {action} scope {scope}")
+            raise PermissionDenied(f"agent {agent} may not {action} scope {scope}", scope=scope)
 
     def is_admin(self, agent: str) -> bool:
         """May `agent` change the policy and the quarantine list? Named by ``admins``; without
