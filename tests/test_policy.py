@@ -154,6 +154,13 @@ def test_the_sources_an_agent_is_shown_are_those_it_may_read(gov: tuple[Repo, st
         assert tx.get(derived).derived_from == (other,)
         tx.update(derived, derived_from=[shared])
     assert repo.get(derived).derived_from == (shared, secret)
+    exported = list(billing.export_facts("shared"))
+    assert secret not in "".join(exported)
+    assert repo.import_facts(exported, agent="billing").unchanged  # its own view: no change
+    record = json.loads(next(line for line in exported if derived in line))
+    record["text"] = "Office hours, replaced by an import"
+    result = repo.import_facts([json.dumps(record)], agent="billing", existing="replace")
+    assert result.updated == [derived] and repo.get(derived).derived_from == (shared, secret)
     support.update(derived, derived_from=[shared])  # a change of its hidden sources alone
     assert [c.fields for c in repo.diff("HEAD~1").changes] == [["agent", "derived_from", "updated_at"]]
     assert [c.fields for c in billing.diff("HEAD~1").changes] == [["agent", "updated_at"]]

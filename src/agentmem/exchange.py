@@ -118,7 +118,7 @@ def _import_one(
     elif existing == "replace":
         if "created_at" not in record:
             fact = replace(fact, created_at=old.created_at)
-        tx.put(fact, checked=True)
+        tx.put(tx.keeping_unseen_sources(fact).validated(), checked=True)
         result.updated.append(fact.id)
     else:
         raise Conflict(

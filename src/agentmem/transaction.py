@@ -133,6 +133,17 @@ class Transaction:
         kept = tuple(s for s in fact.derived_from if s in shown)
         return fact if len(kept) == len(fact.derived_from) else replace(fact, derived_from=kept)
 
+    def keeping_unseen_sources(self, fact: Fact) -> Fact:
+        """A new version of a stored fact, written by an agent that was shown only some of the
+        stored version's sources (`_shown`): those it was not shown are kept, after its own. It
+        could not name them, and dropping them would cut the fact from `forget --cascade`."""
+        old = self._stored(fact.id, fact.scope)
+        if old is None or not old.derived_from:
+            return fact
+        seen = self._shown(old).derived_from
+        unseen = [s for s in old.derived_from if s not in seen and s not in fact.derived_from]
+        return replace(fact, derived_from=(*fact.derived_from, *unseen)) if unseen else fact
+
     def _stored(self, fact_id: str, scope: str | None = None) -> Fact | None:
         validate_id(fact_id)
         path = self._pending_path(fact_id, scope)
@@ -250,16 +261,13 @@ class Transaction:
                 changes[name] = value
         if tags is not None:
             changes["tags"] = validate_labels(tags, "tags")
-        if derived_from is not None:  # the sources the writer cannot see stay: it was not shown them
-            given = validate_labels(derived_from, "derived_from")
-            seen = self._shown(old).derived_from
-            unseen = [s for s in old.derived_from if s not in seen and s not in given]
-            changes["derived_from"] = [*given, *unseen]
+        if derived_from is not None:
+            changes["derived_from"] = validate_labels(derived_from, "derived_from")
         if source is not _UNSET:
             changes["source"] = source
         if expires_at is not _UNSET:
             changes["expires_at"] = expires_at
-        new = replace(old, **changes).validated()
+        new = self.keeping_unseen_sources(replace(old, **changes)).validated()
         if derived_from is not None:
             self._check_sources(i for i in new.derived_from if i not in old.derived_from)
         if new == old:
