@@ -75,7 +75,7 @@ def test_propose_review_accept_and_reject(team: tuple[Repo, str], cli: CliRunner
     other = repo.as_agent("worker").remember("Disk alarms at 90%", "agent:worker").id
     invoke(cli, "promote", other, "--to", "shared", "--agent", "worker", "--propose")
     head = repo.resolve()
-    code, out, _ = invoke(cli, "review", "--json")
+    code, out, _ = invoke(cli, "review", "--json", "--agent", "lead")
     listed = json.loads(out)
     assert code == 0 and listed[0]["branch"] == "proposals/worker"
     assert {c["id"] for c in listed[0]["changes"]} >= {proposed}
@@ -88,7 +88,7 @@ def test_propose_review_accept_and_reject(team: tuple[Repo, str], cli: CliRunner
     shared = {f.id for f in repo.facts("shared")}
     assert proposed in shared and len(shared) == 1
     # what is accepted is no longer listed, nor accepted twice (it was both)
-    code, out, _ = invoke(cli, "review", "--json")
+    code, out, _ = invoke(cli, "review", "--json", "--agent", "lead")
     assert proposed not in {c["id"] for c in json.loads(out)[0]["changes"]}
     code, _out, err = invoke(cli, "review", "accept", "worker", proposed, "--agent", "lead")
     assert code == 3 and "left to accept" in err
@@ -137,6 +137,39 @@ def test_a_proposal_is_read_only_by_its_proposer_and_reviewers(
         read = repo.as_agent(reader).get(proposed.id, at="proposals/worker")
         assert read.text == "Retry the export at 02:00"
     assert [f.id for f in other.facts(at=base)] == [f.id for f in other.facts()]  # shared history
+
+
+def test_review_lists_only_what_the_agent_may_read(team: tuple[Repo, str], cli: CliRunner) -> None:
+    """`review` hands out proposed texts: before, it listed every proposal whole to anyone and
+    left no receipt. Now a reviewer sees every proposal, less the facts in scopes it may not
+    read (counted; accepting the rest keeps the branch); another agent sees its own only."""
+    repo, note = team
+    extra = '[agents.clerk]\nread = ["shared"]\npromote = ["shared"]\n[agents.reader]\nread = ["shared"]\n'
+    repo.policy.set(POLICY + extra, agent="admin")
+    proposed = repo.as_agent("worker").promote(note, "shared", propose=True).id
+    private = repo.as_agent("worker", branch="proposals/worker").remember("Worker's own note", "agent:worker").id
+    code, out, _ = invoke(cli, "review", "--json", "--agent", "lead")
+    assert code == 0 and {c["id"] for c in json.loads(out)[0]["changes"]} == {proposed, private}
+    assert [r.op for r in repo.receipts.read(agent="lead")] == ["review"]
+    code, out, _ = invoke(cli, "review", "--json", "--agent", "clerk")
+    listed = json.loads(out)
+    assert [c["id"] for c in listed[0]["changes"]] == [proposed] and listed[0]["hidden"] == 1
+    assert private not in out and "own note" not in out
+    assert listed[0]["changes"][0]["new"]["derived_from"] == []  # the source is in agent:worker
+    code, out, _ = invoke(cli, "review", "--agent", "clerk")
+    assert code == 0 and "1 fact agent clerk may not see" in out
+    for outsider in ("reader", "cli"):
+        code, out, _ = invoke(cli, "review", "--json", "--agent", outsider)
+        assert code == 0 and json.loads(out) == [], outsider
+        code, _out, err = invoke(cli, "review", "accept", "worker", "--agent", outsider)
+        assert code == 3 and "no proposal worker" in err
+    code, out, _ = invoke(cli, "review", "--json", "--agent", "worker")  # its own
+    assert {c["id"] for c in json.loads(out)[0]["changes"]} == {proposed, private}
+    code, out, err = invoke(cli, "review", "accept", "worker", "--agent", "clerk")
+    assert code == 0 and proposed in out and private not in out, err
+    assert "proposals/worker" in [b.name for b in repo.branches()]  # what clerk did not see waits
+    code, _out, err = invoke(cli, "review", "reject", "worker", note, "--agent", "lead")
+    assert code == 3 and "no fact" in err  # a fact the proposal does not propose
 
 
 def test_only_the_proposer_and_reviewers_write_on_a_proposal(team: tuple[Repo, str], cli: CliRunner) -> None:

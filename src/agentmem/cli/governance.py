@@ -96,25 +96,26 @@ def promote(
 
 
 @review_app.callback()
-def review(ctx: typer.Context, json_out: Json = False, branch: Branch = None) -> None:
-    """List proposals with their fact diffs (subcommands: accept, reject)."""
+def review(ctx: typer.Context, json_out: Json = False, agent: Agent = "cli", branch: Branch = None) -> None:
+    """List the proposals the agent may review, with their fact diffs (subcommands: accept, reject)."""
     if ctx.invoked_subcommand is not None:
         return
-    from ..governance.promotion import proposals
+    from ..governance.promotion import reviewable
 
-    repo = open_repo()
-    found = proposals(repo, branch or repo.branch)
+    acting = session(agent, None, None, branch)
+    found = reviewable(acting)
     if json_out:
         print_json(found)
         return
     for proposal in found:
+        unseen = f"; {plural(proposal.hidden, 'fact')} agent {agent} may not see" if proposal.hidden else ""
         if not proposal.changes:
-            into = branch or repo.branch
-            console.print(f"{proposal.branch} ({proposal.agent}): nothing left to review, every fact is "
-                          f"on {into} (review reject {proposal.agent} drops the branch)")  # fmt: skip
+            console.print(f"{proposal.branch} ({proposal.agent}): nothing left to review{unseen}, "
+                          f"every fact is on {acting.branch} "
+                          f"(review reject {proposal.agent} drops the branch)")  # fmt: skip
             continue
         rows = [[c.id, c.scope, c.op, c.summary] for c in proposal.changes]
-        table(("id", "scope", "op", "text"), rows, title=f"{proposal.branch} ({proposal.agent})")
+        table(("id", "scope", "op", "text"), rows, title=f"{proposal.branch} ({proposal.agent}){unseen}")
     if not found:
         console.print("No proposals.")
 

@@ -29,9 +29,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class Proposal:
+    """A `proposals/<agent>` branch and the facts it adds or changes. `hidden`: how many more
+    it holds that the reader may not see (counted, not named)."""
+
     branch: str
     agent: str
     changes: list[FactDiff] = field(default_factory=list)
+    hidden: int = 0
 
 
 def promote(session: Session, fact_id: str, to: str, *, propose: bool = False) -> WriteResult:
@@ -60,9 +64,40 @@ def promote(session: Session, fact_id: str, to: str, *, propose: bool = False) -
     return written
 
 
+def reviewable(session: Session, into: str | None = None) -> list[Proposal]:
+    """The proposals this agent may read, relative to `into` (default: its branch): all of them
+    for its reviewers (admins, agents with a promote right), else its own. Each shows the facts
+    it may see (`Visibility.finds_versions`, `derived_from` as `shown_sources`) and counts the
+    others; the versions shown are handed out (read receipt op `review`)."""
+    from ..errors import PermissionDenied
+    from ..snapshot import Snapshot
+
+    repo, vis = session.repo, session.visibility()
+    into = into or session.branch
+    target = Snapshot(repo.store, repo.store.resolve(into))
+    shown: list[Proposal] = []
+    for proposal in proposals(repo, into):
+        tip = repo.store.resolve(proposal.branch)
+        try:
+            vis.require_proposal_reader(repo.store, tip, proposal.branch)
+        except PermissionDenied:
+            continue
+        seen = [c for c in proposal.changes if vis.finds_versions(c.id, c.scope, (c.old, c.new))]
+        snaps = (Snapshot(repo.store, tip), target)
+        for change in seen:
+            change.old = vis.shown_version(change.old, *snaps)
+            change.new = vis.shown_version(change.new, *snaps)
+        shown.append(Proposal(proposal.branch, proposal.agent, seen, len(proposal.changes) - len(seen)))
+    handed = [(c.id, blob) for p in shown for c in p.changes for blob in (c.old_blob, c.new_blob) if blob]
+    if handed:
+        session._hand_out("review", target.commit, handed, into)
+    return shown
+
+
 def proposals(repo: Repo, into: str) -> list[Proposal]:
     """Every `proposals/*` branch with the facts it adds or changes relative to `into`, those
-    `into` already holds as proposed (accepted before) left out."""
+    `into` already holds as proposed (accepted before) left out: the owner's read, no identity
+    (an agent's is `reviewable`)."""
     store = repo.store
     target = store.resolve(into)
     found = []
@@ -85,9 +120,10 @@ def _holds(store: GitStore, tree: bytes, change: FactDiff) -> bool:
     return store.lookup(tree, fact_path(change.scope, change.id)) == wanted
 
 
-def _proposal(repo: Repo, into: str, name: str) -> Proposal:
+def _proposal(session: Session, name: str) -> Proposal:
+    """Proposal `name` as the agent may see it; "no proposal" when it may not read it."""
     branch = name if name.startswith(PROPOSALS) else PROPOSALS + name
-    for proposal in proposals(repo, into):
+    for proposal in reviewable(session):
         if proposal.branch == branch:
             return proposal
     raise NotFound(f"no proposal {name}")
@@ -96,7 +132,7 @@ def _proposal(repo: Repo, into: str, name: str) -> Proposal:
 def accept(session: Session, name: str, ids: list[str] | None = None) -> list[str]:
     """Copy the chosen facts (default: all) of proposal `name` onto the session's branch, in
     one commit by the reviewer; the proposal branch goes once nothing is left in it."""
-    proposal = _proposal(session.repo, session.branch, name)
+    proposal = _proposal(session, name)
     chosen = [c for c in proposal.changes if c.new is not None and (ids is None or c.id in ids)]
     missing = set(ids or ()) - {c.id for c in chosen}
     if missing:
@@ -105,17 +141,20 @@ def accept(session: Session, name: str, ids: list[str] | None = None) -> list[st
         for change in chosen:
             assert change.new is not None
             tx.put(Fact.from_dict(change.new))
-    if ids is None or len(chosen) == len(proposal.changes):
+    if (ids is None or len(chosen) == len(proposal.changes)) and not proposal.hidden:
         delete_branch(session.repo.store, proposal.branch)
     return [c.id for c in chosen]
 
 
 def reject(session: Session, name: str, ids: list[str] | None = None) -> list[str]:
     """Drop the chosen facts (default: the whole proposal)."""
-    proposal = _proposal(session.repo, session.branch, name)
+    proposal = _proposal(session, name)
     if ids is None:
         delete_branch(session.repo.store, proposal.branch)
         return [c.id for c in proposal.changes]
+    missing = set(ids) - {c.id for c in proposal.changes}
+    if missing:
+        raise NotFound(f"proposal {name} has no fact {sorted(missing)[0]} to reject")
     writer = session.repo.as_agent(session.agent, branch=proposal.branch)
     with writer.transaction(f"reject {len(ids)} proposed fact(s)") as tx:
         for fact_id in ids:
