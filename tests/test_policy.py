@@ -104,7 +104,7 @@ def test_no_interface_shows_another_agents_private_scope(
     repo, secret, shared = gov
     derived = repo.as_agent("support").remember("Ask support for the password", "shared",
                                                  derived_from=[secret]).id  # fmt: skip
-    for args in (("show", secret), ("log", secret), ("blame", secret)):
+    for args in (("show", secret), ("log", secret), ("blame", secret), ("forget", secret, "--dry-run")):
         _same_not_found(cli, *args, "--agent", "billing", secret=secret)
     outputs = []
     for args in (("ls",), ("log",), ("diff", "HEAD~4"), ("blame", derived),

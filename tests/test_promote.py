@@ -126,6 +126,9 @@ def test_a_proposal_is_read_only_by_its_proposer_and_reviewers(
             read()
     code, out, err = invoke(cli, "search", "export", "--at", "proposals/worker", "--agent", "reader")
     assert code == 5 and "02:00" not in out + err
+    # nor by a branch of its own at the proposal, whose commits it would then share
+    code, _out, err = invoke(cli, "branch", "copy", "--from", "proposals/worker", "--agent", "reader")
+    assert code == 5 and "a proposal is not memory" in err
     params = {"query": "export", "at": "proposals/worker", "k": 10, "mode": "hybrid"}
     try:  # a client of the search service that names the proposal itself
         with pytest.raises(PermissionDenied, match="a proposal is not memory"):

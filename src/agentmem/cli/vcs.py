@@ -47,7 +47,7 @@ def branch(
         gone = repo.as_agent(agent).delete_branch(delete)
         console.print(f"deleted branch {gone.name} (was {gone.commit[:12]})")
     elif name is not None:
-        made = repo.create_branch(name, start)
+        made = repo.as_agent(agent).create_branch(name, start)
         console.print(f"created branch {made.name} at {made.commit[:12]}")
         begun = repo.store.resolve(start)
         if made.commit != begun.decode():  # governance carried (docs/governance.md)

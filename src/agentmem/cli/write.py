@@ -181,7 +181,7 @@ def forget(
 ) -> None:  # fmt: skip
     """Remove a fact from the branch in one commit (history keeps it)."""
     if dry_run and not cascade:
-        fact = open_repo().get(fact_id)
+        fact = session(agent, run, trace, branch).get(fact_id)
         if json_out:
             print_json({"dry_run": True, "facts": [fact]})
         else:
