@@ -110,7 +110,8 @@ def test_no_interface_shows_another_agents_private_scope(
     for args in (("ls",), ("log",), ("diff", "HEAD~4"), ("blame", derived),
                  ("search", "password hunter2", "--no-daemon"), ("search", "password hunter2"),
                  ("show", derived), ("export",)):
-        code, out, err = invoke(cli, *args, "--agent", "billing", *(["--json"] if args != ("export",) else []))
+        json_out = ["--json"] if args != ("export",) else []
+        code, out, err = invoke(cli, *args, "--agent", "billing", *json_out)
         assert code == 0, (args, err)
         outputs.append(out)
         # not even the hidden source's id: a hash of scope and text, it would confirm a guess
@@ -139,7 +140,7 @@ def test_the_sources_an_agent_is_shown_are_those_it_may_read(gov: tuple[Repo, st
     derived = support.remember("Office hours and password policy", "shared", derived_from=[shared, secret]).id
     assert billing.get(derived).derived_from == (shared,)
     assert [f.derived_from for f in billing.facts("shared") if f.id == derived] == [(shared,)]
-    change = [c for c in billing.diff("HEAD~1").changes if c.id == derived][0]
+    change = next(c for c in billing.diff("HEAD~1").changes if c.id == derived)
     assert change.new is not None and change.new["derived_from"] == [shared]
     hits = billing.search("password policy", daemon=False)
     assert [h.fact.derived_from for h in hits if h.fact.id == derived] == [(shared,)]
@@ -595,3 +596,12 @@ def test_a_merge_refused_for_changes_in_a_hidden_scope_does_not_name_it(
     code, _out, err = invoke(cli, "merge", "open", "--agent", "ops-1")  # reads shared, writes nothing
     assert code == 5 and "agent ops-1 may not write scope shared" in err
     assert repo.store.resolve("main") == head
+
+
+def test_a_restricted_agent_lists_its_scopes_in_the_owners_order(gov: tuple[Repo, str, str]) -> None:
+    """Its list reads only the scopes it may read, one by one, in the order of the whole list."""
+    repo, _secret, _shared = gov
+    for scope in ("user:a-b", "user:a", "user:a0", "app:x", "agent:support"):
+        repo.as_agent("admin").remember(f"a fact in {scope}", scope)
+    expected = [f.id for f in repo.facts() if f.scope != "app:x"]
+    assert [f.id for f in repo.as_agent("support").facts()] == expected

@@ -150,7 +150,8 @@ def test_review_lists_only_what_the_agent_may_read(team: tuple[Repo, str], cli: 
     extra = '[agents.clerk]\nread = ["shared"]\npromote = ["shared"]\n[agents.reader]\nread = ["shared"]\n'
     repo.policy.set(POLICY + extra, agent="admin")
     proposed = repo.as_agent("worker").promote(note, "shared", propose=True).id
-    private = repo.as_agent("worker", branch="proposals/worker").remember("Worker's own note", "agent:worker").id
+    on_proposal = repo.as_agent("worker", branch="proposals/worker")
+    private = on_proposal.remember("Worker's own note", "agent:worker").id
     code, out, _ = invoke(cli, "review", "--json", "--agent", "lead")
     assert code == 0 and {c["id"] for c in json.loads(out)[0]["changes"]} == {proposed, private}
     assert [r.op for r in repo.receipts.read(agent="lead")] == ["review"]

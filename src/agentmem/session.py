@@ -154,8 +154,14 @@ class Session(HistoryReads, BranchesAndMerges):
         snap = self.snapshot(at)
 
         def readable() -> Iterator[tuple[Fact, str]]:
-            if scope is None or scope in snap.scopes:
-                for path, blob in self.repo.store.entries(snap.tree_id, scope):
+            if scope is not None:
+                scopes: list[str | None] = [scope] if scope in snap.scopes else []
+            elif vis.restricted:  # the facts of scopes it may not read are not even read
+                scopes = [s for s in snap.scopes if vis.can_read(s)]  # sorted, as `entries` goes
+            else:
+                scopes = [None]
+            for one in scopes:
+                for path, blob in self.repo.store.entries(snap.tree_id, one):
                     fact = snap.read(path, blob)
                     if vis.shows(fact):
                         yield vis.shown_fact(fact, snap), blob.decode()
