@@ -122,6 +122,9 @@ def test_no_interface_shows_another_agents_private_scope(
     assert shared in outputs[0] and derived in outputs[0]
     code, _out, err = invoke(cli, "bisect", "--contains", "hunter2", "--agent", "billing")
     assert code == 3
+    for args in (("log", "--scope", "agent:support"), ("ls", "--scope", "agent:support")):
+        code, out, err = invoke(cli, *args, "--agent", "billing")  # refused alike, by its rights
+        assert code == 5 and "may not read scope agent:support" in err and out == "", args
     # the owner of the scope sees it everywhere
     code, out, _ = invoke(cli, "search", "password hunter2", "--agent", "support", "--json")
     assert code == 0 and json.loads(out)[0]["fact"]["id"] == secret

@@ -49,6 +49,8 @@ class HistoryReads:
             raise InvalidInput("-n must be zero or more")
         head = self.snapshot(at).commit_id
         vis = self.visibility()
+        if scope is not None:  # as for ls, search and diff of one scope
+            vis.require_scope(scope)
         if fact_id is not None:
             self._visible_in_history(fact_id, head, scope, vis)
         if not (vis.restricted or vis.quarantine.entries):
