@@ -165,6 +165,8 @@ def test_review_lists_only_what_the_agent_may_read(team: tuple[Repo, str], cli: 
     for outsider in ("reader", "cli"):
         code, out, _ = invoke(cli, "review", "--json", "--agent", outsider)
         assert code == 0 and json.loads(out) == [], outsider
+        code, out, err = invoke(cli, "review", "--agent", outsider)
+        assert out == "No proposals.\n" and f"note: agent {outsider} reviews only its own" in err
         code, _out, err = invoke(cli, "review", "accept", "worker", "--agent", outsider)
         assert code == 3 and "no proposal worker" in err
     code, out, _ = invoke(cli, "review", "--json", "--agent", "worker")  # its own

@@ -118,6 +118,10 @@ def review(ctx: typer.Context, json_out: Json = False, agent: Agent = "cli", bra
         table(("id", "scope", "op", "text"), rows, title=f"{proposal.branch} ({proposal.agent}){unseen}")
     if not found:
         console.print("No proposals.")
+        policy = acting.visibility().policy
+        if not (policy.is_admin(agent) or policy.grants_any(agent, "promote")):
+            err(f"note: agent {agent} reviews only its own proposal: under the policy, admins and "
+                "agents with a promote right review others' (act as one with --agent)")  # fmt: skip
 
 
 Ids = Annotated[list[str] | None, typer.Argument(metavar="[ID]...", help="Only these facts.")]
