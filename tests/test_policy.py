@@ -142,6 +142,8 @@ def test_the_sources_an_agent_is_shown_are_those_it_may_read(gov: tuple[Repo, st
     support, billing = repo.as_agent("support"), repo.as_agent("billing")
     derived = support.remember("Office hours and password policy", "shared", derived_from=[shared, secret]).id
     assert billing.get(derived).derived_from == (shared,)
+    again = billing.remember("Office hours and password policy", "shared", derived_from=[shared])
+    assert again.id == derived and not again.created and again.not_applied == []  # the same, to it
     assert [f.derived_from for f in billing.facts("shared") if f.id == derived] == [(shared,)]
     change = next(c for c in billing.diff("HEAD~1").changes if c.id == derived)
     assert change.new is not None and change.new["derived_from"] == [shared]

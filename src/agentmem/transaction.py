@@ -226,8 +226,8 @@ class Transaction:
         self._unchanged.append(existing.id)
         if self._hidden(existing, quarantined=True):
             return WriteResult(existing.id, None, created=False)
-        differing = [n for n in requested if getattr(draft, n) != getattr(existing, n)]
-        shown = self._shown(existing)
+        shown = self._shown(existing)  # its sources as the writer is shown them, compared as such
+        differing = [n for n in requested if getattr(draft, n) != getattr(shown, n)]
         return WriteResult(existing.id, None, created=False, fact=shown, not_applied=differing)
 
     def _check_sources(self, source_ids: Iterable[str]) -> None:
