@@ -173,6 +173,9 @@ def test_review_lists_only_what_the_agent_may_read(team: tuple[Repo, str], cli: 
     assert {c["id"] for c in json.loads(out)[0]["changes"]} == {proposed, private}
     code, out, err = invoke(cli, "review", "accept", "worker", "--agent", "clerk")
     assert code == 0 and proposed in out and private not in out, err
+    assert repo.get(proposed).derived_from == (note,)  # accepted whole, its hidden source too
+    code, out, _ = invoke(cli, "review", "--json", "--agent", "lead")
+    assert [c["id"] for c in json.loads(out)[0]["changes"]] == [private]  # accepted: not listed
     assert "proposals/worker" in [b.name for b in repo.branches()]  # what clerk did not see waits
     code, _out, err = invoke(cli, "review", "reject", "worker", note, "--agent", "lead")
     assert code == 3 and "no fact" in err  # a fact the proposal does not propose

@@ -16,7 +16,7 @@ from dulwich.graph import find_merge_base
 
 from ..diff import FactDiff, diff_commits
 from ..errors import NotFound
-from ..fact import Fact, parse_scope
+from ..fact import parse_scope
 from ..layout import fact_path
 from ..refs import PROPOSALS, delete_branch
 from ..store import GitStore
@@ -138,9 +138,9 @@ def accept(session: Session, name: str, ids: list[str] | None = None) -> list[st
     if missing:
         raise NotFound(f"proposal {name} has no fact {sorted(missing)[0]} left to accept")
     with session.transaction(f"accept {len(chosen)} fact(s) from {proposal.branch}") as tx:
-        for change in chosen:
-            assert change.new is not None
-            tx.put(Fact.from_dict(change.new))
+        for change in chosen:  # the proposed version whole (what the reviewer was shown may
+            assert change.new_blob is not None  # leave out sources it may not read)
+            tx.put(session.repo.store.read_fact(change.new_blob.encode()))
     if (ids is None or len(chosen) == len(proposal.changes)) and not proposal.hidden:
         delete_branch(session.repo.store, proposal.branch)
     return [c.id for c in chosen]
