@@ -4,6 +4,7 @@ scope the full fact diff names; a torn or altered line is never believed."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 from typer.testing import CliRunner
@@ -73,10 +74,30 @@ def test_a_torn_or_altered_line_is_not_believed(repo: Repo, cli: CliRunner) -> N
     assert code == 0 and "PIN" not in expected and "office" in expected
     cache = repo.local_dir / CACHE_NAME
     lines = cache.read_text().splitlines()
-    assert len(lines) == len(set(lines)) > 12  # one line per commit, each computed once
+    commits = {json.loads(line.split("\t")[0])[0] for line in lines}
+    assert len(lines) == len(commits) > 12  # one line per commit, written once
     lied = [line.replace('"user:dana"', '"shared"') for line in lines]  # its checksum no longer fits
     cache.write_text("\n".join(lied) + "\nnot a line\n" + lines[0][:30])  # and a torn last line
     code, out, _ = invoke(cli, "log", "--agent", "billing")
     assert code == 0 and out == expected
     cache.unlink()
     assert invoke(cli, "log", "--agent", "billing")[1] == expected
+
+
+def test_a_line_from_an_older_agentmem_keeps_what_a_newer_one_learnt(repo: Repo) -> None:
+    """An older agentmem writes lines of three elements (it skips four-element ones, as damaged,
+    and appends its own): the fact ids a log read from that commit's message stay known."""
+    from agentmem.commit_scopes import CommitScopesCache, _line
+
+    writer = repo.as_agent("w")
+    fact = writer.remember("The deploy window is Tuesday").id
+    head = repo.store.resolve("HEAD")
+    cache = CommitScopesCache(repo.store, repo.local_dir)
+    quoted = cache.quoted(head, repo.commit_info("HEAD").message)
+    assert [fact_id for fact_id, _blob in quoted] == [fact]
+    cache.flush()
+    older = _line(head.decode(), changed(repo.store, head))  # no fourth element
+    with open(repo.local_dir / CACHE_NAME, "ab") as file:
+        file.write(older)
+    again = CommitScopesCache(repo.store, repo.local_dir)
+    assert again.of(head).quoted == quoted

@@ -162,3 +162,27 @@ def test_under_a_policy_an_agent_reads_only_its_own_receipts(repo: Repo, cli: Cl
     code, out, _ = invoke(cli, "reads", "--as", "billing", "--json")
     assert code == 0 and secret not in out and {r["agent"] for r in json.loads(out)} == {"billing"}
     assert {r.agent for r in repo.as_agent("admin").reads()} == {"support", "billing"}
+
+
+def test_a_log_records_the_texts_its_messages_quote(repo: Repo, cli: CliRunner) -> None:
+    """`remember <id>: <text>` in a subject, or in the body of a commit of many changes, shows
+    that text: a log hands it out, in the version that commit wrote. A message quoting nothing
+    (a forget, a merge) names no fact; `-n` records only what it shows."""
+    writer = repo.as_agent("w")
+    first = writer.remember("The deploy window is Tuesday").id
+    first_blob = last_blob(repo)
+    writer.update(first, text="The deploy window is Wednesday")
+    with writer.transaction() as tx:
+        second = tx.remember("Deploys need two approvals").id
+        third = tx.remember("Rollbacks are automatic", "app:ops").id
+    writer.forget(second)
+    code, out, _ = invoke(cli, "log", "--agent", "reader")
+    assert code == 0 and "Wednesday" in out
+    logged = repo.receipts.read(agent="reader")[-1]
+    assert logged.op == "log" and logged.commit == repo.resolve()
+    ids = [fact for fact, _blob in logged.facts]
+    assert ids == [second, third, first, first] and (first, first_blob) in logged.facts
+    assert len({blob for _fact, blob in logged.facts}) == 4  # each version as its commit wrote it
+    assert [r.op for r in repo.receipts.read(fact_id=third)] == ["log"]
+    invoke(cli, "log", "-n", "1", "--agent", "reader")  # the forget: it quotes no text
+    assert repo.receipts.read(agent="reader")[-1].facts == []

@@ -10,39 +10,48 @@ bad line is skipped, deleting it costs only time (docs/format.md).
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import re
 import stat
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .fact import SCOPE_KINDS
-from .layout import FACTS_DIR
+from .layout import FACTS_DIR, fact_path
 from .store import GitStore
 
 CACHE_NAME = "commit-scopes"
 MAX_CACHE_BYTES = 64 << 20  # past this the file is started again
-MAX_LINE_BYTES = 4000  # one write(2) of O_APPEND stays whole; a longer line is not kept
+MAX_LINE_BYTES = 4000  # a longer line (a commit of very many scopes) is not kept
 _QUARANTINE = b".agentmem/quarantine.json"
+
+
+_QUOTE = re.compile(r"^(?:remember|update) ([0-9a-z][0-9a-z._-]{0,127}): ", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class CommitScopes:
-    """What one commit changes against its first parent (all of it, for a root commit)."""
+    """What one commit changes against its first parent (all of it, for a root commit), and
+    once asked, the facts whose text its message quotes, with the blob it wrote (`quoted`)."""
 
     scopes: frozenset[str]
     quarantine: bool  # whether it changed `.agentmem/quarantine.json`
+    quoted: tuple[tuple[str, str], ...] | None = None
 
 
 class CommitScopesCache:
     """`of(commit)`: the commit's `CommitScopes`, from the file when known, else computed and
-    appended to it."""
+    appended to it by `flush` (once per command: `Session.log` flushes, and the process's exit)."""
 
     def __init__(self, store: GitStore, local_dir: Path) -> None:
         self._store = store
         self._path = local_dir / CACHE_NAME
         self._known: dict[str, CommitScopes] | None = None
+        self._pending: dict[str, CommitScopes] = {}
+        self._flush_at_exit = False
 
     def of(self, commit: bytes) -> CommitScopes:
         known = self._load()
@@ -52,6 +61,26 @@ class CommitScopesCache:
             found = known[key] = changed(self._store, commit)
             self._append(key, found)
         return found
+
+    def quoted(self, commit: bytes, message: str) -> tuple[tuple[str, str], ...]:
+        """(fact id, blob id) of each fact whose text `message`, the commit's, quotes
+        (`remember <id>: <text>`, `update <id>: <text>`, in the subject or, for a commit of many
+        changes, its body), in the version that commit wrote: a log hands those texts out."""
+        entry = self.of(commit)
+        if entry.quoted is None:
+            store, found = self._store, []
+            ids = [m.group(1) for m in _QUOTE.finditer(message)]
+            tree = store.commit(commit).tree if ids else b""
+            for fact_id in ids:
+                paths = (fact_path(scope, fact_id) for scope in sorted(entry.scopes))
+                blob = next((b for path in paths if (b := store.lookup(tree, path))), None)
+                if blob is not None:
+                    found.append((fact_id, blob.decode()))
+            entry = replace(entry, quoted=tuple(found))
+            self._load()[commit.decode()] = entry
+            self._append(commit.decode(), entry)
+        assert entry.quoted is not None
+        return entry.quoted
 
     def _load(self) -> dict[str, CommitScopes]:
         if self._known is None:
@@ -65,25 +94,49 @@ class CommitScopesCache:
                 return self._known
             for line in data.split(b"\n"):
                 parsed = _parse(line)
-                if parsed is not None:
-                    self._known[parsed[0]] = parsed[1]
+                if parsed is None:
+                    continue
+                commit, entry = parsed
+                before = self._known.get(commit)  # a line without `quoted` keeps an earlier one's
+                if entry.quoted is None and before is not None and before.scopes == entry.scopes:
+                    entry = replace(entry, quoted=before.quoted)
+                self._known[commit] = entry
         return self._known
 
-    def _append(self, commit: str, scopes: CommitScopes) -> None:
-        body = json.dumps([commit, scopes.quarantine, sorted(scopes.scopes)], ensure_ascii=True)
-        line = f"{body}\t{zlib.crc32(body.encode()):08x}\n".encode()
-        if len(line) > MAX_LINE_BYTES:
+    def _append(self, commit: str, entry: CommitScopes) -> None:
+        """Keep `entry` for the next `flush` (at the latest when the process exits)."""
+        if not self._flush_at_exit:
+            atexit.register(self.flush)
+            self._flush_at_exit = True
+        self._pending[commit] = entry
+
+    def flush(self) -> None:
+        """Append the entries computed since the last flush, the newest of each commit, one
+        line each (a line longer than `MAX_LINE_BYTES` is not kept)."""
+        pending, self._pending = self._pending, {}
+        lines = [_line(commit, entry) for commit, entry in pending.items()]
+        lines = [line for line in lines if len(line) <= MAX_LINE_BYTES]
+        if not lines:
             return
         try:
             fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError:
             return  # a read-only checkout: computed again next time
         try:
-            os.write(fd, line)
+            for start in range(0, len(lines), 16):  # whole lines per write(2); a torn one is skipped
+                os.write(fd, b"".join(lines[start : start + 16]))
         except OSError:
             pass
         finally:
             os.close(fd)
+
+
+def _line(commit: str, entry: CommitScopes) -> bytes:
+    fields: list[object] = [commit, entry.quarantine, sorted(entry.scopes)]
+    if entry.quoted is not None:
+        fields.append([list(pair) for pair in entry.quoted])
+    body = json.dumps(fields, ensure_ascii=True)
+    return f"{body}\t{zlib.crc32(body.encode()):08x}\n".encode()
 
 
 def _parse(line: bytes) -> tuple[str, CommitScopes] | None:
@@ -92,14 +145,23 @@ def _parse(line: bytes) -> tuple[str, CommitScopes] | None:
     if not body or crc != b"%08x" % zlib.crc32(body):
         return None
     try:
-        commit, quarantine, scopes = json.loads(body)
-    except ValueError:
+        commit, quarantine, scopes, *rest = json.loads(body)
+    except (ValueError, TypeError):
         return None
+    quoted = rest[0] if len(rest) == 1 else None
     valid = (
         isinstance(commit, str) and len(commit) == 40 and isinstance(quarantine, bool)
-        and isinstance(scopes, list) and all(isinstance(s, str) for s in scopes)
+        and isinstance(scopes, list) and all(isinstance(s, str) for s in scopes) and len(rest) <= 1
+        and (quoted is None or (isinstance(quoted, list) and all(_pair(q) for q in quoted)))
     )  # fmt: skip
-    return (commit, CommitScopes(frozenset(scopes), quarantine)) if valid else None
+    if not valid:
+        return None
+    pairs = None if quoted is None else tuple((q[0], q[1]) for q in quoted)
+    return commit, CommitScopes(frozenset(scopes), quarantine, pairs)
+
+
+def _pair(value: object) -> bool:
+    return isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)
 
 
 def changed(store: GitStore, commit_id: bytes) -> CommitScopes:

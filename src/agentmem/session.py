@@ -101,12 +101,16 @@ class Session(HistoryReads, BranchesAndMerges):
     ) -> None:
         """The one point where facts leave the store: record the read receipt of `facts`,
         (fact id, blob id) pairs."""
-        if not self.governed or not self.repo.config["receipts"].get("enabled", True):
+        if not self._records_reads():
             return
         from .governance.receipts import Receipt
 
         receipt = Receipt(self.agent, op, commit, list(facts), self.run, self.trace, query)
         self.repo.receipts.append(receipt)
+
+    def _records_reads(self) -> bool:
+        """Whether this session's reads leave receipts (an agent's, unless turned off)."""
+        return self.governed and bool(self.repo.config["receipts"].get("enabled", True))
 
     def get(self, fact_id: str, at: str | None = None, scope: str | None = None) -> Fact:
         """The fact at `at` (default: the session's branch); `NotFound` if absent or hidden."""

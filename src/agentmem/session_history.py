@@ -31,6 +31,8 @@ class HistoryReads:
     if TYPE_CHECKING:  # what it uses of `Session`
         repo: Repo
 
+        def _records_reads(self) -> bool: ...
+
         def tip(self) -> bytes: ...
         def visibility(self) -> Visibility: ...
         def snapshot(self, at: str | None = None) -> Snapshot: ...
@@ -54,12 +56,22 @@ class HistoryReads:
         if fact_id is not None:
             self._visible_in_history(fact_id, head, scope, vis)
         if not (vis.restricted or vis.quarantine.entries):
-            return history.log(self.repo.store, head, limit=n, agent=author, fact_id=fact_id,
-                               scope=scope, follow=follow)  # fmt: skip
-        commits = history.log(self.repo.store, head, agent=author, fact_id=fact_id, scope=scope,
-                              follow=follow)  # fmt: skip
-        visible = (c for c in commits if self._commit_visible(c, vis))
-        return list(visible if n is None else itertools.islice(visible, n))
+            shown = history.log(self.repo.store, head, limit=n, agent=author, fact_id=fact_id,
+                                scope=scope, follow=follow)  # fmt: skip
+        else:
+            commits = history.log(self.repo.store, head, agent=author, fact_id=fact_id, scope=scope,
+                                  follow=follow)  # fmt: skip
+            visible = (c for c in commits if self._commit_visible(c, vis))
+            shown = list(visible if n is None else itertools.islice(visible, n))
+        if self._records_reads():
+            self._hand_out("log", head.decode(), self._quoted(shown), fact_id or scope)
+        self.repo.commit_scopes.flush()
+        return shown
+
+    def _quoted(self, commits: list[CommitInfo]) -> list[tuple[str, str]]:
+        """(fact id, blob id) of the facts whose texts these commits' messages quote."""
+        cache = self.repo.commit_scopes
+        return [pair for info in commits for pair in cache.quoted(info.id.encode(), info.message)]
 
     def _commit_visible(self, info: CommitInfo, vis: Visibility) -> bool:
         """Whether this agent may see a commit: it changes no fact the agent may not see, and
