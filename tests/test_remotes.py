@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from agentmem import Conflict, Repo
+from agentmem.incoming import PURGED_PATH, PurgeNeeded
 from agentmem.layout import fact_path
-from agentmem.remotes import PURGED_PATH, PurgeNeeded, RemoteError
+from agentmem.remotes import RemoteError
 from agentmem.signature import Signature
 from conftest import AGENTMEM
 

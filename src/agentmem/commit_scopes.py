@@ -25,6 +25,7 @@ from .store import GitStore
 
 CACHE_NAME = "commit-scopes"
 MAX_CACHE_BYTES = 64 << 20  # past this the file is started again
+MAX_QUOTED = 51  # a message agentmem writes quotes at most 51 texts (a subject, 50 body lines)
 MAX_LINE_BYTES = 4000  # a longer line (a commit of very many scopes) is not kept
 _QUARANTINE = b".agentmem/quarantine.json"
 
@@ -69,7 +70,7 @@ class CommitScopesCache:
         entry = self.of(commit)
         if entry.quoted is None:
             store, found = self._store, []
-            ids = [m.group(1) for m in _QUOTE.finditer(message)]
+            ids = [m.group(1) for m in _QUOTE.finditer(message)][:MAX_QUOTED]
             tree = store.commit(commit).tree if ids else b""
             for fact_id in ids:
                 paths = (fact_path(scope, fact_id) for scope in sorted(entry.scopes))

@@ -5,11 +5,10 @@ plain ``git`` sees the same remotes and a plain ``git clone`` brings them along.
 git's: in the URL, from git's credential helpers (``git credential fill``, asked on an HTTP 401),
 or the ssh agent (dulwich runs ``ssh``).
 
-Fetched objects land first in a quarantine (``.git/agentmem-incoming-*``, a bare repository whose
-object store borrows ours through ``objects/info/alternates``), as ``git receive-pack`` does. Only
-when they pass the checks (no purged content comes back; `validate.validate_incoming` where
-present) do their packs move into ``.git/objects/pack`` and the remote-tracking refs move. A
-refused fetch leaves nothing behind.
+Fetched objects land first in a quarantine (``.git/agentmem-incoming-*``, `incoming.py`), as
+``git receive-pack`` does. Only when they pass the checks (no purged content comes back;
+`validate.validate_incoming` where present) do their packs move into ``.git/objects/pack`` and the
+remote-tracking refs move. A refused fetch leaves nothing behind.
 
 Pull is fetch plus the fact-level three-way merge of `merge.py`, never git's line merge.
 """
@@ -17,23 +16,20 @@ Pull is fetch plus the fact-level three-way merge of `merge.py`, never git's lin
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlparse
 
 from dulwich.client import GitClient, HTTPUnauthorized, get_transport_and_path
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
 from dulwich.graph import can_fast_forward
-from dulwich.repo import Repo as GitRepo
 
 from . import locking
 from . import merge as _merge
 from .errors import AgentmemError, Conflict, InvalidInput, NotFound
+from .incoming import Incoming, check_incoming
 from .merge import MergeResult
 from .refs import HEADS, TAGS
 from .remote_config import (
@@ -47,7 +43,6 @@ from .remote_config import (
 )
 from .store import GitStore
 
-PURGED_PATH = b".agentmem/purged"
 STRATEGIES = ("fail", *_merge.STRATEGIES)
 
 
@@ -55,10 +50,6 @@ class RemoteError(AgentmemError):
     """The remote could not be reached, refused us, or spoke nonsense."""
 
     exit_code = 1
-
-
-class PurgeNeeded(Conflict):
-    """The remote purged facts this clone still holds (`fact_ids`): purge them here first."""
 
 
 @dataclass
@@ -161,43 +152,6 @@ def _remote_refs(client: GitClient, path: str, url: str) -> dict[bytes, bytes]:
 # -- fetch -----------------------------------------------------------------------------------
 
 
-class _Quarantine:
-    """A fetch target whose objects stay apart until accepted (see the module docstring)."""
-
-    def __init__(self, store: GitStore) -> None:
-        self.store = store
-        self.path = tempfile.mkdtemp(prefix="agentmem-incoming-", dir=store.git.controldir())
-        self.git = GitRepo.init_bare(self.path)
-        self.object_store = self.git.object_store
-        self.object_store.add_alternate_path(os.path.abspath(store.objects.path))
-
-    def __getattr__(self, name: str) -> Any:  # the rest of a dulwich repository: the quarantine's
-        return getattr(self.git, name)
-
-    def get_graph_walker(self, heads: Any = None) -> Any:
-        return self.store.git.get_graph_walker(heads)  # what we have: our own refs
-
-    def new_objects(self) -> Iterator[bytes]:
-        for pack in self.object_store.packs:
-            yield from pack
-        yield from self.object_store._iter_loose_objects()
-
-    def accept(self) -> None:
-        """Move the quarantined packs into the repository (pack before index, as git does)."""
-        self.object_store.close()
-        target = Path(self.store.objects.path) / "pack"
-        target.mkdir(exist_ok=True)
-        for pack in sorted((Path(self.object_store.path) / "pack").glob("pack-*.pack")):
-            os.replace(pack, target / pack.name)
-            os.replace(pack.with_suffix(".idx"), target / pack.with_suffix(".idx").name)
-        for sha in list(self.object_store._iter_loose_objects()):
-            self.store.objects.add_object(self.object_store[sha])
-
-    def drop(self) -> None:
-        self.git.close()
-        shutil.rmtree(self.path, ignore_errors=True)
-
-
 def fetch(store: GitStore, remote: str) -> FetchResult:
     """Bring the remote's branches (as ``refs/remotes/REMOTE/*``) and tags here."""
     url = remote_url(store, remote)
@@ -206,7 +160,7 @@ def fetch(store: GitStore, remote: str) -> FetchResult:
 
 def _fetch_url(store: GitStore, url: str, remote: str) -> FetchResult:
     client, path = _client(store, url, "pull")
-    quarantine = _Quarantine(store)
+    quarantine = Incoming(store)
     try:
 
         def wants(refs: dict[bytes, bytes], depth: int | None = None, **_: Any) -> list[bytes]:
@@ -216,7 +170,7 @@ def _fetch_url(store: GitStore, url: str, remote: str) -> FetchResult:
         with _talking(url):
             fetched = client.fetch(path.encode(), cast(Any, quarantine), determine_wants=wants)
         refs = {k: v for k, v in fetched.refs.items() if v is not None and _wanted(k)}
-        _check_incoming(store, quarantine, refs)
+        check_incoming(store, quarantine, refs)
         quarantine.accept()
     finally:
         quarantine.drop()
@@ -241,69 +195,6 @@ def _fetch_url(store: GitStore, url: str, remote: str) -> FetchResult:
 
 def _wanted(ref: bytes) -> bool:
     return (ref.startswith((HEADS, TAGS))) and not ref.endswith(b"^{}")
-
-
-def purged_blobs(store: GitStore, commit: bytes | None) -> set[bytes]:
-    """Blob ids listed in the purge record (``.agentmem/purged``) of `commit`'s tree: any
-    40-hex token on a line counts, so the record may carry more fields beside each id."""
-    if commit is None:
-        return set()
-    blob = store.lookup(store.commit(commit).tree, PURGED_PATH)
-    if blob is None:
-        return set()
-    text = store.objects[blob].as_raw_string().decode("utf-8", "replace")
-    found = set()
-    for token in text.replace(",", " ").replace('"', " ").split():
-        if len(token) == 40 and all(c in "0123456789abcdef" for c in token):
-            found.add(token.encode())
-    return found
-
-
-def _check_incoming(store: GitStore, quarantine: _Quarantine, refs: dict[bytes, bytes]) -> None:
-    """Refuse objects that would bring purged content back, and what `validate` rejects."""
-    incoming = GitStore(quarantine.path)
-    try:
-        head = store.ref_value(store.current_branch())
-        known = purged_blobs(store, head)
-        theirs: set[bytes] = set()
-        for sha in refs.values():
-            if sha in incoming.objects and sha not in store.objects:
-                theirs |= purged_blobs(incoming, sha)
-        returning = sorted(sha for sha in quarantine.new_objects() if sha in known | theirs)
-        if returning:
-            raise Conflict(
-                f"refusing the fetch: it would bring back purged content (blob {returning[0].decode()}"
-                f"{' and more' if len(returning) > 1 else ''}); the remote still holds it: purge it "
-                "there (or push your purged history with --force) first"
-            )
-        held = sorted(sha for sha in theirs - known if sha in store.objects)
-        if held:
-            ids = sorted({_fact_id(store, sha) for sha in held})
-            raise PurgeNeeded(
-                f"refusing the fetch: the remote purged content this clone still holds (fact "
-                f"{', '.join(ids)}); purge it here first ('agentmem purge ID --yes'), then pull again",
-                fact_ids=ids,
-            )
-        _validate(store, incoming, head, refs)
-    finally:
-        incoming.git.close()
-
-
-def _fact_id(store: GitStore, blob: bytes) -> str:
-    try:
-        return store.read_fact(blob).id
-    except AgentmemError:
-        return f"(blob {blob.decode()})"
-
-
-def _validate(store: GitStore, incoming: GitStore, base: bytes | None, refs: dict[bytes, bytes]) -> None:
-    try:
-        from .validate import validate_incoming  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return  # the hostile-content checks are not in this build
-    for ref, sha in refs.items():
-        if ref.startswith(HEADS) and sha not in store.objects:
-            validate_incoming(incoming, base, sha)
 
 
 # -- pull ------------------------------------------------------------------------------------

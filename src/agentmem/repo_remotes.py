@@ -51,6 +51,7 @@ class RemoteVerbs(RepoBase):
         conflicts outright; ``ours``/``theirs``/``newest`` settle them; none leaves them to
         `resolve_conflict` and `merge_continue`."""
         from . import remotes as _remotes
+        from .incoming import PurgeNeeded
 
         session = self.as_agent(agent)
 
@@ -62,7 +63,7 @@ class RemoteVerbs(RepoBase):
 
         try:
             return pull()
-        except _remotes.PurgeNeeded as needed:
+        except PurgeNeeded as needed:
             if any(i.startswith("(") for i in needed.fact_ids):
                 raise
             for fact_id in needed.fact_ids:  # the remote's purge record applies here too
