@@ -93,7 +93,7 @@ def test_a_line_from_an_older_agentmem_keeps_what_a_newer_one_learnt(repo: Repo)
     fact = writer.remember("The deploy window is Tuesday").id
     head = repo.store.resolve("HEAD")
     cache = CommitScopesCache(repo.store, repo.local_dir)
-    quoted = cache.quoted(head, repo.commit_info("HEAD").message)
+    quoted = cache.quoted(head)
     assert [fact_id for fact_id, _blob in quoted] == [fact]
     cache.flush()
     older = _line(head.decode(), changed(repo.store, head))  # no fourth element

@@ -186,3 +186,22 @@ def test_a_log_records_the_texts_its_messages_quote(repo: Repo, cli: CliRunner) 
     assert [r.op for r in repo.receipts.read(fact_id=third)] == ["log"]
     invoke(cli, "log", "-n", "1", "--agent", "reader")  # the forget: it quotes no text
     assert repo.receipts.read(agent="reader")[-1].facts == []
+
+
+def test_ref_lists_and_cat_commit_record_the_texts_they_quote(repo: Repo, cli: CliRunner) -> None:
+    """A branch or tag list shows each tip's subject, a reflog each move's label and
+    `cat-commit` the whole message: where they quote a fact's text, that is a read too."""
+    writer = repo.as_agent("w")
+    fact = writer.remember("The deploy window is Tuesday").id
+    blob = last_blob(repo)
+    repo.tag("v1")
+    for args, op in ((("branch",), "branch"), (("tag",), "tag"), (("reflog",), "reflog"),
+                     (("cat-commit", "HEAD"), "commit")):
+        code, out, err = invoke(cli, *args, "--agent", "reader")
+        assert code == 0 and "Tuesday" in out, (args, err)
+        receipt = repo.receipts.read(agent="reader")[-1]
+        assert (receipt.op, receipt.facts) == (op, [(fact, blob)]), args
+    writer.forget(fact)  # its subject quotes no text: no receipt
+    before = len(repo.receipts.read(agent="reader"))
+    assert invoke(cli, "branch", "--agent", "reader")[0] == 0
+    assert len(repo.receipts.read(agent="reader")) == before

@@ -63,15 +63,16 @@ class CommitScopesCache:
             self._append(key, found)
         return found
 
-    def quoted(self, commit: bytes, message: str) -> tuple[tuple[str, str], ...]:
-        """(fact id, blob id) of each fact whose text `message`, the commit's, quotes
+    def quoted(self, commit: bytes) -> tuple[tuple[str, str], ...]:
+        """(fact id, blob id) of each fact whose text the commit's message quotes
         (`remember <id>: <text>`, `update <id>: <text>`, in the subject or, for a commit of many
         changes, its body), in the version that commit wrote: a log hands those texts out."""
         entry = self.of(commit)
         if entry.quoted is None:
             store, found = self._store, []
-            ids = [m.group(1) for m in _QUOTE.finditer(message)][:MAX_QUOTED]
-            tree = store.commit(commit).tree if ids else b""
+            obj = store.commit(commit)
+            ids = quoted_ids(obj.message.decode("utf-8", "replace"))[:MAX_QUOTED]
+            tree = obj.tree
             for fact_id in ids:
                 paths = (fact_path(scope, fact_id) for scope in sorted(entry.scopes))
                 blob = next((b for path in paths if (b := store.lookup(tree, path))), None)
@@ -138,6 +139,11 @@ def _line(commit: str, entry: CommitScopes) -> bytes:
         fields.append([list(pair) for pair in entry.quoted])
     body = json.dumps(fields, ensure_ascii=True)
     return f"{body}\t{zlib.crc32(body.encode()):08x}\n".encode()
+
+
+def quoted_ids(text: str) -> list[str]:
+    """The fact ids whose text `text` (a commit message, or a line of one) quotes."""
+    return [m.group(1) for m in _QUOTE.finditer(text)]
 
 
 def _parse(line: bytes) -> tuple[str, CommitScopes] | None:

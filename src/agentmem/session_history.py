@@ -71,7 +71,7 @@ class HistoryReads:
     def _quoted(self, commits: list[CommitInfo]) -> list[tuple[str, str]]:
         """(fact id, blob id) of the facts whose texts these commits' messages quote."""
         cache = self.repo.commit_scopes
-        return [pair for info in commits for pair in cache.quoted(info.id.encode(), info.message)]
+        return [pair for info in commits for pair in cache.quoted(info.id.encode())]
 
     def _commit_visible(self, info: CommitInfo, vis: Visibility) -> bool:
         """Whether this agent may see a commit: it changes no fact the agent may not see, and

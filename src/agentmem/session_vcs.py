@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from . import history
 from . import merge as _merge
 from . import refs as _refs
+from .commit_scopes import quoted_ids
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .merge import MergeConflict, MergeResult
 from .refs import RefInfo, ReflogEntry, ResetResult
@@ -29,12 +30,16 @@ def branches(session: Session) -> list[RefInfo]:
     """Every branch, with its tip's subject left empty where that commit touched a fact the
     agent may not see or is a proposal's it may not read (the subject may quote a fact), as
     `log` leaves such commits out."""
-    return _blanked(session, session.repo.branches())
+    found = _blanked(session, session.repo.branches())
+    _hand_out_quoted(session, "branch", [(r.commit, r.subject) for r in found])
+    return found
 
 
 def tags(session: Session) -> list[RefInfo]:
     """Every tag, its commit's subject left empty as for `branches`."""
-    return _blanked(session, session.repo.tags())
+    found = _blanked(session, session.repo.tags())
+    _hand_out_quoted(session, "tag", [(r.commit, r.subject) for r in found])
+    return found
 
 
 def reflog(session: Session, branch: str | None, n: int | None) -> list[ReflogEntry]:
@@ -42,14 +47,35 @@ def reflog(session: Session, branch: str | None, n: int | None) -> list[ReflogEn
     (``commit: <subject>`` quotes it)."""
     entries = session.repo.reflog(branch, n)
     shown = _seer(session)
-    return entries if shown is None else [e if shown(e.new) else replace(e, message="") for e in entries]
+    if shown is not None:
+        entries = [e if shown(e.new) else replace(e, message="") for e in entries]
+    _hand_out_quoted(session, "reflog", [(e.new, e.message.partition(": ")[2]) for e in entries])
+    return entries
 
 
 def commit_info(session: Session, ref: str) -> CommitInfo:
     """A commit with its provenance and the facts it changed, if the agent may see it."""
     info = session.repo.commit_info(ref)
     _require_seen(session, info.id)
+    _hand_out_quoted(session, "commit", [(info.id, info.message)])
     return info
+
+
+def _hand_out_quoted(session: Session, op: str, shown: list[tuple[str, str]]) -> None:
+    """A read receipt for the facts whose text the subjects, labels or message shown quote
+    ((commit, text shown) pairs), in the version that commit wrote, as a log's; none when they
+    quote no fact."""
+    if not session._records_reads():
+        return
+    cache, facts = session.repo.commit_scopes, []
+    for commit, text in shown:
+        ids = set(quoted_ids(text))
+        if ids:
+            facts += [pair for pair in cache.quoted(commit.encode()) if pair[0] in ids]
+    cache.flush()
+    if facts:
+        head = session.repo.store.ref_value(session.ref)
+        session._hand_out(op, head.decode() if head else shown[0][0], facts)
 
 
 def _require_seen(session: Session, commit: str) -> None:
