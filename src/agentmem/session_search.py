@@ -7,9 +7,10 @@ are shown (the warning after a write, `agentmem dedupe`)."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+
+from dulwich.objects import Blob
 
 from .errors import NotFound
 from .fact import Fact, validate_id
@@ -99,5 +100,5 @@ def _handed(hits: list[SearchHit]) -> list[tuple[str, str]]:
 
 def _blob_id(fact: Fact) -> str:
     """The git blob id of a fact's canonical file (what a search hit handed out)."""
-    data = fact.to_bytes()
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    blob_id: bytes = Blob.from_string(fact.to_bytes()).id
+    return blob_id.decode()
