@@ -16,6 +16,7 @@ from .errors import NotFound
 from .fact import Fact, validate_id
 
 if TYPE_CHECKING:
+    from .governance.visibility import Visibility
     from .search import SearchHit
     from .session import Session
     from .visibility import Actor
@@ -28,12 +29,14 @@ def search(
 
     at, scope = params["at"], params["scope"]
     session.reading(at)  # refused here before a service starts; the service checks it too
-    _require_scope(session, scope)
+    vis = session.visibility()
+    if scope is not None:
+        vis.require_scope(scope)
     found = session.repo._search_call("search", params, daemon, _actor(session), progress=progress, note=note)
     hits = [SearchHit.from_dict(hit) for hit in found]
     commit = hits[0].commit if hits else session.snapshot(at).commit
     session._hand_out("search", commit, _handed(hits), params["query"])
-    return _shown(session, hits)
+    return _shown(session, vis, hits)
 
 
 def near_duplicates(
@@ -43,22 +46,22 @@ def near_duplicates(
     """The neighbours of a fact this agent may read (one it may not is "no fact", as absent)."""
     validate_id(fact_id)
     snap = session.snapshot(at)
-    fact = snap.find(fact_id)
-    if fact is None or not session.visibility().shows(fact):
+    fact, vis = snap.find(fact_id), session.visibility()
+    if fact is None or not vis.shows(fact):
         raise NotFound(f"no fact {fact_id}")
     hits = session.repo.near_duplicates(
         fact_id, at=snap.commit, threshold=threshold, k=k, daemon=daemon, start=start, actor=_actor(session)
     )  # fmt: skip
     if hits:
         session._hand_out("near-duplicates", snap.commit, _handed(hits), fact_id)
-    return None if hits is None else _shown(session, hits)
+    return None if hits is None else _shown(session, vis, hits)
 
 
 def duplicates(
     session: Session, scope: str, at: str | None, threshold: float | None, daemon: bool | None
 ) -> tuple[str, list[tuple[str, str, float]]]:
     """Pairs in a scope this agent may read, both facts shown to it (the service drops the rest)."""
-    _require_scope(session, scope)
+    session.visibility().require_scope(scope)
     commit = session.snapshot(at).commit
     commit, pairs = session.repo.duplicates(scope, at=commit, threshold=threshold, daemon=daemon,
                                             actor=_actor(session))  # fmt: skip
@@ -72,20 +75,14 @@ def duplicates(
     return commit, pairs
 
 
-def _shown(session: Session, hits: list[SearchHit]) -> list[SearchHit]:
+def _shown(session: Session, vis: Visibility, hits: list[SearchHit]) -> list[SearchHit]:
     """Hits with their facts' `derived_from` as the agent is shown it (`shown_sources`)."""
-    vis = session.visibility()
     if not vis.restricted or not any(hit.fact.derived_from for hit in hits):
         return hits
     from .snapshot import Snapshot
 
     snaps = {c: Snapshot(session.repo.store, c.encode()) for c in {hit.commit for hit in hits}}
     return [replace(hit, fact=vis.shown_fact(hit.fact, snaps[hit.commit])) for hit in hits]
-
-
-def _require_scope(session: Session, scope: str | None) -> None:
-    if scope is not None:
-        session.visibility().require_scope(scope)
 
 
 def _actor(session: Session) -> Actor:
