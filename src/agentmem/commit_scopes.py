@@ -16,6 +16,7 @@ import os
 import re
 import stat
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -71,7 +72,7 @@ class CommitScopesCache:
         if entry.quoted is None:
             store, found = self._store, []
             obj = store.commit(commit)
-            ids = quoted_ids(obj.message.decode("utf-8", "replace"))[:MAX_QUOTED]
+            ids = _quoted_ids(obj.message.decode("utf-8", "replace"))[:MAX_QUOTED]
             tree = obj.tree
             for fact_id in ids:
                 paths = (fact_path(scope, fact_id) for scope in sorted(entry.scopes))
@@ -83,6 +84,18 @@ class CommitScopesCache:
             self._append(commit.decode(), entry)
         assert entry.quoted is not None
         return entry.quoted
+
+    def quoted_in(self, shown: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """`quoted` of each commit, less the facts its text shown does not quote ((commit id,
+        text shown) pairs: a log's messages, a list's subjects, a reflog's labels); what was
+        computed is written out (`flush`)."""
+        found: list[tuple[str, str]] = []
+        for commit, text in shown:
+            ids = set(_quoted_ids(text))
+            if ids:
+                found += [pair for pair in self.quoted(commit.encode()) if pair[0] in ids]
+        self.flush()
+        return found
 
     def _load(self) -> dict[str, CommitScopes]:
         if self._known is None:
@@ -141,7 +154,7 @@ def _line(commit: str, entry: CommitScopes) -> bytes:
     return f"{body}\t{zlib.crc32(body.encode()):08x}\n".encode()
 
 
-def quoted_ids(text: str) -> list[str]:
+def _quoted_ids(text: str) -> list[str]:
     """The fact ids whose text `text` (a commit message, or a line of one) quotes."""
     return [m.group(1) for m in _QUOTE.finditer(text)]
 

@@ -63,15 +63,12 @@ class HistoryReads:
                                   follow=follow)  # fmt: skip
             visible = (c for c in commits if self._commit_visible(c, vis))
             shown = list(visible if n is None else itertools.islice(visible, n))
-        if self._records_reads():
-            self._hand_out("log", head.decode(), self._quoted(shown), fact_id or scope)
-        self.repo.commit_scopes.flush()
-        return shown
-
-    def _quoted(self, commits: list[CommitInfo]) -> list[tuple[str, str]]:
-        """(fact id, blob id) of the facts whose texts these commits' messages quote."""
         cache = self.repo.commit_scopes
-        return [pair for info in commits for pair in cache.quoted(info.id.encode())]
+        if self._records_reads():  # the facts whose text the messages quote are handed out
+            quoted = cache.quoted_in((info.id, info.message) for info in shown)
+            self._hand_out("log", head.decode(), quoted, fact_id or scope)
+        cache.flush()
+        return shown
 
     def _commit_visible(self, info: CommitInfo, vis: Visibility) -> bool:
         """Whether this agent may see a commit: it changes no fact the agent may not see, and
@@ -169,11 +166,11 @@ def _shown_changes(
 ) -> list[FactDiff]:
     """A diff's versions with `derived_from` as this reader is shown it (`shown_sources`); a
     change in hidden sources alone is no change it sees."""
-    old_snap = None if old is None else Snapshot(store, old)
+    old_snaps = () if old is None else (Snapshot(store, old),)
     new_snap = Snapshot(store, new)
     shown = []
     for change in changes:
-        change.old = vis.shown_version(change.old, *filter(None, [old_snap]))
+        change.old = vis.shown_version(change.old, *old_snaps)
         change.new = vis.shown_version(change.new, new_snap)
         if change.old and change.new and "derived_from" in change.fields:
             if change.old["derived_from"] == change.new["derived_from"]:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from . import history
 from . import merge as _merge
 from . import refs as _refs
-from .commit_scopes import quoted_ids
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .merge import MergeConflict, MergeResult
 from .refs import RefInfo, ReflogEntry, ResetResult
@@ -67,12 +66,7 @@ def _hand_out_quoted(session: Session, op: str, shown: list[tuple[str, str]]) ->
     quote no fact."""
     if not session._records_reads():
         return
-    cache, facts = session.repo.commit_scopes, []
-    for commit, text in shown:
-        ids = set(quoted_ids(text))
-        if ids:
-            facts += [pair for pair in cache.quoted(commit.encode()) if pair[0] in ids]
-    cache.flush()
+    facts = session.repo.commit_scopes.quoted_in(shown)
     if facts:
         head = session.repo.store.ref_value(session.ref)
         session._hand_out(op, head.decode() if head else shown[0][0], facts)
