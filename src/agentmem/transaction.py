@@ -133,11 +133,15 @@ class Transaction:
         kept = tuple(s for s in fact.derived_from if s in shown)
         return fact if len(kept) == len(fact.derived_from) else replace(fact, derived_from=kept)
 
-    def keeping_unseen_sources(self, fact: Fact) -> Fact:
-        """A new version of a stored fact, written by an agent that was shown only some of the
-        stored version's sources (`_shown`): those it was not shown are kept, after its own. It
-        could not name them, and dropping them would cut the fact from `forget --cascade`."""
-        old = self._stored(fact.id, fact.scope)
+    def keeping_unseen_sources(self, fact: Fact, old: Fact | None = None) -> Fact:
+        """A new version of a stored fact (`old`, read here when not given), written by an agent
+        that was shown only some of the stored version's sources (`_shown`): those it was not
+        shown are kept, after its own. It could not name them, and dropping them would cut the
+        fact from `forget --cascade`."""
+        vis = self._seen_by()
+        if vis is None or not vis.restricted:  # it was shown every source
+            return fact
+        old = old or self._stored(fact.id, fact.scope)
         if old is None or not old.derived_from:
             return fact
         seen = self._shown(old).derived_from
@@ -267,7 +271,7 @@ class Transaction:
             changes["source"] = source
         if expires_at is not _UNSET:
             changes["expires_at"] = expires_at
-        new = self.keeping_unseen_sources(replace(old, **changes)).validated()
+        new = self.keeping_unseen_sources(replace(old, **changes), old).validated()
         if derived_from is not None:
             self._check_sources(i for i in new.derived_from if i not in old.derived_from)
         if new == old:
