@@ -61,7 +61,7 @@ class HistoryReads:
         else:
             commits = history.log(self.repo.store, head, agent=author, fact_id=fact_id, scope=scope,
                                   follow=follow)  # fmt: skip
-            visible = (c for c in commits if self._commit_visible(c, vis))
+            visible = (c for c in commits if self._commit_visible(c.id.encode(), vis))
             shown = list(visible if n is None else itertools.islice(visible, n))
         cache = self.repo.commit_scopes
         if self._records_reads():  # the facts whose text the messages quote are handed out
@@ -70,10 +70,10 @@ class HistoryReads:
         cache.flush()
         return shown
 
-    def _commit_visible(self, info: CommitInfo, vis: Visibility) -> bool:
+    def _commit_visible(self, commit: bytes, vis: Visibility) -> bool:
         """Whether this agent may see a commit: it changes no fact the agent may not see, and
         no quarantine entry of one. The scopes it changes come from `repo.commit_scopes`."""
-        store, commit = self.repo.store, info.id.encode()
+        store = self.repo.store
         changed = self.repo.commit_scopes.of(commit)
         if not all(vis.can_read(scope) for scope in changed.scopes):
             return False

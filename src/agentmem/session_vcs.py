@@ -98,7 +98,7 @@ def _seer(session: Session) -> Callable[[str], bool] | None:
             vis.require_proposal_reader(store, commit.encode())
         except PermissionDenied:
             return False
-        return session._commit_visible(history.commit_info(store, commit.encode()), vis)
+        return session._commit_visible(commit.encode(), vis)
 
     return shown
 
