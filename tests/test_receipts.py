@@ -77,6 +77,25 @@ def test_receipts_are_bounded_and_rotated(tmp_path) -> None:
     assert numbers == list(range(numbers[0], 200))
 
 
+def test_a_read_of_many_facts_is_split_into_bounded_lines(tmp_path) -> None:
+    """An export of a large memory names every fact it hands out: one line for all of them would
+    pass `max_bytes`, so the files would no longer bound what is kept."""
+    receipts = Receipts(tmp_path, max_bytes=4000, files=3)
+    receipts.append(Receipt("a", "show", "c" * 40, [("first", "b" * 40)]))
+    many = [(f"fact{number:04d}", f"{number:040x}") for number in range(100)]
+    receipts.append(Receipt("a", "export", "c" * 40, many, run="r1", query="shared"))
+    lines = [line for path in receipts.paths() for line in path.read_bytes().splitlines(keepends=True)]
+    assert len(lines) > 5 and all(len(line) <= 1000 for line in lines)
+    kept = receipts.read()
+    exported = [r for r in kept if r.op == "export"]
+    assert {(r.agent, r.commit, r.run, r.query, r.time) for r in exported} == {
+        ("a", "c" * 40, "r1", "shared", exported[0].time)}
+    assert all(p.stat().st_size <= 4000 for p in receipts.paths())
+    assert [pair for r in exported for pair in r.facts] == many  # in order, none lost
+    assert kept[0].fact_ids == ["first"]  # the read before is still there
+    assert [r.fact_ids for r in receipts.read(fact_id="fact0099")] == [exported[-1].fact_ids]
+
+
 def test_a_torn_line_is_skipped(tmp_path) -> None:
     receipts = Receipts(tmp_path)
     receipts.append(Receipt("a", "show", "c" * 40, [("x", "b" * 40)]))

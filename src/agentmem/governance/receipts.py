@@ -3,7 +3,10 @@
 Append-only: a record is written with one `write` on a file opened with O_APPEND, under an
 advisory lock, so concurrent readers never interleave lines. Bounded and rotated: when
 `reads.jsonl` passes `max_bytes` it becomes `reads.1.jsonl` (the older files shift up) and at
-most `files` files are kept. Format in docs/format.md.
+most `files` files are kept. A read that hands out more facts than fit in a quarter of
+`max_bytes` (an `export` of a large memory) is recorded as several lines, each naming a slice of
+its facts, so no line passes that bound and one read never pushes the other files out. Format in
+docs/format.md.
 """
 
 from __future__ import annotations
@@ -65,18 +68,44 @@ class Receipts:
     def append(self, receipt: Receipt) -> None:
         if not receipt.time:
             receipt.time = now_iso()
-        line = (json.dumps(receipt.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        lines = self._lines(receipt)
         self.folder.mkdir(exist_ok=True)
         with self._locked():
             path = self.folder / CURRENT
-            with contextlib.suppress(FileNotFoundError):
-                if path.stat().st_size + len(line) > self.max_bytes:
-                    self._rotate()
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, line)
-            finally:
-                os.close(fd)
+            for line in lines:
+                with contextlib.suppress(FileNotFoundError):
+                    if path.stat().st_size + len(line) > self.max_bytes:
+                        self._rotate()
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    os.write(fd, line)
+                finally:
+                    os.close(fd)
+
+    def _lines(self, receipt: Receipt) -> list[bytes]:
+        """The receipt as JSON lines of at most a quarter of `max_bytes` each where its facts
+        allow: the same record with its facts in consecutive slices."""
+        fields = dict(vars(receipt))
+
+        def encode(facts: list[tuple[str, str]]) -> bytes:
+            data = {**fields, "facts": [list(pair) for pair in facts]}  # in the fields' order
+            return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+        whole = encode(receipt.facts)
+        budget = max(1, self.max_bytes // 4)
+        if len(whole) <= budget or len(receipt.facts) < 2:
+            return [whole]
+        lines: list[bytes] = []
+        room = budget - len(encode([]))
+        start, size = 0, 0
+        for end, (fact_id, blob) in enumerate(receipt.facts):
+            cost = _json_length(fact_id) + _json_length(blob) + 8  # `["id","blob"],`
+            if size + cost > room and end > start:
+                lines.append(encode(receipt.facts[start:end]))
+                start, size = end, 0
+            size += cost
+        lines.append(encode(receipt.facts[start:]))
+        return lines
 
     def _rotate(self) -> None:
         oldest = self.folder / f"reads.{self.files - 1}.jsonl"
@@ -157,3 +186,10 @@ class Receipts:
                     yield Receipt.from_dict(json.loads(line))
                 except (ValueError, TypeError):
                     continue
+
+
+def _json_length(text: str) -> int:
+    """The bytes `text` takes inside a JSON string (`ensure_ascii=False`)."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return len(text)
+    return len(json.dumps(text, ensure_ascii=False).encode()) - 2
