@@ -187,10 +187,12 @@ def governed(root: Path) -> None:
     print(f"quarantine {wrong}: {1 + len(entry.hidden)} facts hidden from every agent; "
           "the rest unchanged.")  # fmt: skip
 
-    # 6. Receipts: who saw the wrong rule, in which run, at which commit.
+    # 6. Receipts: who saw the wrong rule, in which run, at which commit (the responder's trace
+    #    showed it too, and is recorded like any read).
     seen = [(r.agent, r.run, r.commit) for r in repo.receipts.read(fact_id=wrong)]
     assert seen == [("billing", "billing-run-7", read_at["billing"]),
-                    ("planner", "planner-run-3", read_at["planner"])], seen  # fmt: skip
+                    ("planner", "planner-run-3", read_at["planner"]),
+                    ("incident-response", "ir-1", radius.commit)], seen  # fmt: skip
     for agent, run, commit in seen:
         print(f"  receipt: {agent} ({run}) read {wrong} at {commit[:12]}")
 

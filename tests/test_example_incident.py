@@ -26,7 +26,7 @@ def test_incident_example(tmp_path: Path) -> None:
     # agents as identities: trace, quarantine, receipts, cascade (the example asserts the sets)
     assert "read by ['billing (billing-run-7)', 'planner (planner-run-3)']" in out
     assert "4 facts hidden from every agent" in out
-    assert out.count("  receipt: ") == 2 and "removed exactly 4 facts" in out
+    assert out.count("  receipt: ") == 3 and "removed exactly 4 facts" in out
     # The command the example ends with (a short commit id) works as printed.
     line = next(x for x in out.splitlines() if "holds the wrong fact for the record" in x)
     command = line.rsplit(": ", 1)[1].split()

@@ -8,7 +8,7 @@ import json
 from typer.testing import CliRunner
 
 from agentmem import Repo
-from conftest import invoke
+from conftest import git, invoke
 
 
 def test_trace_finds_derived_facts_in_history_and_their_readers(repo: Repo, cli: CliRunner) -> None:
@@ -34,12 +34,20 @@ def test_trace_finds_derived_facts_in_history_and_their_readers(repo: Repo, cli:
     assert via[c] == a and via[a] == root and via[side_only] == c
     assert found.readers == [("reader-1", "r1"), ("reader-2", "r2"), ("reader-3", "r3")]
     assert found.origin.introduced.agent == "support" and found.origin.introduced.run == "s1"
+    # the trace showed the auditor every text in the radius: its own read, op `trace`
+    traced = repo.receipts.read(agent="auditor")
+    assert [(r.op, r.query) for r in traced] == [("trace", root)]
+    blobs = {d.id: d.blob for d in found.derived}
+    assert set(traced[0].facts) == {(found.origin.id, found.origin.blob), *blobs.items()}
+    for fact_id, blob in blobs.items():  # the version whose summary was shown
+        assert git(repo, "cat-file", "-p", blob).find(fact_id) >= 0
+    assert blobs[root] == found.origin.blob
     code, out, _ = invoke(cli, "trace", root, "--json")
     data = json.loads(out)
     assert code == 0 and {d["id"] for d in data["derived"]} == set(found.ids)
-    assert {r["agent"] for r in data["reads"]} == {"reader-1", "reader-2", "reader-3"}
+    assert {r["agent"] for r in data["reads"]} == {"reader-1", "reader-2", "reader-3", "auditor"}
     code, out, _ = invoke(cli, "trace", root)
-    assert code == 0 and "5 facts in the blast radius" in out and "3 readers" in out
+    assert code == 0 and "5 facts in the blast radius" in out and "5 readers" in out  # cli read too
 
 
 def test_trace_of_a_hidden_or_unknown_fact_is_not_found(repo: Repo, cli: CliRunner) -> None:
@@ -65,6 +73,8 @@ def test_a_trace_leaves_out_what_the_agent_may_not_read(repo: Repo, cli: CliRunn
     repo.policy.set(policy, agent="admin")
     found = repo.as_agent("billing").trace_fact(root)
     assert found.ids == [root, grandchild] and found.reads == []
+    traced = repo.receipts.read(agent="billing")[-1]  # what it was shown, not what was hidden
+    assert traced.op == "trace" and set(traced.fact_ids) == {root, grandchild}
     code, out, _err = invoke(cli, "trace", root, "--agent", "billing", "--json")
     assert code == 0 and "SECRETWORD" not in out and "user:dana" not in out
     assert repo.as_agent("owner").trace_fact(root).ids == [root, private, grandchild]

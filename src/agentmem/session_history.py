@@ -136,7 +136,8 @@ class HistoryReads:
 
     def trace_fact(self, fact_id: str) -> Trace:
         """The blast radius of a fact: its origin, every fact derived from it (on the branch
-        and in history, across scopes) and every agent and run that read one of them."""
+        and in history, across scopes) and every agent and run that read one of them (the
+        receipts read before this trace's own, which it leaves: op `trace`)."""
         from .governance.trace import trace
 
         vis = self.visibility()
@@ -148,7 +149,10 @@ class HistoryReads:
                          if vis.can_read(d.scope) and d.id not in hidden and d.via not in hidden]  # fmt: skip
         shown = set(found.ids)
         found.reads = [r for r in found.reads if r.fact in shown]
-        _prune_blame(found.origin, vis, Snapshot(self.repo.store, self.tip()))
+        _prune_blame(found.origin, vis, Snapshot(self.repo.store, found.commit.encode()))
+        # the origin's text and its sources', and each derived fact's summary, are handed out
+        texts = [*_shown(found.origin), *((d.id, d.blob) for d in found.derived)]
+        self._hand_out("trace", found.commit, dict.fromkeys(texts), fact_id)
         return found
 
     def blast_radius(self, fact_id: str) -> list[str]:

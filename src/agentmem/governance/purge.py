@@ -194,7 +194,7 @@ def _derived(store: GitStore, commits: list[bytes], fact_id: str) -> list[str]:
     from .trace import introduced_facts
 
     children: dict[str, set[str]] = {}
-    for _commit, fact in introduced_facts(store, map(store.commit, commits), skip_unreadable=True):
+    for _commit, _blob, fact in introduced_facts(store, map(store.commit, commits), skip_unreadable=True):
         for source in fact.derived_from:
             children.setdefault(source, set()).add(fact.id)
     return [child for child, _via in descendants(children, fact_id)]

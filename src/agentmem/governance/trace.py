@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 @dataclass
 class TracedFact:
     """A fact in the blast radius: `via` is the source that put it there; `present` whether the
-    branch still holds it; `commit` the first commit (oldest) that wrote it."""
+    branch still holds it; `commit` the first commit (oldest) that wrote it; `summary` is from
+    its newest version, `blob` (for read receipts)."""
 
     id: str
     scope: str
@@ -35,6 +36,7 @@ class TracedFact:
     via: str | None
     present: bool
     commit: str
+    blob: str = field(default="", repr=False)
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Trace:
     origin: Blame
     derived: list[TracedFact] = field(default_factory=list)  # the fact first, then breadth-first
     reads: list[TraceRead] = field(default_factory=list)
+    commit: str = ""  # the branch head traced from
 
     @property
     def ids(self) -> list[str]:
@@ -74,19 +77,19 @@ def trace(session: Session, fact_id: str) -> Trace:
     known: dict[str, TracedFact] = {}  # every fact version in history: id -> newest-seen info
     children: dict[str, set[str]] = {}
     # newest first: the last assignment is the oldest commit
-    for commit, fact in introduced_facts(store, walk(store, tip)):
+    for commit, blob, fact in introduced_facts(store, walk(store, tip)):
         for source in fact.derived_from:
             children.setdefault(source, set()).add(fact.id)
         entry = known.get(fact.id)
         if entry is None:
             known[fact.id] = TracedFact(fact.id, fact.scope, fact.summary, None, False,
-                                        commit.id.decode())  # fmt: skip
+                                        commit.id.decode(), blob.decode())  # fmt: skip
         else:
             entry.commit = commit.id.decode()
     snapshot = session.snapshot()
     origin = blame(store, tip, fact_id)
     root = known.get(fact_id) or TracedFact(fact_id, origin.scope, origin.text[:72], None, False,
-                                             origin.introduced.id)  # fmt: skip
+                                             origin.introduced.id, origin.blob)  # fmt: skip
     found = [root]
     for child, via in descendants(children, fact_id):  # every child was read: it is in `known`
         item = known[child]
@@ -98,14 +101,14 @@ def trace(session: Session, fact_id: str) -> Trace:
     receipts: list[Receipt] = session.repo.receipts.read(fact_ids=seen)
     reads = [TraceRead(fact, r.agent, r.run, r.trace, r.op, r.commit, r.time)
              for r in receipts for fact in r.fact_ids if fact in seen]  # fmt: skip
-    return Trace(fact_id, origin, found, reads)
+    return Trace(fact_id, origin, found, reads, tip.decode())
 
 
 def introduced_facts(
     store: GitStore, commits: Iterable[Commit], *, skip_unreadable: bool = False
-) -> Iterator[tuple[Commit, Fact]]:
-    """(commit, fact) for every fact version each of `commits` adds or changes against its first
-    parent, each version read once (the first commit that brings it). `skip_unreadable`: a blob
+) -> Iterator[tuple[Commit, bytes, Fact]]:
+    """(commit, blob id, fact) for every fact version each of `commits` adds or changes against
+    its first parent, each version read once (the first commit that brings it). `skip_unreadable`: a blob
     that is not a readable fact is passed over instead of raising `CorruptObject`."""
     read: set[bytes] = set()
     for commit in commits:
@@ -120,7 +123,7 @@ def introduced_facts(
                 if skip_unreadable:
                     continue
                 raise
-            yield commit, fact
+            yield commit, blob, fact
 
 
 def new_blobs(store: GitStore, old_tree: bytes | None, new_tree: bytes) -> list[bytes]:
