@@ -4,7 +4,7 @@ Every read and write of an agent goes through its `Session`:
 
 - one read path: every fact that leaves the store (a snapshot, `ls`, `show`, log, blame, diff,
   search hits, merge conflicts, bisect) is filtered by `Visibility` (policy, quarantine,
-  retention) and written to the read receipts, in `_hand_out`;
+  retention) and written to the read receipts, in `hand_out`;
 - one commit path: every commit passes the gate installed on the store (`governance.gate`), so
   transactions, merges, reverts and resolutions are checked the same way;
 - one branch: a session writes to ITS branch (``branch=``, ``$AGENTMEM_BRANCH``, else HEAD's
@@ -96,19 +96,19 @@ class Session(HistoryReads, BranchesAndMerges):
 
     # -- the read path ---------------------------------------------------------------------
 
-    def _hand_out(
+    def hand_out(
         self, op: str, commit: str, facts: Iterable[tuple[str, str]], query: str | None = None
     ) -> None:
         """The one point where facts leave the store: record the read receipt of `facts`,
         (fact id, blob id) pairs."""
-        if not self._records_reads():
+        if not self.records_reads():
             return
         from .governance.receipts import Receipt
 
         receipt = Receipt(self.agent, op, commit, list(facts), self.run, self.trace, query)
         self.repo.receipts.append(receipt)
 
-    def _records_reads(self) -> bool:
+    def records_reads(self) -> bool:
         """Whether this session's reads leave receipts (an agent's, unless turned off)."""
         return self.governed and bool(self.repo.config["receipts"].get("enabled", True))
 
@@ -122,7 +122,7 @@ class Session(HistoryReads, BranchesAndMerges):
             where = f" in scope {scope}" if scope else ""
             raise NotFound(f"no fact {fact_id}{where} at {snap.commit[:12]}")
         assert found is not None
-        self._hand_out("show", snap.commit, [(fact.id, found[1].decode())], fact_id)
+        self.hand_out("show", snap.commit, [(fact.id, found[1].decode())], fact_id)
         return vis.shown_fact(fact, snap)
 
     def facts(
@@ -131,7 +131,7 @@ class Session(HistoryReads, BranchesAndMerges):
         """The facts this agent may read (of one scope; `PermissionDenied` for a scope it may not)."""
         commit, readable = self._readable(scope, at)
         handed = list(itertools.islice(readable, limit))
-        self._hand_out("ls", commit, [(fact.id, blob) for fact, blob in handed], scope)
+        self.hand_out("ls", commit, [(fact.id, blob) for fact, blob in handed], scope)
         return [fact for fact, _blob in handed]
 
     def export_facts(self, scope: str | None = None, at: str | None = None) -> Iterator[str]:
@@ -147,7 +147,7 @@ class Session(HistoryReads, BranchesAndMerges):
                     handed.append((fact.id, blob))
                     yield export_line(fact)
             finally:
-                self._hand_out("export", commit, handed, scope)
+                self.hand_out("export", commit, handed, scope)
 
         return lines()
 

@@ -31,13 +31,13 @@ class HistoryReads:
     if TYPE_CHECKING:  # what it uses of `Session`
         repo: Repo
 
-        def _records_reads(self) -> bool: ...
+        def records_reads(self) -> bool: ...
 
         def tip(self) -> bytes: ...
         def visibility(self) -> Visibility: ...
         def snapshot(self, at: str | None = None) -> Snapshot: ...
         def reading(self, at: str | None = None) -> bytes: ...
-        def _hand_out(
+        def hand_out(
             self, op: str, commit: str, facts: Iterable[tuple[str, str]], query: str | None = None
         ) -> None: ...
 
@@ -61,16 +61,16 @@ class HistoryReads:
         else:
             commits = history.log(self.repo.store, head, agent=author, fact_id=fact_id, scope=scope,
                                   follow=follow)  # fmt: skip
-            visible = (c for c in commits if self._commit_visible(c.id.encode(), vis))
+            visible = (c for c in commits if self.commit_visible(c.id.encode(), vis))
             shown = list(visible if n is None else itertools.islice(visible, n))
         cache = self.repo.commit_scopes
-        if self._records_reads():  # the facts whose text the messages quote are handed out
+        if self.records_reads():  # the facts whose text the messages quote are handed out
             quoted = cache.quoted_in((info.id, info.message) for info in shown)
-            self._hand_out("log", head.decode(), quoted, fact_id or scope)
+            self.hand_out("log", head.decode(), quoted, fact_id or scope)
         cache.flush()
         return shown
 
-    def _commit_visible(self, commit: bytes, vis: Visibility) -> bool:
+    def commit_visible(self, commit: bytes, vis: Visibility) -> bool:
         """Whether this agent may see a commit: it changes no fact the agent may not see, and
         no quarantine entry of one. The scopes it changes come from `repo.commit_scopes`."""
         store = self.repo.store
@@ -104,7 +104,7 @@ class HistoryReads:
 
         result = _lineage.blame(self.repo.store, head, fact_id, scope)
         _prune_blame(result, vis, Snapshot(self.repo.store, head))
-        self._hand_out("blame", head.decode(), _shown(result), fact_id)
+        self.hand_out("blame", head.decode(), _shown(result), fact_id)
         return result
 
     def diff(
@@ -131,7 +131,7 @@ class HistoryReads:
             result.changes = _shown_changes(result.changes, vis, store, old_id, new_id)
         if not stat:  # the versions' texts are handed out
             shown_blobs = [(c.id, blob) for c in result.changes for blob in (c.old_blob, c.new_blob) if blob]
-            self._hand_out("diff", new_id.decode(), shown_blobs, scope)
+            self.hand_out("diff", new_id.decode(), shown_blobs, scope)
         return result
 
     def trace_fact(self, fact_id: str) -> Trace:
@@ -152,7 +152,7 @@ class HistoryReads:
         _prune_blame(found.origin, vis, Snapshot(self.repo.store, found.commit.encode()))
         # the origin's text and its sources', and each derived fact's summary, are handed out
         texts = [*_shown(found.origin), *((d.id, d.blob) for d in found.derived)]
-        self._hand_out("trace", found.commit, dict.fromkeys(texts), fact_id)
+        self.hand_out("trace", found.commit, dict.fromkeys(texts), fact_id)
         return found
 
     def blast_radius(self, fact_id: str) -> list[str]:

@@ -35,7 +35,7 @@ def search(
     found = session.repo._search_call("search", params, daemon, _actor(session), progress=progress, note=note)
     hits = [SearchHit.from_dict(hit) for hit in found]
     commit = hits[0].commit if hits else session.snapshot(at).commit
-    session._hand_out("search", commit, _handed(hits), params["query"])
+    session.hand_out("search", commit, _handed(hits), params["query"])
     return _shown(session, vis, hits)
 
 
@@ -53,7 +53,7 @@ def near_duplicates(
         fact_id, at=snap.commit, threshold=threshold, k=k, daemon=daemon, start=start, actor=_actor(session)
     )  # fmt: skip
     if hits:
-        session._hand_out("near-duplicates", snap.commit, _handed(hits), fact_id)
+        session.hand_out("near-duplicates", snap.commit, _handed(hits), fact_id)
     return None if hits is None else _shown(session, vis, hits)
 
 
@@ -71,7 +71,7 @@ def duplicates(
         snap = Snapshot(session.repo.store, commit.encode())
         ids = dict.fromkeys(i for a, b, _s in pairs for i in (a, b))
         blobs = [(i, blob.decode()) for i in ids if (blob := snap.blob_of(i, scope)) is not None]
-        session._hand_out("dedupe", commit, blobs, scope)
+        session.hand_out("dedupe", commit, blobs, scope)
     return commit, pairs
 
 

@@ -64,12 +64,12 @@ def _hand_out_quoted(session: Session, op: str, shown: list[tuple[str, str]]) ->
     """A read receipt for the facts whose text the subjects, labels or message shown quote
     ((commit, text shown) pairs), in the version that commit wrote, as a log's; none when they
     quote no fact."""
-    if not session._records_reads():
+    if not session.records_reads():
         return
     facts = session.repo.commit_scopes.quoted_in(shown)
     if facts:
         head = session.repo.store.ref_value(session.ref)
-        session._hand_out(op, head.decode() if head else shown[0][0], facts)
+        session.hand_out(op, head.decode() if head else shown[0][0], facts)
 
 
 def _require_seen(session: Session, commit: str) -> None:
@@ -98,7 +98,7 @@ def _seer(session: Session) -> Callable[[str], bool] | None:
             vis.require_proposal_reader(store, commit.encode())
         except PermissionDenied:
             return False
-        return session._commit_visible(commit.encode(), vis)
+        return session.commit_visible(commit.encode(), vis)
 
     return shown
 
@@ -196,7 +196,7 @@ def resolve_conflict(session: Session, fact_id: str, take: str, text: str | None
         if session.governed:
             load_policy(repo.store, pending.ours.encode()).require(session.agent, "write", found.scope)
     conflict = _merge.resolve(repo.store, repo.local_dir, fact_id, take, text, session.agent)
-    session._hand_out("resolve", pending.ours, [(conflict.id, blob) for blob in conflict.blobs], fact_id)
+    session.hand_out("resolve", pending.ours, [(conflict.id, blob) for blob in conflict.blobs], fact_id)
     _show_versions(session, vis, conflict, pending.base, pending.ours, pending.theirs)
     return conflict
 
@@ -269,7 +269,7 @@ def _shown(session: Session, result: MergeResult) -> MergeResult:
     result.conflicts = [c for c in result.conflicts if _finds(vis, c)]
     handed = [(c.id, blob) for c in result.conflicts for blob in c.blobs]
     if handed:
-        session._hand_out("merge", result.ours, handed, result.theirs)
+        session.hand_out("merge", result.ours, handed, result.theirs)
     for conflict in result.conflicts:
         _show_versions(session, vis, conflict, result.base, result.ours, result.theirs)
     return result

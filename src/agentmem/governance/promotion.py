@@ -90,7 +90,7 @@ def reviewable(session: Session, into: str | None = None) -> list[Proposal]:
         shown.append(Proposal(proposal.branch, proposal.agent, seen, len(proposal.changes) - len(seen)))
     handed = [(c.id, blob) for p in shown for c in p.changes for blob in (c.old_blob, c.new_blob) if blob]
     if handed:
-        session._hand_out("review", target.commit, handed, into)
+        session.hand_out("review", target.commit, handed, into)
     return shown
 
 
