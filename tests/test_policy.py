@@ -584,6 +584,34 @@ def test_a_bisection_names_a_hidden_first_bad_commit_without_its_subject(
     assert code == 0 and "hunter2" in out
 
 
+def test_an_agents_bisection_through_the_python_api_is_shown_as_through_the_cli(
+    gov: tuple[Repo, str, str],
+) -> None:
+    """The CLI hid a hidden first bad commit's subject and changes; `repo.bisect(pattern,
+    agent=...)` returned them whole, the secret's id among the changes. The session's bisect
+    does it now, for every interface."""
+    repo, secret, _shared = gov
+    with repo.as_agent("support").transaction("notes") as tx:  # one commit, both scopes
+        tx.update(secret, text=SECRET + ", rotated")
+        tx.remember("Refunds take 5 days", "shared")
+    billing = repo.as_agent("billing", run="b-1")
+    for step in (billing.bisect("Refunds"), repo.bisect("Refunds", agent="billing")):
+        assert step.first_bad is not None and step.first_bad.changes == []
+        assert step.first_bad.message == "" and step.first_bad.agent == "support"
+    assert {c.id for c in repo.bisect("Refunds").first_bad.changes} >= {secret}  # the owner's
+    with pytest.raises(PermissionDenied, match="may not read scope agent:support"):
+        billing.bisect("hunter2", scope="agent:support")
+    with pytest.raises(NotFound):  # the secret matches nowhere billing may look
+        billing.bisect("hunter2")
+    found = repo.as_agent("support").bisect("5 days")  # a first bad commit it may see: its
+    assert found.first_bad is not None and "notes" in found.first_bad.message  # subject shown
+    quoted = billing.remember("Refund window: 14 days").id
+    step = billing.bisect("14 days")
+    assert step.first_bad is not None and quoted in step.first_bad.message
+    receipt = repo.receipts.read(agent="billing")[-1]  # its subject quotes the fact's text
+    assert receipt.op == "commit" and receipt.fact_ids == [quoted] and receipt.run == "b-1"
+
+
 def test_a_merge_refused_for_changes_in_a_hidden_scope_does_not_name_it(
     gov: tuple[Repo, str, str], cli: CliRunner
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
+    from .bisect import BisectStep
     from .history import CommitInfo
     from .merge import MergeConflict, MergeResult
     from .refs import RefInfo, ReflogEntry, ResetResult
@@ -95,3 +96,34 @@ class BranchesAndMerges:
         from . import session_vcs
 
         return session_vcs.resolve_conflict(self._acting(), fact_id, take, text)
+
+    def bisect(
+        self, pattern: str, *, scope: str | None = None, good: str | None = None, bad: str | None = None
+    ) -> BisectStep:
+        """The first commit (first-parent chain, after `good`, up to `bad`: default the session's
+        branch) where a fact this agent may see matches `pattern`; the first bad commit as
+        `bisect_shown` leaves it."""
+        from . import session_vcs
+
+        return session_vcs.bisect(self._acting(), pattern, scope, good, bad)
+
+    def bisect_start(self, *, good: str | None = None, bad: str = "HEAD") -> BisectStep:
+        """`repo.bisect.start`: a manual bisection of this checkout, any agent may drive it."""
+        return self.bisect_shown(self._acting().repo.bisect.start(good=good, bad=bad))
+
+    def bisect_mark(self, verdict: str, ref: str | None = None) -> BisectStep:
+        """Record ``good``, ``bad`` or ``skip`` for `ref` (default: the current candidate)."""
+        return self.bisect_shown(self._acting().repo.bisect.mark(verdict, ref))
+
+    def bisect_status(self) -> BisectStep:
+        return self.bisect_shown(self._acting().repo.bisect.status())
+
+    def bisect_run(self, argv: list[str]) -> BisectStep:
+        return self.bisect_shown(self._acting().repo.bisect.run(argv))
+
+    def bisect_shown(self, step: BisectStep) -> BisectStep:
+        """`step` as this agent is shown it: a first bad commit it may not see (its subject may
+        quote a fact it may not read) without its subject and changes."""
+        from . import session_vcs
+
+        return session_vcs.bisect_shown(self._acting(), step)

@@ -20,6 +20,7 @@ from .merge import MergeConflict, MergeResult
 from .refs import RefInfo, ReflogEntry, ResetResult
 
 if TYPE_CHECKING:
+    from .bisect import BisectStep
     from .governance.visibility import Visibility
     from .history import CommitInfo
     from .session import Session
@@ -58,6 +59,36 @@ def commit_info(session: Session, ref: str) -> CommitInfo:
     _require_seen(session, info.id)
     _hand_out_quoted(session, "commit", [(info.id, info.message)])
     return info
+
+
+def bisect(session: Session, pattern: str, scope: str | None, good: str | None,
+           bad: str | None) -> BisectStep:  # fmt: skip
+    """The first commit where a fact this agent may see matches `pattern` (`bad` defaults to
+    the session's branch); a scope it may not read is refused, as `log --scope` is."""
+    from . import bisect as _bisect
+
+    vis = session.visibility()
+    scope = None if scope is None else vis.require_scope(scope)
+    for end in (good, bad):
+        session.reading(end)  # a proposal's commits only for its reviewers
+    bad = session.branch if bad is None else bad
+    visible = vis.shows if session.governed else None
+    step = _bisect.contains(session.repo.store, pattern, scope=scope, good=good, bad=bad, visible=visible)
+    return bisect_shown(session, step)
+
+
+def bisect_shown(session: Session, step: BisectStep) -> BisectStep:
+    """A bisection's step as this agent is shown it: a first bad commit it may not see (whose
+    subject may quote, and whose changes name, facts it may not read) keeps its id, author and
+    time only; the subject of one it may see leaves a `commit` receipt when it quotes a fact."""
+    first = step.first_bad
+    if first is None:
+        return step
+    shown = _seer(session)
+    if shown is not None and not shown(first.id):
+        return replace(step, first_bad=replace(first, message="", changes=[]))
+    _hand_out_quoted(session, "commit", [(first.id, first.message)])
+    return step
 
 
 def _hand_out_quoted(session: Session, op: str, shown: list[tuple[str, str]]) -> None:

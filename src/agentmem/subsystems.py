@@ -59,10 +59,10 @@ class Bisection:
         bad: str | None = None, agent: str | None = None,
     ) -> BisectStep:  # fmt: skip
         """The first commit (first-parent chain) where a fact matching `pattern` exists
-        (among the facts `agent` may see, when given)."""
-        visible = None if agent is None else self.repo.as_agent(agent).visibility().shows
-        return _bisect.contains(self.repo.store, pattern, scope=scope, good=good, bad=bad,
-                                visible=visible)  # fmt: skip
+        (among the facts `agent` may see, when given: `Session.bisect`)."""
+        if agent is not None:
+            return self.repo.as_agent(agent).bisect(pattern, scope=scope, good=good, bad=bad)
+        return _bisect.contains(self.repo.store, pattern, scope=scope, good=good, bad=bad)
 
     def start(self, *, good: str | None = None, bad: str = "HEAD") -> BisectStep:
         """Start a manual bisection; `good` defaults to before the root commit (every commit

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any
 
 import typer
 
-from ..errors import InvalidInput, PermissionDenied
+from ..errors import InvalidInput
 from . import app, open_repo
 from .identity import Agent
 from .output import console, plural, print_json
@@ -25,11 +24,6 @@ RefArg = Annotated[str | None, typer.Argument(metavar="[REF]", help="Default: th
 
 
 def _show(step: Any, json_out: bool, agent: str) -> None:
-    if step.first_bad is not None:  # its subject and changes may name facts the agent may not see
-        try:
-            open_repo().as_agent(agent).commit_info(step.first_bad.id)
-        except PermissionDenied:
-            step.first_bad = replace(step.first_bad, message="", changes=[])
     if json_out:
         print_json(step)
         return
@@ -69,7 +63,8 @@ def _bisect(
     if contains is None:
         console.print(ctx.get_help())
         raise typer.Exit(2)
-    _show(open_repo().bisect(contains, scope=scope, good=good, bad=bad, agent=agent), json_out, agent)
+    actor = open_repo().as_agent(agent)
+    _show(actor.bisect(contains, scope=scope, good=good, bad=bad), json_out, agent)
 
 
 @bisect_app.command("start")
@@ -83,31 +78,31 @@ def start(
     """Start a bisection between a good and a bad commit.
 
     `bisect run` tests both ends before searching."""
-    _show(open_repo().bisect_start(good=good, bad=bad), json_out, agent)
+    _show(open_repo().as_agent(agent).bisect_start(good=good, bad=bad), json_out, agent)
 
 
 @bisect_app.command("good")
 def good_(ref: RefArg = None, json_out: Json = False, agent: Agent = "cli") -> None:
     """Mark the candidate (or REF) good."""
-    _show(open_repo().bisect_mark("good", ref), json_out, agent)
+    _show(open_repo().as_agent(agent).bisect_mark("good", ref), json_out, agent)
 
 
 @bisect_app.command("bad")
 def bad_(ref: RefArg = None, json_out: Json = False, agent: Agent = "cli") -> None:
     """Mark the candidate (or REF) bad."""
-    _show(open_repo().bisect_mark("bad", ref), json_out, agent)
+    _show(open_repo().as_agent(agent).bisect_mark("bad", ref), json_out, agent)
 
 
 @bisect_app.command("skip")
 def skip(ref: RefArg = None, json_out: Json = False, agent: Agent = "cli") -> None:
     """Skip the candidate (or REF): it cannot be tested."""
-    _show(open_repo().bisect_mark("skip", ref), json_out, agent)
+    _show(open_repo().as_agent(agent).bisect_mark("skip", ref), json_out, agent)
 
 
 @bisect_app.command("status")
 def status(json_out: Json = False, agent: Agent = "cli") -> None:
     """Show where the bisection stands."""
-    _show(open_repo().bisect_status(), json_out, agent)
+    _show(open_repo().as_agent(agent).bisect_status(), json_out, agent)
 
 
 @bisect_app.command("reset")
@@ -128,4 +123,4 @@ def run(
 
     It first runs CMD on both ends: a bad end that tests good, or a good end that tests bad, is
     an error (never a confident wrong answer)."""
-    _show(open_repo().bisect_run(command), json_out, agent)
+    _show(open_repo().as_agent(agent).bisect_run(command), json_out, agent)
