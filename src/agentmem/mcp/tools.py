@@ -133,7 +133,7 @@ def register(server: MCPServer, session: Callable[[], Any]) -> None:
         acting = session()
         result = acting.merge(branch, strategy=None if strategy == "fail" else strategy, message=message)
         if result.status == "conflicts":
-            acting.repo.merge_abort()
+            acting.merge_abort()  # the one it just began
             ids = ", ".join(c.id for c in result.conflicts)
             raise ToolError(f"Conflict: merging {branch} conflicts on {ids}; nothing merged "
                             "(pass strategy ours, theirs or newest)")  # fmt: skip
