@@ -59,7 +59,7 @@ class RemoteVerbs(RepoBase):
             return session.merge(ref, strategy=how, message=text)
 
         def pull() -> PullResult:
-            return _remotes.pull(self.store, remote, branch, merge, self.merge_abort, strategy, message)
+            return _remotes.pull(self.store, remote, branch, merge, session.merge_abort, strategy, message)
 
         try:
             return pull()
