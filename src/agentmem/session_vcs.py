@@ -69,8 +69,9 @@ def bisect(session: Session, pattern: str, scope: str | None, good: str | None,
 
     vis = session.visibility()
     scope = None if scope is None else vis.require_scope(scope)
-    for end in (good, bad):
-        session.reading(end)  # a proposal's commits only for its reviewers
+    session.reading(bad)  # a proposal's commits only for its reviewers
+    if good is not None:
+        session.reading(good)
     bad = session.branch if bad is None else bad
     visible = vis.shows if session.governed else None
     step = _bisect.contains(session.repo.store, pattern, scope=scope, good=good, bad=bad, visible=visible)
