@@ -544,6 +544,10 @@ def test_ref_lists_and_cat_commit_hide_subjects_of_commits_the_agent_may_not_see
     assert [t.subject for t in billing.tags()] == [""] and billing.reflog()[0].message == ""
     with pytest.raises(PermissionDenied):
         billing.commit_info("v1")
+    # the branch a session creates (the MCP `branch` tool returns it) is listed the same way
+    assert billing.create_branch("billing-side").subject == ""
+    made = repo.as_agent("support").create_branch("support-side")
+    assert "hunter2" in made.subject and repo.receipts.read(agent="support")[-1].op == "branch"
 
 
 def test_under_a_policy_only_an_admin_resets_or_deletes_a_branch(

@@ -148,7 +148,8 @@ def create_branch(session: Session, name: str, start: str | None) -> RefInfo:
     commit, source = session.reading(start), store.ref_value(session.ref)
     if source is not None:  # None: the owner's HEAD names no branch yet (nothing governs)
         commit = governed_start(store, commit, source, session.agent, session.branch)
-    return _refs.create_branch(store, name, start or session.branch, commit=commit)
+    made = _refs.create_branch(store, name, start or session.branch, commit=commit)
+    return _listed(session, "branch", made)
 
 
 def reset(session: Session, target: str, hard: bool) -> ResetResult:
@@ -158,7 +159,15 @@ def reset(session: Session, target: str, hard: bool) -> ResetResult:
 
 def delete_branch(session: Session, name: str) -> RefInfo:
     _require_admin(session, name, "delete")
-    return session.repo.delete_branch(name)
+    return _listed(session, "branch", session.repo.delete_branch(name))
+
+
+def _listed(session: Session, op: str, ref: RefInfo) -> RefInfo:
+    """One branch as `branches` lists it: its tip's subject left empty where the agent may not
+    see that commit (an admin's read rights may be as narrow as anyone's), else handed out."""
+    shown = _blanked(session, [ref])[0]
+    _hand_out_quoted(session, op, [(shown.commit, shown.subject)])
+    return shown
 
 
 def _require_admin(session: Session, branch: str, verb: str) -> None:
