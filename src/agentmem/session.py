@@ -74,6 +74,8 @@ class Session(HistoryReads, BranchesAndMerges):
         return Visibility.load(self.repo.store, self.agent if self.governed else None, self.tip())
 
     def snapshot(self, at: str | None = None) -> Snapshot:
+        """The tree this session reads `at`, unfiltered: plumbing of the read path (its methods
+        filter what they hand out through `visibility`), not itself a read of the agent's."""
         return Snapshot(self.repo.store, self.reading(at))
 
     def reading(self, at: str | None = None) -> bytes:

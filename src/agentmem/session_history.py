@@ -145,9 +145,13 @@ class HistoryReads:
         found = trace(cast("Session", self), fact_id)
         # what this agent may not read is left out, as from every read: facts, their readers, sources
         hidden = vis.quarantine.hidden
+        every = {d.id: d for d in found.derived}
         found.derived = [d for d in found.derived
                          if vis.can_read(d.scope) and d.id not in hidden and d.via not in hidden]  # fmt: skip
         shown = set(found.ids)
+        for item in found.derived:  # derived through a fact it may not read: from the one before
+            while item.via is not None and item.via not in shown:
+                item.via = every[item.via].via
         found.reads = [r for r in found.reads if r.fact in shown]
         _prune_blame(found.origin, vis, Snapshot(self.repo.store, found.commit.encode()))
         # the origin's text and its sources', and each derived fact's summary, are handed out
