@@ -126,3 +126,21 @@ def test_no_read_hands_out_a_hidden_fact_and_every_text_shown_has_a_receipt(
     # the calls do show memory (else the receipt check above would pass for nothing)
     assert sum(showed for _name, showed in checked) >= 19, checked
     assert billing.merge_abort().status == "aborted"
+
+
+def test_no_read_hands_out_a_quarantined_fact(memory: tuple[Repo, dict[str, str], list[str]]) -> None:
+    """The same reads once a readable fact is quarantined: its text, and that of the fact derived
+    from it, is in no output (their ids may be, in the quarantine's own commit)."""
+    repo, shared, _hidden = memory
+    ids = list(shared)
+    derived = repo.as_agent("support").remember("Refund rule thetaword: see above", derived_from=[ids[1]]).id
+    repo.quarantine.add(ids[1], agent="admin", reason="wrong")
+    billing = repo.as_agent("billing")
+    assert derived in repo.quarantine.list()[0].hidden
+    for name, call in _calls(billing, [ids[0], ids[2]]).items():
+        try:
+            printed = json.dumps(to_jsonable(call()), ensure_ascii=False)
+        except AgentmemError as exc:
+            printed = str(exc)
+        assert "betaword" not in printed and "thetaword" not in printed, name
+    billing.merge_abort()
