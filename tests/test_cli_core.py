@@ -52,18 +52,43 @@ def test_update_and_forget(repo: Repo, cli: CliRunner) -> None:
 def test_stage_then_commit_atomically(repo: Repo, cli: CliRunner) -> None:
     keep = repo.remember("keep", agent="a").id
     head = repo.resolve()
-    assert invoke(cli, "add", "one")[0] == 0
-    assert invoke(cli, "add", "two", "--scope", "agent:planner", "--id", "plan-2")[0] == 0
-    assert invoke(cli, "add", "--update", keep, "keep, edited")[0] == 0
-    code, out, _ = invoke(cli, "status", "--json")
+    assert invoke(cli, "add", "one", "--agent", "planner")[0] == 0
+    assert invoke(cli, "add", "two", "--scope", "agent:planner", "--id", "plan-2", "-a", "planner")[0] == 0
+    assert invoke(cli, "add", "--update", keep, "keep, edited", "--agent", "planner")[0] == 0
+    code, out, _ = invoke(cli, "status", "--json", "--agent", "planner")
     assert len(json.loads(out)["staged"]) == 3
     assert repo.resolve() == head  # staging writes no commit
     code, out, _ = invoke(cli, "commit", "-m", "three at once", "--agent", "planner")
     assert code == 0 and "+2 ~1" in out
     assert len(repo.log()) == 3 and repo.get("plan-2").scope == "agent:planner"
-    assert repo.staged() == []
-    code, _, err = invoke(cli, "commit", "-m", "again")
-    assert code == 2 and "nothing staged" in err
+    assert repo.staged("planner") == []
+    code, _, err = invoke(cli, "commit", "-m", "again", "--agent", "planner")
+    assert code == 2 and "nothing staged by agent planner: use 'agentmem add --agent planner'" in err
+
+
+def test_each_agent_commits_what_it_staged(repo: Repo, cli: CliRunner) -> None:
+    """One folder, two agents staging: a commit took the whole stage under the committer's name
+    (support's fact recorded as billing's), and under a policy support's write in a scope billing
+    may not write refused billing's commit of its own. Each agent now has its own stage."""
+    policy = ('default = "deny"\nadmins = ["admin"]\n[agents.support]\nread = ["*"]\n'
+              'write = ["shared", "user:*"]\n[agents.billing]\nread = ["shared"]\nwrite = ["shared"]\n')
+    repo.policy.set(policy, agent="admin")
+    assert invoke(cli, "add", "Dana's PIN is 4242", "--scope", "user:dana", "--agent", "support")[0] == 0
+    assert invoke(cli, "add", "Invoices go out on the 1st", "--agent", "billing")[0] == 0
+    code, out, _ = invoke(cli, "status", "--agent", "billing")
+    assert code == 0 and "Invoices go out" in out and "4242" not in out and "1 by support" in out
+    code, out, _ = invoke(cli, "status", "--json", "--agent", "billing")
+    assert json.loads(out)["staged_by_others"] == {"support": 1}
+    code, out, err = invoke(cli, "commit", "--agent", "billing", "--json")
+    assert code == 0, err
+    assert [repo.get(i).agent for i in json.loads(out)["added"]] == ["billing"]
+    assert [op.text for op in repo.staged("support")] == ["Dana's PIN is 4242"]  # still support's
+    assert invoke(cli, "unstage", "--agent", "billing")[1].startswith("dropped 0")
+    code, out, _ = invoke(cli, "commit", "--agent", "support", "--json")
+    assert code == 0 and [repo.get(i).agent for i in json.loads(out)["added"]] == ["support"]
+    assert repo.staging_agents() == []
+    code, _out, err = invoke(cli, "add", "x", "--agent", "../up")
+    assert code == 2 and err.count("\n") == 1 and not (repo.local_dir / "up").exists()
 
 
 def test_a_failing_commit_keeps_the_stage(repo: Repo, cli: CliRunner) -> None:

@@ -141,7 +141,7 @@ stop = sys.argv[1]
 import os
 while not os.path.exists(stop):
     try:
-        repo.commit_staged(agent="committer", message="race")
+        repo.commit_staged(agent="cli", message="race")
     except InvalidInput:
         time.sleep(0.001)
 """
@@ -176,7 +176,7 @@ def test_add_racing_commit_loses_nothing(repo: Repo, tmp_path: Path) -> None:
         _out, err = committer.communicate(timeout=120)
         assert committer.returncode == 0, err.decode()[-2000:]
     if Repo(repo.root).staged():
-        Repo(repo.root).commit_staged(agent="final")
+        Repo(repo.root).commit_staged(agent="cli")
     counts = _counts(repo, acknowledged)
     lost = [t for t in acknowledged if counts[t] == 0]
     doubled = [t for t in acknowledged if counts[t] > 1]

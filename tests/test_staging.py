@@ -28,7 +28,7 @@ def _batch() -> str:
 
 def test_commit_names_its_batches_in_a_trailer(repo: Repo) -> None:
     repo.stage({"op": "remember", "text": "one"})
-    result = repo.commit_staged(agent="a")
+    result = repo.commit_staged(agent="cli")
     assert result.commit is not None and len(result.batches) == 1
     trailers = parse_trailers(repo.store.commit(result.commit.encode()).message)
     assert trailers["staged"] == result.batches[0]
@@ -55,7 +55,7 @@ def test_claim_of_a_killed_commit_that_did_not_commit_is_staged_again(repo: Repo
     repo.stage({"op": "remember", "text": "second"})  # an add after the claim
     assert [op.text for op in repo.staged()] == ["first", "second"]  # order kept
     assert (repo.local_dir / f"stage.{batch}.returned").exists()
-    result = repo.commit_staged(agent="a")
+    result = repo.commit_staged(agent="cli")
     assert sorted(result.added) == sorted(content_id("shared", t) for t in ("first", "second"))
     assert batch in result.batches
     assert repo.staged() == [] and sorted(os.listdir(repo.local_dir)).count("stage.jsonl") == 0
@@ -99,7 +99,7 @@ def test_lines_without_an_op_id_are_read(repo: Repo) -> None:
     line = json.dumps({"op": "remember", "text": "old style", "scope": "shared"})
     (repo.local_dir / "stage.jsonl").write_text(line + "\n")
     assert [op.text for op in repo.staged()] == ["old style"]
-    assert repo.commit_staged(agent="a").added == [content_id("shared", "old style")]
+    assert repo.commit_staged(agent="cli").added == [content_id("shared", "old style")]
 
 
 def _holds(pid: int, name: str) -> bool:
@@ -140,6 +140,6 @@ def test_a_legacy_committing_file_of_a_dead_process_is_staged_again(repo: Repo) 
     line = json.dumps({"op": "remember", "text": "was lost", "scope": "shared"})
     (repo.local_dir / f"stage.{dead}.committing").write_text(line + "\n")
     assert [op.text for op in repo.staged()] == ["was lost"]
-    repo.commit_staged(agent="a")
+    repo.commit_staged(agent="cli")
     assert repo.get(content_id("shared", "was lost")).text == "was lost"
     assert sorted(p.name for p in repo.local_dir.glob("stage.*")) == ["stage.lock"]

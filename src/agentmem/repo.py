@@ -340,34 +340,45 @@ class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs):
 
     # -- the CLI's stage -----------------------------------------------------------------
 
-    def stage(self, op: dict[str, Any]) -> StagedOp:
-        """Stage one operation (``{"op": "remember"|"update"|"forget", ...}``) for `commit_staged`."""
+    def stage(self, op: dict[str, Any], *, agent: str = "cli") -> StagedOp:
+        """Stage one operation (``{"op": "remember"|"update"|"forget", ...}``) in `agent`'s stage,
+        for that agent's `commit_staged` (each agent has its own: see staging.py)."""
         from . import staging
 
-        return staging.stage(self.local_dir, op)
+        return staging.stage(staging.folder_of(self.local_dir, agent), op)
 
-    def staged(self) -> list[StagedOp]:
-        return self.stage_contents().ops
+    def staged(self, agent: str = "cli") -> list[StagedOp]:
+        return self.stage_contents(agent).ops
 
-    def stage_contents(self) -> StageContents:
-        """The staged operations and the count of unreadable (torn) lines skipped."""
+    def stage_contents(self, agent: str = "cli") -> StageContents:
+        """`agent`'s staged operations and the count of unreadable (torn) lines skipped."""
         from . import staging
 
-        return staging.staged(self.store, self.local_dir)
+        return staging.staged(self.store, staging.folder_of(self.local_dir, agent))
 
-    def unstage(self) -> int:
+    def staging_agents(self) -> list[str]:
+        """The agents with a stage in this checkout (staged writes, or files of one)."""
         from . import staging
 
-        return staging.clear(self.store, self.local_dir)
+        return staging.staging_agents(self.local_dir)
+
+    def unstage(self, agent: str | None = "cli") -> int:
+        """Drop `agent`'s staged operations (every agent's with None); return how many."""
+        from . import staging
+
+        if agent is None:
+            return staging.clear_all(self.store, self.local_dir)
+        return staging.clear(self.store, staging.folder_of(self.local_dir, agent))
 
     def commit_staged(
         self, *, agent: str, message: str = "", run: str | None = None, trace: str | None = None,
     ) -> StagedCommitResult:  # fmt: skip
-        """Commit every staged operation atomically; on failure, or if killed, they stay staged."""
+        """Commit every operation `agent` staged, atomically, under its name; on failure, or if
+        killed, they stay staged. What other agents staged is theirs to commit."""
         from . import staging
 
         tx = self.transaction(agent=agent, message=message, run=run, trace=trace)
-        return staging.commit_staged(self.store, self.local_dir, tx)
+        return staging.commit_staged(self.store, staging.folder_of(self.local_dir, agent), tx)
 
 
 def _gate(*args: Any) -> None:

@@ -85,13 +85,13 @@ class VersionControlVerbs(RepoBase):
 
     def reset(self, target: str, *, hard: bool = True) -> ResetResult:
         """Move the current branch to `target` (old head kept in the reflog); `hard` also drops
-        the staged writes, as ``git reset --hard`` drops the index."""
+        the staged writes (every agent's), as ``git reset --hard`` drops the index."""
         from . import refs as _refs
 
         self.merges.require_idle("reset")
         result = _refs.reset(self.store, target)
         if hard:
-            self.unstage()
+            self.unstage(None)
         return result
 
     def reflog(self, branch: str | None = None, n: int | None = None) -> list[ReflogEntry]:

@@ -1,8 +1,10 @@
 """The stage: writes collected by `agentmem add` across processes until `agentmem commit`.
 
 The Python API needs no stage (a `Transaction` holds its writes in memory); the CLI does, because
-each `agentmem add` is its own process. The stage is a set of files in `.agentmem/` (format in
-docs/format.md), each holding `StagedOp` JSON lines:
+each `agentmem add` is its own process. Each agent has its own stage, so one agent's `commit`
+never commits (under its own name) what another staged: the CLI's default agent `cli` stages in
+`.agentmem/` itself, any other in `.agentmem/stages/<agent>/` (`folder_of`). A stage is a set of
+files in its folder (format in docs/format.md), each holding `StagedOp` JSON lines:
 
 * ``stage.jsonl``: where `add` appends, under the stage lock (``stage.lock``, an `flock`);
 * ``stage.<batch>.claim``: a batch a `commit` took (by renaming ``stage.jsonl`` under the lock)
@@ -38,8 +40,11 @@ from .fact import parse_scope, validate_id
 from .signature import parse_trailers
 from .store import GitStore
 from .transaction import CommitResult, Transaction
+from .values import validate_name
 
 OPS = ("remember", "update", "forget")
+DEFAULT_AGENT = "cli"  # the CLI's acting agent when none is named; its stage is `.agentmem/` itself
+STAGES_DIR = "stages"
 STAGE_FILE = "stage.jsonl"
 LOCK_FILE = "stage.lock"
 BATCH_RE = re.compile(r"stage\.([0-9a-f]{12}-[0-9a-f]{8})\.(claim|returned)")
@@ -107,8 +112,32 @@ class StagedCommitResult(CommitResult):
     unreadable: int = 0
 
 
-def stage(local_dir: Path, data: dict[str, Any]) -> StagedOp:
-    """Check an operation's ids and scope now (so mistakes show at `add`), then append it."""
+def folder_of(local_dir: Path, agent: str) -> Path:
+    """The folder of `agent`'s stage: `.agentmem/` for `DEFAULT_AGENT` (where every write was
+    staged before stages had owners), else `.agentmem/stages/<agent>/`."""
+    validate_name(agent, "agent name")
+    return local_dir if agent == DEFAULT_AGENT else local_dir / STAGES_DIR / agent
+
+
+def staging_agents(local_dir: Path) -> list[str]:
+    """The agents whose stage folder holds files of a stage (staged writes, perhaps)."""
+    found = [DEFAULT_AGENT] if _has_stage(local_dir) else []
+    with contextlib.suppress(FileNotFoundError):
+        for entry in sorted(os.listdir(local_dir / STAGES_DIR)):
+            folder = local_dir / STAGES_DIR / entry
+            if entry != DEFAULT_AGENT and folder.is_dir() and _has_stage(folder):
+                found.append(entry)
+    return found
+
+
+def _has_stage(folder: Path) -> bool:
+    return any(name == STAGE_FILE or BATCH_RE.fullmatch(name) or LEGACY_RE.fullmatch(name)
+               for name in os.listdir(folder))  # fmt: skip
+
+
+def stage(folder: Path, data: dict[str, Any]) -> StagedOp:
+    """Check an operation's ids and scope now (so mistakes show at `add`), then append it to the
+    stage in `folder` (`folder_of`)."""
     op = StagedOp.from_dict(data)
     if op.id is not None:
         validate_id(op.id)
@@ -120,8 +149,9 @@ def stage(local_dir: Path, data: dict[str, Any]) -> StagedOp:
         line = op.to_line()
     except UnicodeEncodeError:
         raise InvalidInput("staged text is not valid Unicode") from None
-    with _stage_lock(local_dir):
-        fd = os.open(local_dir / STAGE_FILE, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+    folder.mkdir(parents=True, exist_ok=True)
+    with _stage_lock(folder):
+        fd = os.open(folder / STAGE_FILE, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             size = os.fstat(fd).st_size
             # A killed `add` may have left half a line: end it, so this line stays whole.
@@ -133,40 +163,51 @@ def stage(local_dir: Path, data: dict[str, Any]) -> StagedOp:
     return op
 
 
-def staged(store: GitStore, local_dir: Path) -> StageContents:
+def staged(store: GitStore, folder: Path) -> StageContents:
     """Every staged operation, oldest first (settling batches left by killed commits)."""
-    return _read_stage(store, local_dir, drop=False)
+    return _read_stage(store, folder, drop=False)
 
 
-def clear(store: GitStore, local_dir: Path) -> int:
+def clear(store: GitStore, folder: Path) -> int:
     """Drop every staged operation; return how many there were."""
-    return len(_read_stage(store, local_dir, drop=True).ops)
+    return len(_read_stage(store, folder, drop=True).ops)
 
 
-def _read_stage(store: GitStore, local_dir: Path, *, drop: bool) -> StageContents:
+def clear_all(store: GitStore, local_dir: Path) -> int:
+    """Drop every agent's staged operations (a hard reset moves the branch under them all)."""
+    return sum(clear(store, folder_of(local_dir, agent)) for agent in staging_agents(local_dir))
+
+
+def _read_stage(store: GitStore, folder: Path, *, drop: bool) -> StageContents:
     """Under the stage lock, settle what killed commits left, then read every stage file
     (deleting each once read when `drop`)."""
-    with _stage_lock(local_dir):
-        _settle(store, local_dir)
+    if not folder.is_dir():
+        return StageContents()
+    with _stage_lock(folder):
+        _settle(store, folder)
         contents = StageContents()
-        for path in _stage_files(local_dir):
+        for path in _stage_files(folder):
             _read_into(path, contents)
             if drop:
                 path.unlink()
         return contents
 
 
-def commit_staged(store: GitStore, local_dir: Path, tx: Transaction) -> StagedCommitResult:
-    """Replay the staged operations into `tx` and commit them as one commit.
+def commit_staged(store: GitStore, folder: Path, tx: Transaction) -> StagedCommitResult:
+    """Replay the operations staged in `folder` (`tx`'s agent's stage) into `tx` and commit them
+    as one commit.
 
     On any failure nothing is lost: the claimed batches stay on disk and go back to the stage.
     """
     with contextlib.ExitStack() as held:
-        with _stage_lock(local_dir):
-            _settle(store, local_dir)
-            claimed = [_claim(path, held) for path in _stage_files(local_dir)]
+        claimed = []
+        if folder.is_dir():
+            with _stage_lock(folder):
+                _settle(store, folder)
+                claimed = [_claim(path, held) for path in _stage_files(folder)]
         if not claimed:
-            raise InvalidInput("nothing staged: use 'agentmem add' first")
+            named = "" if tx.agent == DEFAULT_AGENT else f" --agent {tx.agent}"
+            raise InvalidInput(f"nothing staged by agent {tx.agent}: use 'agentmem add{named}' first")
         contents = StageContents()
         for _batch, path in claimed:
             _read_into(path, contents)
@@ -185,8 +226,8 @@ def commit_staged(store: GitStore, local_dir: Path, tx: Transaction) -> StagedCo
 
 
 @contextlib.contextmanager
-def _stage_lock(local_dir: Path) -> Iterator[None]:
-    with open(local_dir / LOCK_FILE, "a") as handle:
+def _stage_lock(folder: Path) -> Iterator[None]:
+    with open(folder / LOCK_FILE, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -194,16 +235,16 @@ def _stage_lock(local_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _stage_files(local_dir: Path) -> list[Path]:
+def _stage_files(folder: Path) -> list[Path]:
     """The stage's files in the order their operations were added: batches, then the open file."""
     batches = sorted(
-        (match.group(1), local_dir / name)
-        for name in os.listdir(local_dir)
+        (match.group(1), folder / name)
+        for name in os.listdir(folder)
         if (match := BATCH_RE.fullmatch(name)) and match.group(2) == "returned"
     )
     found = [path for _batch, path in batches]
-    if (local_dir / STAGE_FILE).exists():
-        found.append(local_dir / STAGE_FILE)
+    if (folder / STAGE_FILE).exists():
+        found.append(folder / STAGE_FILE)
     return found
 
 
@@ -228,15 +269,15 @@ def _claim(path: Path, held: contextlib.ExitStack) -> tuple[str, Path]:
     return batch, claim
 
 
-def _settle(store: GitStore, local_dir: Path) -> None:
+def _settle(store: GitStore, folder: Path) -> None:
     """Settle every claim whose commit is gone: drop it if committed, else return it to the
     stage. Called under the stage lock; claims of live commits are left alone."""
-    for name in sorted(os.listdir(local_dir)):
-        _adopt_legacy(local_dir, name)
+    for name in sorted(os.listdir(folder)):
+        _adopt_legacy(folder, name)
         match = BATCH_RE.fullmatch(name)
         if not match or match.group(2) != "claim":
             continue
-        path = local_dir / name
+        path = folder / name
         try:
             fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
@@ -256,7 +297,7 @@ def _settle(store: GitStore, local_dir: Path) -> None:
             os.close(fd)
 
 
-def _adopt_legacy(local_dir: Path, name: str) -> None:
+def _adopt_legacy(folder: Path, name: str) -> None:
     """A ``stage.<pid>.committing`` file of an older agentmem whose process is gone: such a commit
     was almost always killed before it committed (it deleted the file right after), so its
     operations go back to the stage (replaying a `remember` or `update` that did land is a no-op)."""
@@ -270,9 +311,9 @@ def _adopt_legacy(local_dir: Path, name: str) -> None:
         pass
     except (PermissionError, OverflowError):
         return
-    path = local_dir / name
+    path = folder / name
     stamp = int(path.stat().st_mtime * 1000)
-    os.rename(path, local_dir / f"stage.{stamp:012x}-{int(match.group(1)) & 0xFFFFFFFF:08x}.returned")
+    os.rename(path, folder / f"stage.{stamp:012x}-{int(match.group(1)) & 0xFFFFFFFF:08x}.returned")
 
 
 def _committed(store: GitStore, batch: str) -> bool:

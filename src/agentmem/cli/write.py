@@ -216,8 +216,11 @@ def add(
     forget_id: Annotated[str | None, typer.Option("--forget", help="Stage forgetting this fact.")] = None,
     scope: Scope = "shared", derived_from: DerivedFrom = None, tag: Tags = None, kind: Kind = None,
     meta: Meta = None, source: Source = None, expires: Expires = None, id: FactId = None,
+    agent: Agent = "cli",
 ) -> None:  # fmt: skip
-    """Stage a write (new fact, --update ID, or --forget ID) for the next `agentmem commit`."""
+    """Stage a write (new fact, --update ID, or --forget ID) for the agent's next `agentmem commit`.
+
+    Each agent has its own stage: `agentmem commit --agent A` commits what A staged."""
     fields = _fields(kind, tag, meta, derived_from, source, expires)
     repo = open_repo()
     if forget_id is not None:
@@ -230,25 +233,32 @@ def add(
         op = {"op": "remember", "text": _text(text), "scope": scope, "id": id, **fields}
     else:
         raise InvalidInput("give TEXT, --update ID or --forget ID")
-    staged = repo.stage(op)
+    staged = repo.stage(op, agent=agent)
     console.print(f"staged {staged.op} {staged.sid}")
 
 
 @app.command()
-def status(json_out: Json = False) -> None:
-    """Show the current branch, the staged writes, and a merge or bisection in progress."""
+def status(json_out: Json = False, agent: Reader = "cli") -> None:
+    """Show the current branch, the agent's staged writes, and a merge or bisection in progress.
+
+    Other agents' staged writes are counted, not shown: theirs to commit."""
     repo = open_repo()
-    contents = repo.stage_contents()
+    contents = repo.stage_contents(agent)
     ops = contents.ops
     if contents.unreadable:
         err(f"warning: skipped {plural(contents.unreadable, 'unreadable staged line')} "
             "(an 'add' killed mid-write)")
+    others = {a: n for a in repo.staging_agents() if a != agent and (n := len(repo.staged(a)))}
     merging, bisecting = _in_progress(repo)
     if json_out:
-        print_json({"branch": repo.branch, "head": repo.resolve(), "staged": [o.to_dict() for o in ops],
-                    "unreadable": contents.unreadable, "merge": merging, "bisecting": bisecting})  # fmt: skip
+        print_json({"branch": repo.branch, "head": repo.resolve(), "agent": agent,
+                    "staged": [o.to_dict() for o in ops], "unreadable": contents.unreadable,
+                    "staged_by_others": others, "merge": merging, "bisecting": bisecting})  # fmt: skip
         return
     console.print(f"On branch {repo.branch} at {repo.resolve()[:12]}")
+    if others:
+        counts = ", ".join(f"{n} by {a}" for a, n in others.items())
+        console.print(f"Other agents' staged writes (theirs to commit): {counts}.")
     if merging is not None:
         unresolved = plural(merging["unresolved"], "unresolved conflict")
         console.print(f"A {merging['kind']} is in progress ({unresolved}): 'agentmem merge' lists the "
@@ -257,7 +267,7 @@ def status(json_out: Json = False) -> None:
         console.print("Bisecting: 'agentmem bisect status' shows the candidate; "
                       "'agentmem bisect reset' ends it.")  # fmt: skip
     if not ops:
-        console.print("Nothing staged.")
+        console.print(f"Nothing staged by agent {agent}.")
         return
     rows = [[o.op, o.id or "", o.scope or "", (o.text or "")[:60]] for o in ops]
     table(("op", "id", "scope", "text"), rows, title=f"{len(ops)} staged")
@@ -283,7 +293,7 @@ def commit(
     message: Message = "", agent: Agent = "cli", run: Run = None, trace: Trace = None,
     json_out: Json = False,
 ) -> None:  # fmt: skip
-    """Commit every staged write atomically (all or nothing)."""
+    """Commit every write the agent staged atomically (all or nothing)."""
     result = open_repo().commit_staged(agent=agent, message=message, run=run, trace=trace)
     if result.unreadable:
         err(f"warning: skipped {plural(result.unreadable, 'unreadable staged line')} "
@@ -296,9 +306,9 @@ def commit(
 
 
 @app.command()
-def unstage() -> None:
-    """Drop every staged write."""
-    console.print(f"dropped {plural(open_repo().unstage(), 'staged write')}")
+def unstage(agent: Agent = "cli") -> None:
+    """Drop every write the agent staged."""
+    console.print(f"dropped {plural(open_repo().unstage(agent), 'staged write')}")
 
 
 @app.command("import")
