@@ -49,9 +49,10 @@ def test_reset_hard_keeps_the_old_head_in_the_reflog(repo: Repo, cli: CliRunner)
     repo.remember("two", agent="a")
     old = repo.resolve()
     repo.stage({"op": "remember", "text": "staged"})
+    repo.stage({"op": "remember", "text": "staged by b"}, agent="b")
     code, out, _ = invoke(cli, "reset", "--hard", "HEAD~1")
     assert code == 0 and "old head in reflog" in out
-    assert repo.resolve() == repo.resolve("HEAD") != old and repo.staged() == []
+    assert repo.resolve() == repo.resolve("HEAD") != old and repo.staged() == repo.staged("b") == []
     entries = repo.reflog()
     assert entries[0].message == "reset: moving to HEAD~1" and entries[0].new == repo.resolve()
     assert entries[1].new == old
