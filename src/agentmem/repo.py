@@ -19,7 +19,7 @@ from .config import (
     REPO_TOML_PATH,
     load_config,
 )  # fmt: skip
-from .errors import InvalidInput, NotARepository
+from .errors import InvalidInput, NotARepository, NothingStaged
 from .history import CommitInfo, commit_info
 from .repo_remotes import RemoteVerbs
 from .repo_search import SearchVerbs
@@ -378,7 +378,15 @@ class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs):
         from . import staging
 
         tx = self.transaction(agent=agent, message=message, run=run, trace=trace)
-        return staging.commit_staged(self.store, staging.folder_of(self.local_dir, agent), tx)
+        try:
+            return staging.commit_staged(self.store, staging.folder_of(self.local_dir, agent), tx)
+        except NothingStaged as nothing:
+            counts = {a: len(self.staged(a)) for a in self.staging_agents() if a != agent}
+            others = [f"{n} by {a}" for a, n in counts.items() if n]
+            if not others:
+                raise
+            raise NothingStaged(f"{nothing}; staged here by other agents, theirs to commit (--agent): "
+                                f"{', '.join(others)}") from None  # fmt: skip
 
 
 def _gate(*args: Any) -> None:

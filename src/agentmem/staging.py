@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidInput
+from .errors import InvalidInput, NothingStaged
 from .fact import parse_scope, validate_id
 from .signature import parse_trailers
 from .store import GitStore
@@ -207,7 +207,7 @@ def commit_staged(store: GitStore, folder: Path, tx: Transaction) -> StagedCommi
                 claimed = [_claim(path, held) for path in _stage_files(folder)]
         if not claimed:
             named = "" if tx.agent == DEFAULT_AGENT else f" --agent {tx.agent}"
-            raise InvalidInput(f"nothing staged by agent {tx.agent}: use 'agentmem add{named}' first")
+            raise NothingStaged(f"nothing staged by agent {tx.agent}: use 'agentmem add{named}' first")
         contents = StageContents()
         for _batch, path in claimed:
             _read_into(path, contents)
