@@ -143,3 +143,20 @@ def test_a_legacy_committing_file_of_a_dead_process_is_staged_again(repo: Repo) 
     repo.commit_staged(agent="cli")
     assert repo.get(content_id("shared", "was lost")).text == "was lost"
     assert sorted(p.name for p in repo.local_dir.glob("stage.*")) == ["stage.lock"]
+
+
+def test_each_agent_stages_in_its_own_folder(repo: Repo) -> None:
+    """Agent `cli` (the command line's default) keeps `.agentmem/` itself; another agent stages in
+    `.agentmem/stages/<agent>/`, and a folder there no agent name could make is not a stage."""
+    repo.stage({"op": "remember", "text": "by cli"})
+    repo.stage({"op": "remember", "text": "by b"}, agent="b")
+    assert (repo.local_dir / "stage.jsonl").exists()
+    assert (repo.local_dir / "stages" / "b" / "stage.jsonl").exists()
+    (repo.local_dir / "stages" / "Not A Name").mkdir()
+    (repo.local_dir / "stages" / "Not A Name" / "stage.jsonl").write_text("{}\n")
+    assert repo.staging_agents() == ["cli", "b"]
+    assert [op.text for op in repo.staged("b")] == ["by b"]
+    assert [op.text for op in repo.staged()] == ["by cli"]
+    result = repo.commit_staged(agent="b")
+    assert [repo.get(i).agent for i in result.added] == ["b"] and repo.staged() != []
+    assert repo.unstage(None) == 1 and repo.staging_agents() == []

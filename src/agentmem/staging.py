@@ -125,9 +125,17 @@ def staging_agents(local_dir: Path) -> list[str]:
     with contextlib.suppress(FileNotFoundError):
         for entry in sorted(os.listdir(local_dir / STAGES_DIR)):
             folder = local_dir / STAGES_DIR / entry
-            if entry != DEFAULT_AGENT and folder.is_dir() and _has_stage(folder):
-                found.append(entry)
+            if entry != DEFAULT_AGENT and _is_name(entry) and folder.is_dir() and _has_stage(folder):
+                found.append(entry)  # a folder no agent could have made (by hand) is no stage
     return found
+
+
+def _is_name(entry: str) -> bool:
+    try:
+        validate_name(entry, "agent name")
+    except InvalidInput:
+        return False
+    return True
 
 
 def _has_stage(folder: Path) -> bool:
