@@ -10,12 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from agentmem import Repo
 from agentmem.cli.output import to_jsonable
 from agentmem.errors import AgentmemError
 from agentmem.governance.promotion import reviewable
 from agentmem.session import Session
+from conftest import invoke
 from test_policy import POLICY
 from test_search import use_fake_model
 
@@ -144,3 +146,53 @@ def test_no_read_hands_out_a_quarantined_fact(memory: tuple[Repo, dict[str, str]
             printed = str(exc)
         assert "betaword" not in printed and "thetaword" not in printed, name
     billing.merge_abort()
+
+
+# Commands that show no memory of their own: writes (their output names what was written),
+# transport and set-up, and the admin's purge (ids only).
+CLI_NOT_READS = {
+    "init", "remember", "update", "add", "commit", "unstage", "import", "switch", "resolve",
+    "revert", "reset", "index", "service", "promote", "purge", "remote", "clone", "fetch",
+    "pull", "push", "serve",
+}  # fmt: skip
+
+
+def _cli_reads(shared: list[str]) -> dict[str, list[str]]:
+    first, last = shared[0], shared[-1]
+    return {
+        "show": ["show", first, "--json"], "ls": ["ls", "--json"], "export": ["export"],
+        "log": ["log", "--json"], "cat-commit": ["cat-commit", "HEAD", "--json"],
+        "branch": ["branch", "--json"], "tag": ["tag", "--json"], "reflog": ["reflog", "--json"],
+        "diff": ["diff", "HEAD~4", "--json"], "blame": ["blame", last, "--json"],
+        "bisect": ["bisect", "--contains", "deltaword", "--json"],
+        "search": ["search", "refund rule password PIN", "--json"], "dedupe": ["dedupe", "--json"],
+        "trace": ["trace", first, "--json"], "review": ["review", "--json"],
+        "reads": ["reads", "--json", "--as", "billing"], "quarantine": ["quarantine", "--json"],
+        "status": ["status", "--json"], "expire": ["expire", "--dry-run", "--json"],
+        "forget": ["forget", first, "--cascade", "--dry-run", "--json"],
+        "merge": ["merge", "--json"], "policy": ["policy", "show"],
+    }  # fmt: skip
+
+
+def test_every_command_is_checked_or_shows_nothing() -> None:
+    from agentmem.cli.commands import COMMANDS
+
+    checked = set(_cli_reads(["x"]))
+    assert set(COMMANDS) - checked - CLI_NOT_READS == set()
+    assert not checked & CLI_NOT_READS
+
+
+def test_no_command_shows_a_restricted_agent_what_it_may_not_read(
+    memory: tuple[Repo, dict[str, str], list[str]], cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line is a skin over the session, but a few commands read more than the
+    session hands out (`status` read every agent's stage): each, as billing, shows nothing hidden."""
+    _repo, shared, hidden = memory
+    staged = ("add", "Dana's PIN is 4242, staged", "--scope", "user:dana", "--agent", "support")
+    assert invoke(cli, *staged)[0] == 0
+    monkeypatch.setenv("AGENTMEM_AGENT", "billing")
+    for name, args in _cli_reads(list(shared)).items():
+        code, out, err = invoke(cli, *args)
+        assert code in (0, 3, 5), (name, code, err)
+        for secret in (*HIDDEN_TEXTS, *hidden):
+            assert secret not in out + err, (name, secret)
