@@ -44,6 +44,8 @@ def leaked(repo: Repo) -> tuple[Repo, str, dict[str, object]]:
     repo.as_agent("ops").remember("Soon reset away " + SECRET[:30], message=SECRET)
     repo.reset(head)  # the commit lives on in the reflog only
     repo.stage({"op": "update", "id": secret, "text": SECRET + "!"})
+    repo.stage({"op": "remember", "text": "note: " + SECRET}, agent="ops")  # another agent's stage
+    repo.stage({"op": "remember", "text": "unrelated, staged"}, agent="ops")
     before = {f.id: f for f in repo.facts()}
     return repo, secret, {"before": before, "keep": keep, "derived": derived}
 
@@ -64,6 +66,7 @@ def test_purge_erases_every_trace(leaked: tuple[Repo, str, dict[str, object]]) -
     with pytest.raises(NotFound):
         Repo(repo.root).get(secret, at="v1")
     assert Repo(repo.root).staged() == []
+    assert [op.text for op in Repo(repo.root).staged("ops")] == ["unrelated, staged"]
     assert Repo(repo.root).receipts.read(fact_id=secret) == []
     audit = [json.loads(line) for line in (repo.local_dir / "purge.log").read_text().splitlines()]
     assert audit[-1]["id"] == secret and audit[-1]["blobs"] == result.blobs

@@ -30,7 +30,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -179,6 +179,19 @@ def staged(store: GitStore, folder: Path) -> StageContents:
 def clear(store: GitStore, folder: Path) -> int:
     """Drop every staged operation; return how many there were."""
     return len(_read_stage(store, folder, drop=True).ops)
+
+
+def scrub(local_dir: Path, keep: Callable[[str], bool]) -> None:
+    """Drop, from every agent's stage, each staged line `keep` refuses (a purge: its fact's id or
+    text). A batch a live commit holds is left to it."""
+    for agent in staging_agents(local_dir):
+        folder = folder_of(local_dir, agent)
+        with _stage_lock(folder):
+            for path in _stage_files(folder):
+                lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+                kept = [line for line in lines if keep(line)]
+                if len(kept) != len(lines):
+                    path.write_text("".join(kept), encoding="utf-8")
 
 
 def clear_all(store: GitStore, local_dir: Path) -> int:

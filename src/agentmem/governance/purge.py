@@ -248,12 +248,10 @@ def _rewrite_reflogs(store: GitStore, logs: dict[Path, list[bytes]], rewriter: _
 
 def _clean_local(repo: Repo, fact_id: str, rewriter: _Rewriter) -> None:
     """Staging, merge and bisect state, receipts and the search index."""
+    from .. import staging
+
     local = repo.local_dir
-    stage = local / "stage.jsonl"
-    if stage.is_file():
-        kept = [line for line in stage.read_text(encoding="utf-8").splitlines(keepends=True)
-                if fact_id not in line and rewriter.scrub(line) == line]  # fmt: skip
-        stage.write_text("".join(kept), encoding="utf-8")
+    staging.scrub(local, lambda line: fact_id not in line and rewriter.scrub(line) == line)
     for state in ("MERGE.json", "BISECT.json"):  # their commit ids were rewritten
         with contextlib.suppress(FileNotFoundError):
             (local / state).unlink()
