@@ -181,12 +181,13 @@ def clear(store: GitStore, folder: Path) -> int:
     return len(_read_stage(store, folder, drop=True).ops)
 
 
-def scrub(local_dir: Path, keep: Callable[[str], bool]) -> None:
+def scrub(store: GitStore, local_dir: Path, keep: Callable[[str], bool]) -> None:
     """Drop, from every agent's stage, each staged line `keep` refuses (a purge: its fact's id or
-    text). A batch a live commit holds is left to it."""
+    text), once the claims of dead commits are settled. A batch a live commit holds is left to it."""
     for agent in staging_agents(local_dir):
         folder = folder_of(local_dir, agent)
         with _stage_lock(folder):
+            _settle(store, folder)
             for path in _stage_files(folder):
                 lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
                 kept = [line for line in lines if keep(line)]

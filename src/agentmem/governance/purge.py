@@ -251,7 +251,7 @@ def _clean_local(repo: Repo, fact_id: str, rewriter: _Rewriter) -> None:
     from .. import staging
 
     local = repo.local_dir
-    staging.scrub(local, lambda line: fact_id not in line and rewriter.scrub(line) == line)
+    staging.scrub(repo.store, local, lambda line: fact_id not in line and rewriter.scrub(line) == line)
     for state in ("MERGE.json", "BISECT.json"):  # their commit ids were rewritten
         with contextlib.suppress(FileNotFoundError):
             (local / state).unlink()
