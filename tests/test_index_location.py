@@ -36,3 +36,22 @@ def test_index_location_must_be_text(repo: Repo) -> None:
     repo.remember("x", agent="ops")
     with pytest.raises(InvalidInput, match="index_location"):
         repo.search("x", daemon=False)
+
+
+def test_a_purge_erases_the_fact_from_an_index_elsewhere(repo: Repo, tmp_path: Path) -> None:
+    """The index holds each fact's text (its full-text column, the embedding cache's keys are
+    hashes): a purge deleted `.agentmem/index/` only, so with the index elsewhere the purged text
+    stayed there."""
+    elsewhere = tmp_path / "lance-db"
+    repo = located(use_fake_model(repo), f'"{elsewhere}"')
+    secret = repo.remember("The vault code is 7719-alpha-zulu", "agent:ops", agent="ops").id
+    repo.remember("The queue runs on Redis", agent="ops")
+    assert repo.search("vault code", daemon=False)
+
+    def held() -> bool:
+        return any(b"7719-alpha-zulu" in p.read_bytes() for p in elsewhere.rglob("*") if p.is_file())
+
+    assert held()
+    repo.purge(secret, agent="admin", yes=True)
+    assert not held()
+    assert Repo(repo.root).search("redis queue", daemon=False)[0].fact.text == "The queue runs on Redis"

@@ -165,17 +165,26 @@ class Index:
 
     def reset(self) -> None:
         """Delete the whole index folder (it is rebuilt from git on the next search)."""
+        with contextlib.suppress(Exception):  # a damaged database elsewhere: rebuilt over
+            self.drop_all()
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def drop_all(self) -> None:
+        """Drop every table of the database where it lives (`search.index_location`, else this
+        folder): views and the embedding cache, which hold facts' texts. Raises when it cannot."""
+        import lancedb
+
         self._db = None
         self._current.clear()
         self._matrices.clear()
-        if self.location != str(self.path):
-            with contextlib.suppress(Exception):  # a remote database: drop its tables
-                import lancedb
-
-                database = lancedb.connect(self.location)
-                for name in database.table_names():
-                    database.drop_table(name)
-        shutil.rmtree(self.path, ignore_errors=True)
+        database, token = lancedb.connect(self.location), None
+        while True:
+            page = database.list_tables(page_token=token)
+            for name in page.tables:
+                database.drop_table(name)
+            token = page.page_token
+            if not token:
+                return
 
     # -- views -------------------------------------------------------------------------------
 

@@ -268,6 +268,10 @@ def _clean_local(repo: Repo, fact_id: str, rewriter: _Rewriter) -> None:
     with contextlib.suppress(AgentmemError, OSError):
         service.call(repo.root, "stop", {}, start=False)
     repo._search_index = None
+    if repo.config["search"].get("index_location"):  # the database lives elsewhere: drop it there
+        from ..index import Index
+
+        Index(repo.store, local, repo.config["embedding"], repo.config["search"]["index_location"]).drop_all()
     shutil.rmtree(local / "index", ignore_errors=True)  # a cache of git: rebuilt on demand
 
 
