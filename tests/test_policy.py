@@ -578,14 +578,20 @@ def test_a_bisection_names_a_hidden_first_bad_commit_without_its_subject(
     repo, secret, _shared = gov
     repo.as_agent("support").update(secret, text=SECRET + ", since Monday")
     repo.as_agent("billing").remember("Refunds take 5 days", "shared")
-    invoke(cli, "bisect", "start", "--good", "HEAD~2")
+    for agent in ("billing", "support"):  # each agent has its own bisection
+        assert invoke(cli, "bisect", "start", "--good", "HEAD~2", "--agent", agent)[0] == 0
     code, out, _ = invoke(cli, "bisect", "bad", "HEAD~1", "--agent", "billing")
     assert code == 0 and "first bad commit" in out and "hunter2" not in out and secret not in out
     assert "may not see" in out
     code, out, _ = invoke(cli, "bisect", "status", "--json", "--agent", "billing")
     assert code == 0 and json.loads(out)["first_bad"]["changes"] == [] and "hunter2" not in out
-    code, out, _ = invoke(cli, "bisect", "status", "--agent", "support")
+    code, out, _ = invoke(cli, "bisect", "status", "--agent", "support")  # billing's verdict is not its
+    assert code == 0 and out.startswith("test ")
+    code, out, _ = invoke(cli, "bisect", "bad", "HEAD~1", "--agent", "support")
     assert code == 0 and "hunter2" in out
+    assert invoke(cli, "bisect", "status", "--agent", "cli")[0] == 3  # the default agent has none
+    assert invoke(cli, "bisect", "reset", "--agent", "billing")[1] == "bisection ended\n"
+    assert invoke(cli, "bisect", "status", "--agent", "support")[0] == 0
 
 
 def test_an_agents_bisection_through_the_python_api_is_shown_as_through_the_cli(

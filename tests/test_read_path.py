@@ -91,7 +91,7 @@ def _calls(billing: Session, shared: list[str]) -> dict[str, Callable[[], Any]]:
 NOT_READS = {
     "remember", "update", "forget", "promote", "transaction", "commit_file", "reset",
     "delete_branch", "revert", "resolve_conflict", "merge_continue", "merge_abort",
-    "bisect_start", "bisect_mark", "bisect_status", "bisect_run", "bisect_shown",
+    "bisect_start", "bisect_mark", "bisect_status", "bisect_run", "bisect_shown", "bisect_reset",
     "hand_out", "records_reads", "commit_visible", "reading", "snapshot", "tip", "visibility",
     "signature", "blast_radius",
 }  # fmt: skip

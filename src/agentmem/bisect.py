@@ -5,7 +5,8 @@ merge counts as one step, as with ``git bisect --first-parent``. With n commits 
 needs at most ceil(log2(n)) verdicts (plus skips). The interactive form keeps its state in
 ``.agentmem/BISECT.json`` (never in git) between `good`/`bad`/`skip` commands; `run` drives it
 with a command whose exit status is the verdict, like ``git bisect run``; `contains` is a
-direct form whose verdict is "a fact matching this pattern exists".
+direct form whose verdict is "a fact matching this pattern exists". Each agent has its own
+interactive bisection (`state_path`): one agent's verdicts never move another's.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from .history import CommitInfo, commit_info
 from .snapshot import Snapshot
 from .statefile import read_state, write_state
 from .store import GitStore
+from .values import DEFAULT_AGENT, validate_name
 
 STATE_FILE = "BISECT.json"
+STATES_DIR = "bisect"
 VERDICTS = ("good", "bad", "skip")
 
 
@@ -108,10 +111,10 @@ def _record(state: dict[str, Any], commit: str, verdict: str) -> None:
 # -- the interactive form -----------------------------------------------------------------------
 
 
-def start(store: GitStore, local_dir: Path, good: str | None, bad: str) -> BisectStep:
+def start(store: GitStore, path: Path, good: str | None, bad: str) -> BisectStep:
     """Start bisecting between `good` (default: before the root commit, so every commit of the
     first-parent chain up to `bad` is a candidate) and `bad`."""
-    if load(local_dir) is not None:
+    if load(path) is not None:
         raise InvalidInput("a bisection is in progress: 'agentmem bisect reset' first")
     good_id = None if good is None else store.resolve(good)
     chain = first_parent_chain(store, good_id, store.resolve(bad))
@@ -120,42 +123,42 @@ def start(store: GitStore, local_dir: Path, good: str | None, bad: str) -> Bisec
              "ends_checked": False}  # fmt: skip
     step = _next(store, state)
     state["candidate"] = step.candidate
-    _save(local_dir, state)
+    _save(path, state)
     return step
 
 
-def mark(store: GitStore, local_dir: Path, verdict: str, ref: str | None = None) -> BisectStep:
+def mark(store: GitStore, path: Path, verdict: str, ref: str | None = None) -> BisectStep:
     """Record a verdict on `ref` (default: the current candidate) and pick the next one."""
-    state = _require(local_dir)
+    state = _require(path)
     commit = store.resolve(ref).decode() if ref else state.get("candidate")
     if commit is None:
         raise InvalidInput("the bisection is finished: 'agentmem bisect reset'")
     _record(state, commit, verdict)
     step = _next(store, state)
     state["candidate"] = step.candidate
-    _save(local_dir, state)
+    _save(path, state)
     return step
 
 
-def status(store: GitStore, local_dir: Path) -> BisectStep:
-    return _next(store, _require(local_dir))
+def status(store: GitStore, path: Path) -> BisectStep:
+    return _next(store, _require(path))
 
 
-def reset(local_dir: Path) -> bool:
+def reset(path: Path) -> bool:
     """Drop the bisection state; False if there was none."""
     try:
-        (local_dir / STATE_FILE).unlink()
+        path.unlink()
     except FileNotFoundError:
         return False
     return True
 
 
-def run(store: GitStore, local_dir: Path, root: Path, argv: Sequence[str]) -> BisectStep:
+def run(store: GitStore, path: Path, root: Path, argv: Sequence[str]) -> BisectStep:
     """Test candidates with `argv` until done: exit 0 good, 125 skip, 1-127 bad, else abort.
     The command sees the candidate in ``$AGENTMEM_REF`` and the repository in ``$AGENTMEM_REPO``."""
     if not argv:
         raise InvalidInput("bisect run needs a command")
-    state = _require(local_dir)
+    state = _require(path)
 
     def verdict_at(commit: str) -> str:
         env = {**os.environ, "AGENTMEM_REF": commit, "AGENTMEM_REPO": str(root)}
@@ -172,11 +175,11 @@ def run(store: GitStore, local_dir: Path, root: Path, argv: Sequence[str]) -> Bi
         # otherwise end in a confident, wrong answer.
         _check_ends(state, verdict_at)
         state["ends_checked"] = True
-        _save(local_dir, state)
+        _save(path, state)
     step = _next(store, state)
     while step.status == "testing":
         assert step.candidate is not None
-        step = mark(store, local_dir, verdict_at(step.candidate), step.candidate)
+        step = mark(store, path, verdict_at(step.candidate), step.candidate)
     return step
 
 
@@ -193,19 +196,32 @@ def _check_ends(state: dict[str, Any], verdict_at: Callable[[str], str]) -> None
             raise InvalidInput(f"the good end {good[:12]} does not test good: start from an older --good")
 
 
-def load(local_dir: Path) -> dict[str, Any] | None:
-    return read_state(local_dir / STATE_FILE, "run 'agentmem bisect reset'")
+def state_path(local_dir: Path, agent: str) -> Path:
+    """Where `agent`'s interactive bisection is kept: `.agentmem/BISECT.json` for the
+    command line's default agent, else `.agentmem/bisect/<agent>.json`."""
+    validate_name(agent, "agent name")
+    return local_dir / (STATE_FILE if agent == DEFAULT_AGENT else f"{STATES_DIR}/{agent}.json")
 
 
-def _require(local_dir: Path) -> dict[str, Any]:
-    state = load(local_dir)
+def state_paths(local_dir: Path) -> list[Path]:
+    """Every agent's bisection state (a purge drops them all: their commit ids are rewritten)."""
+    return [local_dir / STATE_FILE, *sorted((local_dir / STATES_DIR).glob("*.json"))]
+
+
+def load(path: Path) -> dict[str, Any] | None:
+    return read_state(path, "run 'agentmem bisect reset'")
+
+
+def _require(path: Path) -> dict[str, Any]:
+    state = load(path)
     if state is None:
         raise NotFound("no bisection in progress: 'agentmem bisect start --bad REF --good REF'")
     return state
 
 
-def _save(local_dir: Path, state: dict[str, Any]) -> None:
-    write_state(local_dir / STATE_FILE, state)
+def _save(path: Path, state: dict[str, Any]) -> None:
+    path.parent.mkdir(exist_ok=True)
+    write_state(path, state)
 
 
 # -- the direct form ------------------------------------------------------------------------

@@ -108,18 +108,27 @@ class BranchesAndMerges:
         return session_vcs.bisect(self._acting(), pattern, scope, good, bad)
 
     def bisect_start(self, *, good: str | None = None, bad: str = "HEAD") -> BisectStep:
-        """`repo.bisect.start`: a manual bisection of this checkout, any agent may drive it."""
-        return self.bisect_shown(self._acting().repo.bisect.start(good=good, bad=bad))
+        """Start this agent's manual bisection (`repo.bisect.start`; each agent has its own)."""
+        acting = self._acting()
+        return self.bisect_shown(acting.repo.bisect.start(good=good, bad=bad, agent=acting.agent))
 
     def bisect_mark(self, verdict: str, ref: str | None = None) -> BisectStep:
         """Record ``good``, ``bad`` or ``skip`` for `ref` (default: the current candidate)."""
-        return self.bisect_shown(self._acting().repo.bisect.mark(verdict, ref))
+        acting = self._acting()
+        return self.bisect_shown(acting.repo.bisect.mark(verdict, ref, agent=acting.agent))
 
     def bisect_status(self) -> BisectStep:
-        return self.bisect_shown(self._acting().repo.bisect.status())
+        acting = self._acting()
+        return self.bisect_shown(acting.repo.bisect.status(agent=acting.agent))
 
     def bisect_run(self, argv: list[str]) -> BisectStep:
-        return self.bisect_shown(self._acting().repo.bisect.run(argv))
+        acting = self._acting()
+        return self.bisect_shown(acting.repo.bisect.run(argv, agent=acting.agent))
+
+    def bisect_reset(self) -> bool:
+        """End this agent's manual bisection; False if it had none."""
+        acting = self._acting()
+        return acting.repo.bisect.reset(agent=acting.agent)
 
     def bisect_shown(self, step: BisectStep) -> BisectStep:
         """`step` as this agent is shown it: a first bad commit it may not see (its subject may

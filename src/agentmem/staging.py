@@ -40,10 +40,9 @@ from .fact import parse_scope, validate_id
 from .signature import parse_trailers
 from .store import GitStore
 from .transaction import CommitResult, Transaction
-from .values import validate_name
+from .values import DEFAULT_AGENT, validate_name
 
 OPS = ("remember", "update", "forget")
-DEFAULT_AGENT = "cli"  # the CLI's acting agent when none is named; its stage is `.agentmem/` itself
 STAGES_DIR = "stages"
 STAGE_FILE = "stage.jsonl"
 LOCK_FILE = "stage.lock"

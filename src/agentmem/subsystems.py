@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import bisect as _bisect
@@ -10,6 +11,7 @@ from . import merge as _merge
 from .bisect import BisectStep
 from .errors import Conflict
 from .merge import MergeConflict, MergeResult
+from .values import DEFAULT_AGENT
 
 if TYPE_CHECKING:
     from .repo import Repo
@@ -64,24 +66,27 @@ class Bisection:
             return self.repo.as_agent(agent).bisect(pattern, scope=scope, good=good, bad=bad)
         return _bisect.contains(self.repo.store, pattern, scope=scope, good=good, bad=bad)
 
-    def start(self, *, good: str | None = None, bad: str = "HEAD") -> BisectStep:
-        """Start a manual bisection; `good` defaults to before the root commit (every commit
-        of the first-parent chain up to `bad` is a candidate)."""
-        return _bisect.start(self.repo.store, self.repo.local_dir, good, bad)
+    def start(self, *, good: str | None = None, bad: str = "HEAD", agent: str = DEFAULT_AGENT) -> BisectStep:
+        """Start `agent`'s manual bisection (each agent has its own); `good` defaults to before
+        the root commit (every commit of the first-parent chain up to `bad` is a candidate)."""
+        return _bisect.start(self.repo.store, self._state(agent), good, bad)
 
-    def mark(self, verdict: str, ref: str | None = None) -> BisectStep:
+    def mark(self, verdict: str, ref: str | None = None, *, agent: str = DEFAULT_AGENT) -> BisectStep:
         """Record ``good``, ``bad`` or ``skip`` for `ref` (default: the current candidate)."""
-        return _bisect.mark(self.repo.store, self.repo.local_dir, verdict, ref)
+        return _bisect.mark(self.repo.store, self._state(agent), verdict, ref)
 
-    def status(self) -> BisectStep:
-        return _bisect.status(self.repo.store, self.repo.local_dir)
+    def status(self, *, agent: str = DEFAULT_AGENT) -> BisectStep:
+        return _bisect.status(self.repo.store, self._state(agent))
 
-    def active(self) -> bool:
-        """Whether a bisection is under way on this checkout."""
-        return _bisect.load(self.repo.local_dir) is not None
+    def active(self, *, agent: str = DEFAULT_AGENT) -> bool:
+        """Whether `agent` has a bisection under way on this checkout."""
+        return _bisect.load(self._state(agent)) is not None
 
-    def run(self, argv: list[str]) -> BisectStep:
-        return _bisect.run(self.repo.store, self.repo.local_dir, self.repo.root, argv)
+    def run(self, argv: list[str], *, agent: str = DEFAULT_AGENT) -> BisectStep:
+        return _bisect.run(self.repo.store, self._state(agent), self.repo.root, argv)
 
-    def reset(self) -> bool:
-        return _bisect.reset(self.repo.local_dir)
+    def reset(self, *, agent: str = DEFAULT_AGENT) -> bool:
+        return _bisect.reset(self._state(agent))
+
+    def _state(self, agent: str) -> Path:
+        return _bisect.state_path(self.repo.local_dir, agent)

@@ -46,6 +46,12 @@ def validate_id(fact_id: str) -> str:
     return fact_id
 
 
+# The command line's acting agent when none is named: its stage and its bisection are the
+# checkout's own files (`.agentmem/stage.jsonl`, `.agentmem/BISECT.json`), as before agents had
+# their own; another agent's live under `.agentmem/stages/<agent>/` and `.agentmem/bisect/`.
+DEFAULT_AGENT = "cli"
+
+
 def validate_name(value: str, what: str) -> str:
     """Validate an agent or scope name (it becomes a path component)."""
     if not isinstance(value, str) or not _NAME_RE.fullmatch(value) or ".." in value:

@@ -106,9 +106,9 @@ def status(json_out: Json = False, agent: Agent = "cli") -> None:
 
 
 @bisect_app.command("reset")
-def reset() -> None:
-    """End the bisection (drop .agentmem/BISECT.json)."""
-    dropped = open_repo().bisect_reset()
+def reset(agent: Agent = "cli") -> None:
+    """End the agent's bisection (each agent has its own)."""
+    dropped = open_repo().as_agent(agent).bisect_reset()
     console.print("bisection ended" if dropped else "no bisection in progress")
 
 

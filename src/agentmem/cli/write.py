@@ -249,7 +249,7 @@ def status(json_out: Json = False, agent: Reader = "cli") -> None:
         err(f"warning: skipped {plural(contents.unreadable, 'unreadable staged line')} "
             "(an 'add' killed mid-write)")
     others = {a: n for a in repo.staging_agents() if a != agent and (n := len(repo.staged(a)))}
-    merging, bisecting = _in_progress(repo)
+    merging, bisecting = _in_progress(repo, agent)
     if json_out:
         print_json({"branch": repo.branch, "head": repo.resolve(), "agent": agent,
                     "staged": [o.to_dict() for o in ops], "unreadable": contents.unreadable,
@@ -273,9 +273,9 @@ def status(json_out: Json = False, agent: Reader = "cli") -> None:
     table(("op", "id", "scope", "text"), rows, title=f"{len(ops)} staged")
 
 
-def _in_progress(repo: Any) -> tuple[dict[str, Any] | None, bool]:
+def _in_progress(repo: Any, agent: str) -> tuple[dict[str, Any] | None, bool]:
     """The merge or revert waiting for its conflicts (kind, conflicts, unresolved), or None; and
-    whether a bisection is under way. Both live in .agentmem/ until finished or aborted."""
+    whether the agent has a bisection under way. Both live in .agentmem/ until finished or aborted."""
     from ..errors import NotFound
 
     merging = None
@@ -285,7 +285,7 @@ def _in_progress(repo: Any) -> tuple[dict[str, Any] | None, bool]:
         merging = {"kind": pending.kind, "conflicts": len(pending.conflicts), "unresolved": unresolved}
     except NotFound:
         pass
-    return merging, repo.bisect.active()
+    return merging, repo.bisect.active(agent=agent)
 
 
 @app.command()

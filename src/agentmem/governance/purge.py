@@ -252,9 +252,11 @@ def _clean_local(repo: Repo, fact_id: str, rewriter: _Rewriter) -> None:
 
     local = repo.local_dir
     staging.scrub(repo.store, local, lambda line: fact_id not in line and rewriter.scrub(line) == line)
-    for state in ("MERGE.json", "BISECT.json"):  # their commit ids were rewritten
+    from ..bisect import state_paths
+
+    for state in (local / "MERGE.json", *state_paths(local)):  # their commit ids were rewritten
         with contextlib.suppress(FileNotFoundError):
-            (local / state).unlink()
+            state.unlink()
     blobs = {b.decode() for b in rewriter.blobs}
 
     def keep(receipt: Receipt) -> bool:
