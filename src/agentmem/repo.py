@@ -28,6 +28,7 @@ from .session import Session
 from .signature import Signature
 from .snapshot import Snapshot
 from .store import GitStore
+from .values import DEFAULT_AGENT
 
 # Everything else loads on first use, inside the method that needs it: `agentmem log` should
 # not import merge, remotes (dulwich's network client), staging or search to list ten commits
@@ -340,17 +341,17 @@ class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs):
 
     # -- the CLI's stage -----------------------------------------------------------------
 
-    def stage(self, op: dict[str, Any], *, agent: str = "cli") -> StagedOp:
+    def stage(self, op: dict[str, Any], *, agent: str = DEFAULT_AGENT) -> StagedOp:
         """Stage one operation (``{"op": "remember"|"update"|"forget", ...}``) in `agent`'s stage,
         for that agent's `commit_staged` (each agent has its own: see staging.py)."""
         from . import staging
 
         return staging.stage(staging.folder_of(self.local_dir, agent), op)
 
-    def staged(self, agent: str = "cli") -> list[StagedOp]:
+    def staged(self, agent: str = DEFAULT_AGENT) -> list[StagedOp]:
         return self.stage_contents(agent).ops
 
-    def stage_contents(self, agent: str = "cli") -> StageContents:
+    def stage_contents(self, agent: str = DEFAULT_AGENT) -> StageContents:
         """`agent`'s staged operations and the count of unreadable (torn) lines skipped."""
         from . import staging
 
@@ -362,7 +363,7 @@ class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs):
 
         return staging.staging_agents(self.local_dir)
 
-    def unstage(self, agent: str | None = "cli") -> int:
+    def unstage(self, agent: str | None = DEFAULT_AGENT) -> int:
         """Drop `agent`'s staged operations (every agent's with None); return how many."""
         from . import staging
 

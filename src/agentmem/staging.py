@@ -190,8 +190,10 @@ def scrub(store: GitStore, local_dir: Path, keep: Callable[[str], bool]) -> None
             for path in _stage_files(folder):
                 lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
                 kept = [line for line in lines if keep(line)]
-                if len(kept) != len(lines):
-                    path.write_text("".join(kept), encoding="utf-8")
+                if len(kept) != len(lines):  # whole or not at all: a kill keeps every line
+                    temporary = path.with_name(path.name + ".scrub")
+                    temporary.write_text("".join(kept), encoding="utf-8")
+                    os.replace(temporary, path)
 
 
 def clear_all(store: GitStore, local_dir: Path) -> int:
