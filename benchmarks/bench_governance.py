@@ -4,6 +4,11 @@ side by side in one run; `trace` on a 10,000-commit history.
 Run:  python benchmarks/bench_governance.py [--quick]
 (--quick: 1,000 commits and fewer samples, for a smoke run). Search uses the default model
 in-process (no service), so the figures are the search itself plus the receipt.
+
+      python benchmarks/bench_governance.py --receipt 100000
+times `Receipts.append` of one receipt naming that many facts (an `export` of a large memory)
+with the default limits, and the lines and bytes it wrote; run it with PYTHONPATH at another
+checkout's src/ to compare two versions on the same machine.
 """
 
 from __future__ import annotations
@@ -65,10 +70,31 @@ def fast_import(repo: Repo, root: str, commits: int) -> None:
     subprocess.run(["git", "fast-import", "--quiet"], cwd=repo.root, input=b"".join(chunks), check=True)
 
 
+def one_large_receipt(facts: int, rounds: int = 5) -> None:
+    from agentmem.governance.receipts import Receipt, Receipts
+
+    pairs = [(f"{n:026d}", f"{n:040x}") for n in range(facts)]
+    samples, lines, size = [], 0, 0
+    for _round in range(rounds):
+        with tempfile.TemporaryDirectory() as tmp:
+            receipts = Receipts(Path(tmp))
+            start = time.perf_counter()
+            receipts.append(Receipt("bench", "export", "c" * 40, list(pairs), query="shared"))
+            samples.append(time.perf_counter() - start)
+            lines = sum(path.read_bytes().count(b"\n") for path in receipts.paths())
+            size = max(path.stat().st_size for path in receipts.paths())
+    print(f"one receipt of {facts:,} facts: {statistics.median(samples):.3f} s p50 of {rounds} "
+          f"(min {min(samples):.3f} s); {lines} line(s), largest file {size:,} bytes")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--receipt", type=int, metavar="FACTS", help="Only time one large receipt.")
     args = parser.parse_args()
+    if args.receipt:
+        one_large_receipt(args.receipt)
+        return
     commits = 1_000 if args.quick else 10_000
     runs = 20 if args.quick else 50
     rows = []

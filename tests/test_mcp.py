@@ -144,13 +144,15 @@ def test_policy_applies_to_every_call(repo: Repo) -> None:
             assert [b["subject"] for b in await call(s, "branch")] == ["", ""]
             assert "a proposal is not memory" in await error(s, "branch", name="x", start=proposal)
             assert "a proposal is not memory" in await error(s, "get", id=proposed, at=proposal)
+            made = await call(s, "branch", name="planner-side")  # the new branch, listed the same way
+            assert made["name"] == "planner-side" and made["subject"] == ""
             await call(s, "remember", text="shared note")  # still up, and allowed where allowed
 
     proposed = repo.as_agent("support").promote(private, "shared", propose=True).id
     proposal = repo.resolve("proposals/support")
     asyncio.run(run())
     assert repo.log(n=1)[0].agent == "planner"
-    assert [b.name for b in repo.branches()] == ["main", "proposals/support"]
+    assert [b.name for b in repo.branches()] == ["main", "planner-side", "proposals/support"]
 
 
 def test_two_stdio_servers_writing_at_once_lose_nothing(repo: Repo) -> None:
