@@ -160,3 +160,24 @@ def test_each_agent_stages_in_its_own_folder(repo: Repo) -> None:
     result = repo.commit_staged(agent="b")
     assert [repo.get(i).agent for i in result.added] == ["b"] and repo.staged() != []
     assert repo.unstage(None) == 1 and repo.staging_agents() == []
+
+
+def test_an_agents_stage_recovers_from_a_killed_commit_as_the_default_does(repo: Repo) -> None:
+    """The claim protocol runs in each agent's folder: a claim a killed commit left is returned
+    if no commit names it, dropped if one does."""
+    folder = repo.local_dir / "stages" / "b"
+    repo.stage({"op": "remember", "text": "returned"}, agent="b")
+    lost = _batch()
+    os.rename(folder / "stage.jsonl", folder / f"stage.{lost}.claim")
+    repo.stage({"op": "remember", "text": "landed"}, agent="b")
+    landed = f"{int(time.time() * 1000) + 1:012x}-0badf00d"
+    os.rename(folder / "stage.jsonl", folder / f"stage.{landed}.claim")
+    tx = repo.transaction(agent="b")
+    tx.remember("landed")
+    tx.stage_batches = (landed,)
+    tx.commit()  # that commit landed; its process died before deleting its claim
+    assert [op.text for op in repo.staged("b")] == ["returned"]
+    assert sorted(p.name for p in folder.glob("stage.*")) == sorted(["stage.lock", f"stage.{lost}.returned"])
+    assert repo.staged() == []  # the default agent's stage is another
+    result = repo.commit_staged(agent="b")
+    assert result.added == [content_id("shared", "returned")] and repo.staged("b") == []
