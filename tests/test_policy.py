@@ -591,6 +591,8 @@ def test_a_bisection_names_a_hidden_first_bad_commit_without_its_subject(
     assert code == 0 and "hunter2" in out
     assert invoke(cli, "bisect", "status", "--agent", "cli")[0] == 3  # the default agent has none
     assert invoke(cli, "bisect", "reset", "--agent", "billing")[1] == "bisection ended\n"
+    code, _out, err = invoke(cli, "bisect", "status", "--agent", "billing")  # the hint names its agent
+    assert code == 3 and "'agentmem bisect start --bad REF --good REF --agent billing'" in err
     assert invoke(cli, "bisect", "status", "--agent", "support")[0] == 0
 
 

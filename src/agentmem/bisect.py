@@ -115,7 +115,7 @@ def start(store: GitStore, path: Path, good: str | None, bad: str) -> BisectStep
     """Start bisecting between `good` (default: before the root commit, so every commit of the
     first-parent chain up to `bad` is a candidate) and `bad`."""
     if load(path) is not None:
-        raise InvalidInput("a bisection is in progress: 'agentmem bisect reset' first")
+        raise InvalidInput(f"a bisection is in progress: '{_command(path, 'reset')}' first")
     good_id = None if good is None else store.resolve(good)
     chain = first_parent_chain(store, good_id, store.resolve(bad))
     state = {"chain": [c.decode() for c in chain], "lo": -1, "hi": len(chain) - 1,
@@ -132,7 +132,7 @@ def mark(store: GitStore, path: Path, verdict: str, ref: str | None = None) -> B
     state = _require(path)
     commit = store.resolve(ref).decode() if ref else state.get("candidate")
     if commit is None:
-        raise InvalidInput("the bisection is finished: 'agentmem bisect reset'")
+        raise InvalidInput(f"the bisection is finished: '{_command(path, 'reset')}'")
     _record(state, commit, verdict)
     step = _next(store, state)
     state["candidate"] = step.candidate
@@ -208,14 +208,20 @@ def state_paths(local_dir: Path) -> list[Path]:
     return [local_dir / STATE_FILE, *sorted((local_dir / STATES_DIR).glob("*.json"))]
 
 
+def _command(path: Path, verb: str) -> str:
+    """The command that acts on the bisection kept at `path` (naming its agent, if not the default)."""
+    agent = path.stem if path.parent.name == STATES_DIR else None
+    return f"agentmem bisect {verb}" + (f" --agent {agent}" if agent else "")
+
+
 def load(path: Path) -> dict[str, Any] | None:
-    return read_state(path, "run 'agentmem bisect reset'")
+    return read_state(path, f"run '{_command(path, 'reset')}'")
 
 
 def _require(path: Path) -> dict[str, Any]:
     state = load(path)
     if state is None:
-        raise NotFound("no bisection in progress: 'agentmem bisect start --bad REF --good REF'")
+        raise NotFound(f"no bisection in progress: '{_command(path, 'start --bad REF --good REF')}'")
     return state
 
 
