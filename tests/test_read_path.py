@@ -21,7 +21,9 @@ from conftest import invoke
 from test_policy import POLICY
 from test_search import use_fake_model
 
-HIDDEN_TEXTS = ("hunter2", "4242")
+# The hidden texts as they would appear: "4242" alone is in about one run in seven of the ~10,000
+# hex digits of commit and blob ids the calls print.
+HIDDEN_TEXTS = ("hunter2", "PIN is 4242")
 
 
 @pytest.fixture
