@@ -363,6 +363,11 @@ class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs):
 
         return staging.staging_agents(self.local_dir)
 
+    def staged_by_others(self, agent: str) -> dict[str, int]:
+        """How many writes each other agent has staged in this checkout (theirs to commit)."""
+        counts = {other: len(self.staged(other)) for other in self.staging_agents() if other != agent}
+        return {other: count for other, count in counts.items() if count}
+
     def unstage(self, agent: str | None = DEFAULT_AGENT) -> int:
         """Drop `agent`'s staged operations (every agent's with None); return how many."""
         from . import staging
@@ -382,12 +387,12 @@ class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs):
         try:
             return staging.commit_staged(self.store, staging.folder_of(self.local_dir, agent), tx)
         except NothingStaged as nothing:
-            counts = {a: len(self.staged(a)) for a in self.staging_agents() if a != agent}
-            others = [f"{n} by {a}" for a, n in counts.items() if n]
+            others = self.staged_by_others(agent)
             if not others:
                 raise
+            counts = ", ".join(f"{n} by {a}" for a, n in others.items())
             raise NothingStaged(f"{nothing}; staged here by other agents, theirs to commit (--agent): "
-                                f"{', '.join(others)}") from None  # fmt: skip
+                                f"{counts}") from None  # fmt: skip
 
 
 def _gate(*args: Any) -> None:

@@ -248,7 +248,7 @@ def status(json_out: Json = False, agent: Reader = "cli") -> None:
     if contents.unreadable:
         err(f"warning: skipped {plural(contents.unreadable, 'unreadable staged line')} "
             "(an 'add' killed mid-write)")
-    others = {a: n for a in repo.staging_agents() if a != agent and (n := len(repo.staged(a)))}
+    others = repo.staged_by_others(agent)
     merging, bisecting = _in_progress(repo, agent)
     if json_out:
         print_json({"branch": repo.branch, "head": repo.resolve(), "agent": agent,
