@@ -76,12 +76,12 @@ def test_each_agent_commits_what_it_staged(repo: Repo, cli: CliRunner) -> None:
     assert invoke(cli, "add", "Dana's PIN is 4242", "--scope", "user:dana", "--agent", "support")[0] == 0
     assert invoke(cli, "add", "Invoices go out on the 1st", "--agent", "billing")[0] == 0
     code, out, _ = invoke(cli, "status", "--agent", "billing")
-    assert code == 0 and "Invoices go out" in out and "4242" not in out and "1 by support" in out
+    assert code == 0 and "Invoices go out" in out and "PIN is 4242" not in out and "1 by support" in out
     code, out, _ = invoke(cli, "status", "--json", "--agent", "billing")
     assert json.loads(out)["staged_by_others"] == {"support": 1}
     code, _out, err = invoke(cli, "commit", "--agent", "planner")  # staged nothing: says who did
     assert code == 2 and err.count("\n") == 1 and "nothing staged by agent planner" in err
-    assert "1 by billing, 1 by support" in err and "4242" not in err
+    assert "1 by billing, 1 by support" in err and "PIN is 4242" not in err
     code, out, err = invoke(cli, "commit", "--agent", "billing", "--json")
     assert code == 0, err
     assert [repo.get(i).agent for i in json.loads(out)["added"]] == ["billing"]
