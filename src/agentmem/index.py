@@ -165,18 +165,24 @@ class Index:
 
     def reset(self) -> None:
         """Delete the whole index folder (it is rebuilt from git on the next search)."""
-        with contextlib.suppress(Exception):  # a damaged database elsewhere: rebuilt over
-            self.drop_all()
+        self._close()
+        if self.location != str(self.path):  # the database lives elsewhere: drop its tables there
+            with contextlib.suppress(Exception):  # a damaged one is rebuilt over
+                self.drop_all()
         shutil.rmtree(self.path, ignore_errors=True)
+
+    def _close(self) -> None:
+        """Forget the open database, views and matrices (their files are about to go)."""
+        self._db = None
+        self._current.clear()
+        self._matrices.clear()
 
     def drop_all(self) -> None:
         """Drop every table of the database where it lives (`search.index_location`, else this
         folder): views and the embedding cache, which hold facts' texts. Raises when it cannot."""
         import lancedb
 
-        self._db = None
-        self._current.clear()
-        self._matrices.clear()
+        self._close()
         database, token = lancedb.connect(self.location), None
         while True:
             page = database.list_tables(page_token=token)
