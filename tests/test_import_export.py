@@ -65,6 +65,7 @@ def test_unknown_keys_bad_json_and_non_utf8_are_one_line_errors(
         ((b'["text"]',), "line 1: expected a JSON object"),
         ((b'{"text": "a", "tags": "abc"}',), "line 1: tags must be a list"),
         ((b"[" * 100_000,), "line 1:"),
+        ((b'{"text": "a\tb"}',), "line 1: not JSON (Invalid control character at column 12)"),
     ]
     for lines, needle in cases:
         code, _, err = invoke(cli, "import", str(_write(tmp_path / "bad.jsonl", *lines)))

@@ -86,7 +86,8 @@ def parse_line(line: str | bytes, first: bool = False) -> dict[str, Any] | None:
     try:
         record = loads_json(line)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"not JSON ({exc.msg} at column {exc.colno})") from None
+        # json's own message may end in "at" ("Invalid control character at")
+        raise InvalidInput(f"not JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})") from None
     except RecursionError:
         raise InvalidInput("JSON nested too deeply") from None
     except ValueError as exc:
