@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import signal
 import socket
@@ -409,3 +410,12 @@ def test_near_duplicates_shown_are_only_facts_the_acting_agent_may_read(mem: Rep
     assert again.returncode == 0 and "near-duplicate of" in again.stderr and original.id not in again.stderr
     pairs = cli(mem, "dedupe", "-s", "user:alice", "--agent", "support", "--json", "--threshold", "0.5")
     assert pairs.returncode == 0 and '"pairs": [' in pairs.stdout and original.id not in pairs.stdout
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc arenas and trim are glibc's")
+def test_the_services_malloc_limits_take_effect_on_glibc() -> None:
+    """Without them the service held some 90 MiB more with five repositories open
+    (docs/benchmarks.md, "Service memory"); a failed call would silently keep that."""
+    from agentmem.server import limit_arenas, release_memory
+
+    assert limit_arenas() and release_memory()

@@ -15,6 +15,7 @@ the socket at once and exits when its last request is answered.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import logging
 import os
@@ -31,6 +32,12 @@ from .service import HEARTBEAT, code_stamp, dispatch, repo_identity
 from .visibility import Actor, visible
 
 EMPTY_GRACE = 60.0  # seconds a service with no repository open waits before it exits
+# glibc's malloc gives threads that allocate at once their own arenas (up to 8 per core) and keeps
+# what is freed in each for reuse. The service answers every request on a new thread, and a
+# catch-up embeds its facts in batches of tensors, so each repository opened left freed memory
+# behind in some arena: five small repositories held 777 MiB, against 686 MiB with two arenas
+# and the freed memory given back after each request that embedded (docs/benchmarks.md).
+MALLOC_ARENAS = 2
 log = logging.getLogger("agentmem.service")
 
 
@@ -104,6 +111,7 @@ class Service:
     def sweep(self) -> bool:
         """Close repositories that are gone or idle; True when the service should exit."""
         now = time.monotonic()
+        closed = False
         with self.guard:
             for key, entry in list(self.repos.items()):
                 if entry.busy:
@@ -119,6 +127,9 @@ class Service:
                 del self.repos[key]
                 with contextlib.suppress(Exception):
                     entry.repo.close()
+                closed = True
+            if closed:  # its index's matrices and tables are freed
+                release_memory()
             if self.active:
                 return False
             return self.stop or (not self.repos and now - self.last > self.grace)
@@ -155,9 +166,12 @@ def handle(service: Service, request: dict[str, Any], send: Any) -> None:
             entry.progress = (done, total)
             send({"progress": [done, total]})
 
+        embedded = entry.index.embedded_texts
         result = dispatch(entry.index, op, params, progress, lambda text: send({"note": text}),
                           visible(entry.repo, actor))  # fmt: skip
         send({"ok": True, "result": result})
+        if entry.index.embedded_texts != embedded:  # a catch-up or rebuild: its batches are freed
+            release_memory()
     finally:
         entry.busy -= 1
         entry.doing, entry.progress, entry.last = "", None, time.monotonic()
@@ -181,8 +195,35 @@ def _status(service: Service, request: dict[str, Any]) -> dict[str, Any]:
     return info
 
 
+def _libc() -> Any:
+    """glibc, or None where the C library is another (macOS, musl): there the limits below are
+    left to that library."""
+    try:
+        libc = ctypes.CDLL(None)
+        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    except (OSError, TypeError):  # TypeError: no C library to name (Windows)
+        return None
+
+
+def limit_arenas() -> bool:
+    """At most `MALLOC_ARENAS` malloc arenas for this process; before any other thread starts."""
+    libc = _libc()
+    return bool(libc and libc.mallopt(-8, MALLOC_ARENAS))  # -8: M_ARENA_MAX
+
+
+def release_memory() -> bool:
+    """Give what malloc holds freed back to the system (glibc's malloc_trim); False where that
+    is not glibc's to do."""
+    libc = _libc()
+    if libc is None:
+        return False
+    libc.malloc_trim(0)  # 1 if it released some, 0 if there was nothing to release
+    return True
+
+
 def serve(path: Path) -> None:
     """Listen on `path` until there is nothing left to serve."""
+    limit_arenas()
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO,
         format="%(asctime)s %(process)d %(levelname)s %(message)s",
