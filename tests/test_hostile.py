@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agentmem import Repo
+from agentmem import Repo, merge_state
 from agentmem.cli import app
 from agentmem.errors import CorruptObject
 from agentmem.validate import validate_incoming
@@ -84,7 +84,7 @@ def test_merge_refuses_hostile_branch(corpus: tuple[Repo, dict[str, str]], case:
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert case.path in err and "object " in err, err
     assert repo.resolve("main") == before
-    assert not (repo.local_dir / "MERGE.json").exists()
+    assert not merge_state.state_paths(repo.local_dir)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from agentmem import Conflict, InvalidInput, NotFound, Repo
+from agentmem import Conflict, InvalidInput, NotFound, Repo, merge_state
 from conftest import fsck, git, invoke
 
 
@@ -102,7 +102,7 @@ def test_conflicts_stop_with_nothing_committed_then_resolve_and_continue(
     assert code == 4 and {c["resolution"] for c in json.loads(out)["conflicts"]} == {"theirs", "edit"}
     code, out, _ = invoke(cli, "merge", "--continue")
     assert code == 0 and out.startswith("merge:")
-    assert not (repo.local_dir / "MERGE.json").exists()
+    assert not merge_state.state_paths(repo.local_dir)
     assert "in progress" not in invoke(cli, "status")[1]
     assert json.loads(invoke(cli, "status", "--json")[1])["merge"] is None
     texts = {f.id: f.text for f in repo.facts()}
@@ -124,7 +124,7 @@ def test_resolve_ours_keeps_our_version_including_a_forget(repo: Repo) -> None:
 def test_strategies_settle_every_conflict(repo: Repo, strategy: str) -> None:
     f0, f1, f2 = _conflicted(repo)
     result = repo.merge("feat", strategy=strategy)
-    assert result.status == "merged" and not (repo.local_dir / "MERGE.json").exists()
+    assert result.status == "merged" and not merge_state.state_paths(repo.local_dir)
     texts = {f.id: f.text for f in repo.facts()}
     assert texts[f2] == "c theirs"
     if strategy == "theirs":
@@ -139,10 +139,13 @@ def test_strategies_settle_every_conflict(repo: Repo, strategy: str) -> None:
 def test_abort_drops_the_state_and_changes_nothing(repo: Repo, cli: CliRunner) -> None:
     _conflicted(repo)
     head = repo.resolve()
-    repo.merge("feat")
-    code, out, _ = invoke(cli, "merge", "--abort")
+    repo.merge("feat")  # as agent "agentmem", the Python API's default: its own merge
+    code, out, err = invoke(cli, "merge", "--abort")  # as agent cli, which has none
+    assert code == 3 and err == ("error: no merge or revert in progress for agent cli; another agent's "
+                                 "is: agentmem merge --continue --agent agentmem\n")  # fmt: skip
+    code, out, _ = invoke(cli, "merge", "--abort", "--agent", "agentmem")
     assert code == 0 and "aborted" in out
-    assert repo.resolve() == head and not (repo.local_dir / "MERGE.json").exists()
+    assert repo.resolve() == head and not merge_state.state_paths(repo.local_dir)
     with pytest.raises(NotFound):
         repo.merge_status()
 
@@ -189,8 +192,8 @@ def test_bad_inputs_are_one_line_errors_and_change_nothing(repo: Repo, cli: CliR
         code, _, err = invoke(cli, *args)
         assert code == want, (args, err)
         assert err.startswith("error: ") and err.count("\n") == 1
-    assert repo.resolve() == head and not (repo.local_dir / "MERGE.json").exists()
-    repo.merge("feat")
+    assert repo.resolve() == head and not merge_state.state_paths(repo.local_dir)
+    repo.merge("feat", agent="cli")  # the command line's agent: the commands below act on it
     state = (repo.local_dir / "MERGE.json").read_bytes()
     cases = [
         (("merge", "feat"), 4), (("resolve", f0, "--take", "mine"), 2),
@@ -221,4 +224,34 @@ def test_the_same_change_by_two_agents_is_taken_once(repo: Repo) -> None:
     _on(repo, "main").update(f1, agent="planner", text="b, main differs")
     assert repo.merge("feat", agent="m").status == "conflicts"  # a real disagreement still stops
     repo.merge_abort()
+    fsck(repo)
+
+
+def test_each_agent_has_its_own_merge_in_progress(repo: Repo, cli: CliRunner) -> None:
+    """One agent's unfinished merge holds up no other agent's merge; what moves the checkout's
+    branch for everyone waits for all of them; the calls that name no agent act on the one in
+    progress and refuse to guess among several."""
+    f0, _f1, f2 = _conflicted(repo)
+    repo.create_branch("docs")
+    _on(repo, "docs").remember("d on docs", agent="writer", id="d0")
+    _on(repo, "main")
+    assert invoke(cli, "merge", "feat", "--agent", "planner")[0] == 4  # planner's, left open
+    planner = merge_state.state_path(repo.local_dir, "planner")
+    assert planner == repo.local_dir / "merge" / "planner.json" and planner.is_file()
+    code, _out, _ = invoke(cli, "merge", "docs", "--agent", "coder")  # not held up by planner's
+    assert code == 0 and repo.get("d0").text == "d on docs"
+    assert repo.merge_status().agent == "planner"  # the only one in progress
+    assert repo.merge("feat", agent="coder").status == "conflicts"  # coder's own, beside it
+    with pytest.raises(InvalidInput, match="merges are in progress by agents coder, planner"):
+        repo.merge_status()
+    code, _, err = invoke(cli, "switch", "docs")
+    assert code == 4 and "(agent coder, planner;" in err
+    assert repo.merge_abort(agent="coder").status == "aborted"
+    repo.resolve_conflict(f0, "theirs")  # of the one in progress, as planner
+    repo.resolve_conflict("f1", "ours")
+    code, _out, _ = invoke(cli, "merge", "--continue", "--agent", "planner")
+    assert code == 0 and repo.log()[0].agent == "planner"
+    assert repo.get(f0).text == "a theirs" and repo.get(f2).text == "c theirs"
+    assert repo.get("d0").text == "d on docs"  # coder's merge meanwhile is kept
+    assert not merge_state.state_paths(repo.local_dir)
     fsck(repo)

@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from agentmem import NotFound, PermissionDenied, Repo
+from agentmem import NotFound, PermissionDenied, Repo, merge_state
 from agentmem import merge as _merge
 from agentmem.service import call
 from agentmem.signature import Signature
@@ -141,12 +141,13 @@ def test_a_merge_hides_a_conflict_on_a_quarantined_fact(radius, cli: CliRunner) 
     assert repo.receipts.read(agent="billing", fact_id=bad) == []
     with pytest.raises(NotFound):
         repo.merges.status()  # it could never be finished: dropped
-    # a merge begun below the sessions (no reader) stays; an agent is shown none of it
-    _merge.merge(repo.store, repo.local_dir, b"refs/heads/main", "side", Signature("ir", "merge"), None)
-    code, out, _err = invoke(cli, "merge", "--agent", "billing", "--json")
-    assert code == 4 and ",000" not in out and bad not in out and child not in out
+    # a merge begun below the sessions (no reader) stays, its agent's; billing is shown none of it
+    ir = merge_state.state_path(repo.local_dir, "ir")
+    _merge.merge(repo.store, ir, b"refs/heads/main", "side", Signature("ir", "merge"), None)
+    code, out, err = invoke(cli, "merge", "--agent", "billing", "--json")
+    assert code == 3 and ",000" not in out + err and bad not in out + err and child not in out + err
     code, _out, err = invoke(cli, "resolve", child, "--take", "ours", "--agent", "billing")
-    assert code == 3 and "no conflict" in err
+    assert code == 3 and "no merge or revert in progress for agent billing" in err
     assert len(repo.merges.status().conflicts) == 2  # the owner's view: both still open
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from agentmem import Conflict, Repo
+from agentmem import Conflict, Repo, merge_state
 from agentmem.incoming import PURGED_PATH, PurgeNeeded
 from agentmem.layout import fact_path
 from agentmem.remotes import RemoteError
@@ -211,7 +211,7 @@ def test_conflict_fail_strategy_merges_nothing(tmp_path: Path, http_url: str) ->
         a.pull(strategy="fail")
     assert caught.value.fact_ids == [fact]
     assert a.resolve() == head
-    assert not (a.local_dir / "MERGE.json").exists()  # no half merge left behind
+    assert not merge_state.state_paths(a.local_dir)  # no half merge left behind
 
 
 def test_conflict_reported_then_resolved_or_settled(tmp_path: Path, http_url: str) -> None:

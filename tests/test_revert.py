@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from agentmem import Repo
+from agentmem import Repo, merge_state
 from conftest import fsck, invoke
 
 
@@ -73,4 +73,4 @@ def test_bad_refs(repo: Repo, cli: CliRunner, ref: str, code: int) -> None:
     head = repo.resolve()
     got, _, err = invoke(cli, "revert", ref)
     assert got == code and err.startswith("error: ") and err.count("\n") == 1
-    assert repo.resolve() == head and not (repo.local_dir / "MERGE.json").exists()
+    assert repo.resolve() == head and not merge_state.state_paths(repo.local_dir)

@@ -13,7 +13,8 @@ commit C uses base = C, ours = the current branch, theirs = C's first parent: C'
 undone, and a later change of the same fact is a conflict.
 
 Conflicts are resolved by a strategy (`ours`, `theirs`, `newest`) or one by one: the state lives
-in ``.agentmem/MERGE.json`` (never in git) until `continue_merge` commits or `abort_merge`
+in a file of the agent that began it (`merge_state`: ``.agentmem/MERGE.json`` or
+``.agentmem/merge/<agent>.json``, never in git) until `continue_merge` commits or `abort_merge`
 drops it. Nothing is written to the branch until every conflict is resolved.
 """
 
@@ -28,19 +29,18 @@ from dulwich.diff_tree import tree_changes
 from dulwich.graph import find_merge_base
 from dulwich.objects import Blob, Tree
 
+from . import merge_state as _state
 from .errors import Conflict, CorruptObject, InvalidInput, NotFound
 from .fact import now_iso, validate_id
 from .history import changes_between
 from .layout import fact_path
 from .locking import RefUpdate
 from .signature import Signature
-from .statefile import read_state, write_state
 from .store import GitStore
 from .validate import validate_incoming
 
 STRATEGIES = ("ours", "theirs", "newest")
 TAKES = ("ours", "theirs", "edit")
-STATE_FILE = "MERGE.json"
 MAX_ATTEMPTS = 20
 
 
@@ -108,11 +108,12 @@ def three_way(
 
 
 def merge(
-    store: GitStore, local_dir: Path, branch: bytes, other: str, sig: Signature,
+    store: GitStore, saved: Path, branch: bytes, other: str, sig: Signature,
     strategy: str | None = None,
 ) -> MergeResult:  # fmt: skip
-    """Merge `other` (branch, tag or commit) into `branch`."""
-    _check_idle(local_dir, strategy)
+    """Merge `other` (branch, tag or commit) into `branch`; conflicts are saved at `saved` (the
+    acting agent's file, `merge_state.state_path`)."""
+    _check_idle(saved, strategy)
     theirs = store.resolve(other)
     validated: set[tuple[bytes | None, bytes]] = set()
     for _attempt in range(MAX_ATTEMPTS):
@@ -139,17 +140,17 @@ def merge(
             continue
         base_tree = None if base is None else store.commit(base).tree
         plan = three_way(store, base_tree, store.commit(ours).tree, store.commit(theirs).tree)
-        return _finish(store, local_dir, branch, plan, result, [ours, theirs], sig, strategy)
+        return _finish(store, saved, branch, plan, result, [ours, theirs], sig, strategy)
     raise Conflict("gave up: other writers kept moving the branch during the merge")
 
 
 def revert(
-    store: GitStore, local_dir: Path, branch: bytes, target: str, sig: Signature,
+    store: GitStore, saved: Path, branch: bytes, target: str, sig: Signature,
     strategy: str | None = None,
 ) -> MergeResult:  # fmt: skip
     """A new commit on `branch` undoing commit `target`'s changes fact by fact (a merge commit
     is reverted against its first parent)."""
-    _check_idle(local_dir, strategy)
+    _check_idle(saved, strategy)
     undone = store.resolve(target)
     commit = store.commit(undone)
     parent_tree = store.commit(commit.parents[0]).tree if commit.parents else None
@@ -157,11 +158,11 @@ def revert(
     result = MergeResult("revert", "", ours.decode(), undone.decode(), undone.decode())
     theirs_tree = parent_tree if parent_tree is not None else _empty_tree(store)
     plan = three_way(store, commit.tree, store.commit(ours).tree, theirs_tree)
-    return _finish(store, local_dir, branch, plan, result, [ours], sig, strategy)
+    return _finish(store, saved, branch, plan, result, [ours], sig, strategy)
 
 
 def _finish(
-    store: GitStore, local_dir: Path, branch: bytes, plan: _Plan, result: MergeResult,
+    store: GitStore, saved: Path, branch: bytes, plan: _Plan, result: MergeResult,
     parents: list[bytes], sig: Signature, strategy: str | None,
 ) -> MergeResult:  # fmt: skip
     """Commit the plan (after a strategy settles any clashes) or save the conflict state."""
@@ -180,7 +181,7 @@ def _finish(
             ],
             "resolved": {},
         }  # fmt: skip
-        _write_state(local_dir, state)
+        _state.write(saved, state)
         result.status, result.conflicts, result.agent = "conflicts", conflicts, sig.agent
         return result
     changes = dict(plan.apply)
@@ -204,14 +205,9 @@ def _finish(
 # -- the conflict workflow ------------------------------------------------------------------
 
 
-def merge_state(local_dir: Path) -> dict[str, Any] | None:
-    """The saved state of a merge or revert waiting for conflict resolution, or None."""
-    return read_state(local_dir / STATE_FILE, "run 'agentmem merge --abort'")
-
-
-def pending(store: GitStore, local_dir: Path) -> MergeResult:
-    """The merge or revert in progress, with its conflicts and their resolutions."""
-    state = _require_state(local_dir)
+def pending(store: GitStore, saved: Path) -> MergeResult:
+    """The merge or revert saved at `saved`, with its conflicts and their resolutions."""
+    state = _state.require(saved)
     result = MergeResult(state["kind"], "conflicts", state["head"], state["theirs"], state["base"])
     result.agent = state["agent"]
     result.taken = sorted({_id_of(p.encode()) for p in state["apply"]})
@@ -224,7 +220,7 @@ def pending(store: GitStore, local_dir: Path) -> MergeResult:
 
 
 def resolve(
-    store: GitStore, local_dir: Path, fact_id: str, take: str, text: str | None, agent: str
+    store: GitStore, saved: Path, fact_id: str, take: str, text: str | None, agent: str
 ) -> MergeConflict:
     """Settle one conflict: keep ours, take theirs, or write an edited text."""
     if take not in TAKES:
@@ -232,7 +228,7 @@ def resolve(
     if (take == "edit") != (text is not None):
         raise InvalidInput("--text goes with --take edit, and only with it")
     validate_id(fact_id)
-    state = _require_state(local_dir)
+    state = _state.require(saved)
     items = [c for c in state["conflicts"] if c["id"] == fact_id]
     if not items:
         raise NotFound(f"no conflict on fact {fact_id}")
@@ -244,16 +240,16 @@ def resolve(
         edited = replace(fact, text=text or "", agent=agent, updated_at=now_iso()).validated()
         resolution["data"] = edited.to_bytes().decode("utf-8")
     state["resolved"][item["path"]] = resolution
-    _write_state(local_dir, state)
+    _state.write(saved, state)
     clash = (item["path"].encode(), *(_enc(item[k]) for k in ("base", "ours", "theirs")))
     conflict = _conflict(store, clash)
     conflict.resolution = take
     return conflict
 
 
-def continue_merge(store: GitStore, local_dir: Path) -> MergeResult:
+def continue_merge(store: GitStore, saved: Path) -> MergeResult:
     """Commit the merge or revert once every conflict is resolved; drop the state."""
-    state = _require_state(local_dir)
+    state = _state.require(saved)
     open_ids = [c["id"] for c in state["conflicts"] if c["path"] not in state["resolved"]]
     if open_ids:
         raise Conflict(f"unresolved conflicts: {', '.join(open_ids)}", fact_ids=open_ids)
@@ -270,17 +266,17 @@ def continue_merge(store: GitStore, local_dir: Path) -> MergeResult:
     sig = Signature(state["agent"], state["message"], state["run"], state["trace"])
     parents = [p.encode() for p in state["parents"]]
     commit = _commit(store, branch, parents, changes, sig, data)
-    (local_dir / STATE_FILE).unlink()
+    saved.unlink()
     result = MergeResult(state["kind"], "merged" if commit else "nothing", state["head"],
                          state["theirs"], state["base"], commit.decode() if commit else None)  # fmt: skip
     result.taken = sorted({_id_of(p) for p in changes})
     return result
 
 
-def abort_merge(local_dir: Path) -> MergeResult:
+def abort_merge(saved: Path) -> MergeResult:
     """Drop the merge or revert in progress. Nothing was committed, so nothing else changes."""
-    state = _require_state(local_dir)
-    (local_dir / STATE_FILE).unlink()
+    state = _state.require(saved)
+    saved.unlink()
     return MergeResult(state["kind"], "aborted", state["head"], state["theirs"], state["base"])
 
 
@@ -348,26 +344,16 @@ def _newer(
     return when(theirs, theirs_tip) > when(ours, ours_commit)
 
 
-def _check_idle(local_dir: Path, strategy: str | None) -> None:
+def _check_idle(saved: Path, strategy: str | None) -> None:
+    """One merge in progress per agent: this agent's must be finished first."""
     if strategy is not None and strategy not in STRATEGIES:
         raise InvalidInput(f"--strategy must be one of {', '.join(STRATEGIES)}")
-    state = merge_state(local_dir)
+    state = _state.read(saved)
     if state is not None:
         raise Conflict(
             f"a {state['kind']} is in progress: resolve its conflicts and run "
-            "'agentmem merge --continue', or 'agentmem merge --abort'"
+            f"'{_state.command(saved, '--continue')}', or '{_state.command(saved, '--abort')}'"
         )
-
-
-def _require_state(local_dir: Path) -> dict[str, Any]:
-    state = merge_state(local_dir)
-    if state is None:
-        raise NotFound("no merge or revert in progress")
-    return state
-
-
-def _write_state(local_dir: Path, state: dict[str, Any]) -> None:
-    write_state(local_dir / STATE_FILE, state)
 
 
 def _head(store: GitStore, branch: bytes) -> bytes:

@@ -38,19 +38,21 @@ class VersionControlVerbs(RepoBase):
         session = self.as_agent(agent, run=run, trace=trace)
         return session.revert(commit, strategy=strategy, message=message)
 
-    def merge_status(self) -> MergeResult:
-        return self.merges.status()
+    def merge_status(self, agent: str | None = None) -> MergeResult:
+        """`agent`'s merge in progress (each agent has its own), or with none the one in
+        progress (`Merges`)."""
+        return self.merges.status(agent)
 
     def resolve_conflict(
-        self, fact_id: str, take: str, text: str | None = None, *, agent: str = "agentmem"
+        self, fact_id: str, take: str, text: str | None = None, *, agent: str | None = None
     ) -> MergeConflict:
         return self.merges.resolve(fact_id, take, text, agent=agent)
 
-    def merge_continue(self) -> MergeResult:
-        return self.merges.continue_()
+    def merge_continue(self, agent: str | None = None) -> MergeResult:
+        return self.merges.continue_(agent)
 
-    def merge_abort(self) -> MergeResult:
-        return self.merges.abort()
+    def merge_abort(self, agent: str | None = None) -> MergeResult:
+        return self.merges.abort(agent)
 
     def branches(self) -> list[RefInfo]:
         from . import refs as _refs

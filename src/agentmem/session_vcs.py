@@ -10,9 +10,10 @@ import contextlib
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import history
+from . import history, merge_state
 from . import merge as _merge
 from . import refs as _refs
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -184,12 +185,17 @@ def _require_admin(session: Session, branch: str, verb: str) -> None:
                                "only an admin may")  # fmt: skip
 
 
+def _own(session: Session) -> Path:
+    """The acting agent's merge in progress (each agent has its own: `merge_state`)."""
+    return merge_state.state_path(session.repo.local_dir, session.agent)
+
+
 def merge(session: Session, other: str, strategy: str | None, message: str) -> MergeResult:
     session.reading(other)  # a proposal is merged by `review accept`, by its reviewers
     sig = session.signature(message or f"merge {other} into {session.branch}")
     repo = session.repo
     with _unseen_scopes(session, f"merge of {other} into {session.branch}"):
-        result = _merge.merge(repo.store, repo.local_dir, session.ref, other, sig, strategy)
+        result = _merge.merge(repo.store, _own(session), session.ref, other, sig, strategy)
     return _begun(session, result)
 
 
@@ -199,7 +205,7 @@ def revert(session: Session, commit: str, strategy: str | None, message: str) ->
     _require_seen(session, info.id)  # its subject would be quoted in the revert's
     sig = session.signature(message or f'revert "{info.subject}"\n\nThis reverts commit {info.id}.')
     with _unseen_scopes(session, f"revert of {info.id[:12]}"):
-        result = _merge.revert(repo.store, repo.local_dir, session.ref, info.id, sig, strategy)
+        result = _merge.revert(repo.store, _own(session), session.ref, info.id, sig, strategy)
     return _begun(session, result)
 
 
@@ -217,7 +223,7 @@ def _unseen_scopes(session: Session, what: str) -> Iterator[None]:
 
 
 def merge_status(session: Session) -> MergeResult:
-    return _shown(session, _merge.pending(session.repo.store, session.repo.local_dir))
+    return _shown(session, _merge.pending(session.repo.store, _own(session)))
 
 
 def resolve_conflict(session: Session, fact_id: str, take: str, text: str | None) -> MergeConflict:
@@ -229,14 +235,14 @@ def resolve_conflict(session: Session, fact_id: str, take: str, text: str | None
 
     repo = session.repo
     _require_owner(session, "resolve its conflicts")
-    pending = _merge.pending(repo.store, repo.local_dir)
+    pending = _merge.pending(repo.store, _own(session))
     vis = session.visibility()
     for found in (c for c in pending.conflicts if c.id == fact_id):
         if not _finds(vis, found):
             raise NotFound(f"no conflict on fact {fact_id}")
         if session.governed:
             load_policy(repo.store, pending.ours.encode()).require(session.agent, "write", found.scope)
-    conflict = _merge.resolve(repo.store, repo.local_dir, fact_id, take, text, session.agent)
+    conflict = _merge.resolve(repo.store, _own(session), fact_id, take, text, session.agent)
     session.hand_out("resolve", pending.ours, [(conflict.id, blob) for blob in conflict.blobs], fact_id)
     _show_versions(session, vis, conflict, pending.base, pending.ours, pending.theirs)
     return conflict
@@ -249,10 +255,10 @@ def merge_continue(session: Session) -> MergeResult:
     _require_owner(session, "commit it")
     try:
         with _unseen_scopes(session, "the merge in progress"):
-            return _merge.continue_merge(repo.store, repo.local_dir)
+            return _merge.continue_merge(repo.store, _own(session))
     except Conflict as exc:
         vis = session.visibility()
-        pending = _merge.pending(repo.store, repo.local_dir).conflicts
+        pending = _merge.pending(repo.store, _own(session)).conflicts
         hidden = {c.id for c in pending if not _finds(vis, c)} & set(exc.fact_ids)
         if not hidden:
             raise
@@ -263,18 +269,20 @@ def merge_continue(session: Session) -> MergeResult:
 
 def merge_abort(session: Session) -> MergeResult:
     _require_owner(session, "abort it", admins=True)
-    return _merge.abort_merge(session.repo.local_dir)
+    return _merge.abort_merge(_own(session))
 
 
 def _require_owner(session: Session, verb: str, admins: bool = False) -> None:
     """A merge in progress is the agent's that began it: its commit is written under that
     agent's name, so another agent's choices between versions would be recorded as that
-    agent's. Another agent may look at it (`merge_status`); dropping it loses no commit, so an
-    admin of the branch merged into may do that too (to free the folder). Under a policy only:
-    without one every agent may do everything."""
+    agent's. Each agent's is kept apart (`merge_state`), so what this refuses is a state that
+    names another agent in the acting agent's file: one an older agentmem left in the one
+    `MERGE.json` of the checkout, which is agent `cli`'s file now. Dropping it loses no commit,
+    so `cli` may where it is an admin of the branch merged into. Under a policy only: without
+    one every agent may do everything."""
     from .governance.visibility import load_policy
 
-    state = _merge.merge_state(session.repo.local_dir)
+    state = merge_state.read(_own(session))
     if state is None or not session.governed or state["agent"] == session.agent:
         return
     policy = load_policy(session.repo.store, state["head"].encode())
@@ -288,11 +296,11 @@ def _require_owner(session: Session, verb: str, admins: bool = False) -> None:
 def _begun(session: Session, result: MergeResult) -> MergeResult:
     """A merge or revert this agent just began: one that conflicts on a fact it may not see is
     one it cannot finish (it may not resolve that conflict), so it is dropped at once rather
-    than left in progress for every agent in the folder, and said without naming the fact."""
+    than left in progress, and said without naming the fact."""
     vis = session.visibility()
     hidden = [c for c in result.conflicts if not _finds(vis, c)]
     if hidden:
-        _merge.abort_merge(session.repo.local_dir)
+        _merge.abort_merge(_own(session))
         raise Conflict(f"{result.kind} of {result.theirs[:12]} into {session.branch} conflicts on "
                        f"{_unseen(session, len(hidden))}; nothing changed: a strategy (ours, "
                        "theirs, newest) settles them, or an agent that may read them merges it")  # fmt: skip

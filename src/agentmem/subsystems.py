@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from . import bisect as _bisect
 from . import merge as _merge
+from . import merge_state
 from .bisect import BisectStep
 from .errors import Conflict
 from .merge import MergeConflict, MergeResult
@@ -18,35 +19,55 @@ if TYPE_CHECKING:
 
 
 class Merges:
-    """The merge or revert in progress on this checkout (``.agentmem/merge.json``)."""
+    """The merges and reverts in progress on this checkout, one per agent (`merge_state`). A call
+    that names no agent acts, as the owner, on the one in progress (refused while several are)."""
 
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
 
     def status(self, agent: str | None = None) -> MergeResult:
-        """The merge or revert in progress, with its conflicts (those `agent` may see);
-        `NotFound` if none."""
+        """`agent`'s merge or revert in progress, with the conflicts it may see; with no agent,
+        the one in progress, whole. `NotFound` if none."""
         if agent is None:
-            return _merge.pending(self.repo.store, self.repo.local_dir)
+            return _merge.pending(self.repo.store, merge_state.only(self.repo.local_dir))
         return self.repo.as_agent(agent).merge_status()
 
+    def in_progress(self, agent: str) -> MergeResult | None:
+        """`agent`'s merge or revert in progress as saved, its conflicts whole (for counting:
+        nothing is handed out), or None."""
+        saved = merge_state.state_path(self.repo.local_dir, agent)
+        return _merge.pending(self.repo.store, saved) if saved.exists() else None
+
     def resolve(
-        self, fact_id: str, take: str, text: str | None = None, *, agent: str = "agentmem"
+        self, fact_id: str, take: str, text: str | None = None, *, agent: str | None = None
     ) -> MergeConflict:
+        """Settle a conflict of `agent`'s merge, as that agent; with no agent, of the one in
+        progress, as the agent that began it (its commit is written under that name)."""
+        if agent is None:
+            agent = str(merge_state.require(merge_state.only(self.repo.local_dir))["agent"])
         result: MergeConflict = self.repo.as_agent(agent).resolve_conflict(fact_id, take, text)
         return result
 
-    def continue_(self) -> MergeResult:
-        return _merge.continue_merge(self.repo.store, self.repo.local_dir)
+    def continue_(self, agent: str | None = None) -> MergeResult:
+        if agent is not None:
+            return self.repo.as_agent(agent).merge_continue()
+        return _merge.continue_merge(self.repo.store, merge_state.only(self.repo.local_dir))
 
-    def abort(self) -> MergeResult:
-        return _merge.abort_merge(self.repo.local_dir)
+    def abort(self, agent: str | None = None) -> MergeResult:
+        if agent is not None:
+            return self.repo.as_agent(agent).merge_abort()
+        return _merge.abort_merge(merge_state.only(self.repo.local_dir))
 
     def require_idle(self, verb: str) -> None:
-        state = _merge.merge_state(self.repo.local_dir)
-        if state is not None:
-            raise Conflict(f"cannot {verb}: a {state['kind']} is in progress "
-                           "(agentmem merge --continue or --abort)")  # fmt: skip
+        """Switching or resetting the branch is the checkout's, so it waits for every agent's
+        merge in progress."""
+        paths = merge_state.state_paths(self.repo.local_dir)
+        waiting = [(merge_state.read(path) or {}, path) for path in paths]
+        if waiting:
+            state, path = waiting[0]
+            who = ", ".join(str(s.get("agent")) for s, _p in waiting)
+            raise Conflict(f"cannot {verb}: a {state.get('kind', 'merge')} is in progress (agent {who}; "
+                           f"{merge_state.command(path, '--continue')} or --abort)")  # fmt: skip
 
 
 class Bisection:

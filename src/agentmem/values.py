@@ -46,9 +46,9 @@ def validate_id(fact_id: str) -> str:
     return fact_id
 
 
-# The command line's acting agent when none is named: its stage and its bisection are the
-# checkout's own files (`.agentmem/stage.jsonl`, `.agentmem/BISECT.json`), as before agents had
-# their own; another agent's live under `.agentmem/stages/<agent>/` and `.agentmem/bisect/`.
+# The command line's acting agent when none is named: its stage, bisection and merge in progress
+# are the checkout's own files (`.agentmem/stage.jsonl`, `BISECT.json`, `MERGE.json`), as before
+# agents had their own; another agent's live under `.agentmem/stages/<agent>/`, `bisect/`, `merge/`.
 DEFAULT_AGENT = "cli"
 
 

@@ -274,17 +274,14 @@ def status(json_out: Json = False, agent: Reader = "cli") -> None:
 
 
 def _in_progress(repo: Any, agent: str) -> tuple[dict[str, Any] | None, bool]:
-    """The merge or revert waiting for its conflicts (kind, conflicts, unresolved), or None; and
-    whether the agent has a bisection under way. Both live in .agentmem/ until finished or aborted."""
-    from ..errors import NotFound
-
+    """The agent's merge or revert waiting for its conflicts (kind, conflicts, unresolved), or
+    None; and whether it has a bisection under way. Both live in .agentmem/ until finished or
+    aborted, each agent's apart."""
     merging = None
-    try:
-        pending = repo.merges.status()
+    pending = repo.merges.in_progress(agent)
+    if pending is not None:
         unresolved = sum(1 for c in pending.conflicts if not c.resolution)
         merging = {"kind": pending.kind, "conflicts": len(pending.conflicts), "unresolved": unresolved}
-    except NotFound:
-        pass
     return merging, repo.bisect.active(agent=agent)
 
 

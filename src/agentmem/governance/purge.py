@@ -252,9 +252,10 @@ def _clean_local(repo: Repo, fact_id: str, rewriter: _Rewriter) -> None:
 
     local = repo.local_dir
     staging.scrub(repo.store, local, lambda line: fact_id not in line and rewriter.scrub(line) == line)
+    from .. import merge_state
     from ..bisect import state_paths
 
-    for state in (local / "MERGE.json", *state_paths(local)):  # their commit ids were rewritten
+    for state in (*merge_state.state_paths(local), *state_paths(local)):  # their commit ids were rewritten
         with contextlib.suppress(FileNotFoundError):
             state.unlink()
     blobs = {b.decode() for b in rewriter.blobs}
