@@ -235,7 +235,11 @@ def test_each_agent_has_its_own_merge_in_progress(repo: Repo, cli: CliRunner) ->
     repo.create_branch("docs")
     _on(repo, "docs").remember("d on docs", agent="writer", id="d0")
     _on(repo, "main")
-    assert invoke(cli, "merge", "feat", "--agent", "planner")[0] == 4  # planner's, left open
+    code, _out, err = invoke(cli, "merge", "feat", "--agent", "planner")  # planner's, left open
+    assert code == 4 and "then 'agentmem merge --continue --agent planner'" in err
+    hint = "'agentmem merge --continue --agent planner' or --abort"
+    assert hint in invoke(cli, "status", "--agent", "planner")[1]
+    assert "in progress" not in invoke(cli, "status", "--agent", "coder")[1]
     planner = merge_state.state_path(repo.local_dir, "planner")
     assert planner == repo.local_dir / "merge" / "planner.json" and planner.is_file()
     code, _out, _ = invoke(cli, "merge", "docs", "--agent", "coder")  # not held up by planner's
@@ -255,3 +259,19 @@ def test_each_agent_has_its_own_merge_in_progress(repo: Repo, cli: CliRunner) ->
     assert repo.get("d0").text == "d on docs"  # coder's merge meanwhile is kept
     assert not merge_state.state_paths(repo.local_dir)
     fsck(repo)
+
+
+def test_a_damaged_merge_state_is_dropped_by_the_abort_its_error_names(repo: Repo, cli: CliRunner) -> None:
+    _conflicted(repo)
+    head = repo.resolve()
+    assert invoke(cli, "merge", "feat", "--agent", "planner")[0] == 4
+    saved = merge_state.state_path(repo.local_dir, "planner")
+    saved.write_text("{bad")
+    code, out, err = invoke(cli, "merge", "--agent", "planner")
+    remedy = "run 'agentmem merge --abort --agent planner'"
+    assert code == 1 and out == "" and err.count("\n") == 1 and err.rstrip().endswith(remedy), err
+    for args in (("merge", "--continue"), ("resolve", "f0", "--take", "ours"), ("merge", "feat")):
+        assert invoke(cli, *args, "--agent", "planner")[0] == 1 and saved.read_text() == "{bad"
+    code, out, _ = invoke(cli, "merge", "--abort", "--agent", "planner")
+    assert code == 0 and "could not be read" in out
+    assert not merge_state.state_paths(repo.local_dir) and repo.resolve() == head

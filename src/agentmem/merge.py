@@ -274,8 +274,13 @@ def continue_merge(store: GitStore, saved: Path) -> MergeResult:
 
 
 def abort_merge(saved: Path) -> MergeResult:
-    """Drop the merge or revert in progress. Nothing was committed, so nothing else changes."""
-    state = _state.require(saved)
+    """Drop the merge or revert in progress. Nothing was committed, so nothing else changes; a
+    state file that cannot be read is dropped too (nothing could finish it)."""
+    try:
+        state = _state.require(saved)
+    except CorruptObject:
+        saved.unlink()
+        return MergeResult("merge", "aborted", "", "", None)
     saved.unlink()
     return MergeResult(state["kind"], "aborted", state["head"], state["theirs"], state["base"])
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import InvalidInput
+from ..values import DEFAULT_AGENT
 from . import app, open_repo
 from .identity import Branch, Run, Trace, session
 from .output import console, err, plural, print_json, table, visible
@@ -136,14 +137,16 @@ def _print_merge(result: Any) -> None:
         console.print(f"Fast-forward {result.ours[:12]}..{result.theirs[:12]}")
     elif result.status == "nothing":
         console.print("Nothing to revert: the current branch already undoes it.")
+    elif result.status == "aborted" and not result.ours:  # its state could not be read
+        console.print("merge aborted: its state file could not be read; nothing had been committed")
     elif result.status == "aborted":
         console.print(f"{result.kind} aborted; the branch stays at {result.ours[:12]}")
     elif result.status == "merged":
         console.print(f"{result.kind}: {result.commit[:12]} ({plural(len(result.taken), 'fact')} taken)")
     elif not result.conflicts:  # each one is on a fact the acting agent may not see
         err(f"error: a {result.kind} by agent {result.agent} is in progress whose conflicts are on "
-            "facts this agent may not see: that agent resolves them, or it or an admin drops it "
-            "with 'agentmem merge --abort'")
+            "facts this agent may not see: that agent resolves them, or drops it with "
+            f"'agentmem merge --abort{_flag(result.agent)}'")
         raise typer.Exit(4)
     else:
         rows = []
@@ -156,9 +159,16 @@ def _print_merge(result: Any) -> None:
         table(("id", "scope", "conflict", "resolved", "ours", "theirs"), rows, title=title)
         open_ids = [c.id for c in result.conflicts if not c.resolution]
         if open_ids:
+            flag = _flag(result.agent)
             err(f"error: {plural(len(open_ids), 'unresolved conflict')}: 'agentmem resolve ID --take "
-                "ours|theirs|edit', then 'agentmem merge --continue' (or --abort)")
+                f"ours|theirs|edit{flag}', then 'agentmem merge --continue{flag}' (or --abort)")
             raise typer.Exit(4)
+
+
+def _flag(agent: str | None) -> str:
+    """The option that names `agent` on a command (none for the default, as the bare command
+    acts as it): each agent's merge in progress is its own."""
+    return "" if agent in (None, DEFAULT_AGENT) else f" --agent {agent}"
 
 
 @app.command()
