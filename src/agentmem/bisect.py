@@ -24,9 +24,8 @@ from .errors import AgentmemError, InvalidInput, NotFound
 from .fact import Fact
 from .history import CommitInfo, commit_info
 from .snapshot import Snapshot
-from .statefile import read_state, write_state
+from .statefile import agent_file, agent_flag, read_state, write_state
 from .store import GitStore
-from .values import DEFAULT_AGENT, validate_name
 
 STATE_FILE = "BISECT.json"
 STATES_DIR = "bisect"
@@ -199,8 +198,7 @@ def _check_ends(state: dict[str, Any], verdict_at: Callable[[str], str]) -> None
 def state_path(local_dir: Path, agent: str) -> Path:
     """Where `agent`'s interactive bisection is kept: `.agentmem/BISECT.json` for the
     command line's default agent, else `.agentmem/bisect/<agent>.json`."""
-    validate_name(agent, "agent name")
-    return local_dir / (STATE_FILE if agent == DEFAULT_AGENT else f"{STATES_DIR}/{agent}.json")
+    return agent_file(local_dir, agent, STATE_FILE, STATES_DIR)
 
 
 def state_paths(local_dir: Path) -> list[Path]:
@@ -210,8 +208,7 @@ def state_paths(local_dir: Path) -> list[Path]:
 
 def _command(path: Path, verb: str) -> str:
     """The command that acts on the bisection kept at `path` (naming its agent, if not the default)."""
-    agent = path.stem if path.parent.name == STATES_DIR else None
-    return f"agentmem bisect {verb}" + (f" --agent {agent}" if agent else "")
+    return f"agentmem bisect {verb}{agent_flag(path, STATES_DIR)}"
 
 
 def load(path: Path) -> dict[str, Any] | None:

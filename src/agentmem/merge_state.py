@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CorruptObject, InvalidInput, NotFound
-from .statefile import read_state, write_state
-from .values import DEFAULT_AGENT, validate_name
+from .statefile import agent_file, agent_flag, read_state, write_state
+from .values import DEFAULT_AGENT
 
 STATE_FILE = "MERGE.json"
 STATES_DIR = "merge"
@@ -25,12 +25,9 @@ STATES_DIR = "merge"
 def state_path(local_dir: Path, agent: str) -> Path:
     """Where `agent`'s merge in progress is kept. One that an older agentmem saved in the
     checkout's one `MERGE.json` stays there, and is this agent's when it names this agent."""
-    validate_name(agent, "agent name")
+    own = agent_file(local_dir, agent, STATE_FILE, STATES_DIR)
     default = local_dir / STATE_FILE
-    if agent == DEFAULT_AGENT:
-        return default
-    own = local_dir / STATES_DIR / f"{agent}.json"
-    if not own.exists() and default.exists() and _owner(default) == agent:
+    if own != default and not own.exists() and default.exists() and _owner(default) == agent:
         return default
     return own
 
@@ -52,8 +49,7 @@ def state_paths(local_dir: Path) -> list[Path]:
 
 def command(path: Path, verb: str) -> str:
     """The command that acts on the merge kept at `path` (naming its agent, if not the default)."""
-    agent = path.stem if path.parent.name == STATES_DIR else None
-    return f"agentmem merge {verb}" + (f" --agent {agent}" if agent else "")
+    return f"agentmem merge {verb}{agent_flag(path, STATES_DIR)}"
 
 
 def read(path: Path) -> dict[str, Any] | None:

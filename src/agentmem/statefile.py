@@ -1,5 +1,7 @@
 """Small JSON state files in `.agentmem/` (a merge waiting for resolutions, a bisection): local to
-one checkout, never committed, written atomically so a crash leaves the old state or the new."""
+one checkout, never committed, written atomically so a crash leaves the old state or the new.
+Each agent has its own: the command line's default agent (`values.DEFAULT_AGENT`) keeps the
+checkout's one file, as before agents had their own; another agent ``<folder>/<agent>.json``."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CorruptObject
+from .values import DEFAULT_AGENT, validate_name
 
 
 def read_state(path: Path, remedy: str) -> dict[str, Any] | None:
@@ -27,3 +30,16 @@ def write_state(path: Path, state: dict[str, Any]) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(state, indent=1, sort_keys=True), "utf-8")
     os.replace(tmp, path)
+
+
+def agent_file(local_dir: Path, agent: str, default: str, folder: str) -> Path:
+    """Where `agent`'s state is kept: `default` for the command line's default agent, else
+    ``folder/<agent>.json``."""
+    validate_name(agent, "agent name")
+    return local_dir / (default if agent == DEFAULT_AGENT else f"{folder}/{agent}.json")
+
+
+def agent_flag(path: Path, folder: str) -> str:
+    """`` --agent A`` for a state kept in `folder` (A's), nothing for the default agent's: what a
+    command names to act on the state at `path`."""
+    return f" --agent {path.stem}" if path.parent.name == folder else ""
