@@ -139,8 +139,8 @@ def _print_merge(result: Any) -> None:
         console.print("Nothing to revert: the current branch already undoes it.")
     elif result.status == "aborted" and not result.ours:  # its state could not be read
         console.print("merge aborted: its state file could not be read; nothing had been committed")
-    elif result.status == "aborted":
-        console.print(f"{result.kind} aborted; the branch stays at {result.ours[:12]}")
+    elif result.status == "aborted":  # other agents may have moved the branch since it began
+        console.print(f"{result.kind} aborted; nothing it began was committed")
     elif result.status == "merged":
         console.print(f"{result.kind}: {result.commit[:12]} ({plural(len(result.taken), 'fact')} taken)")
     elif not result.conflicts:  # each one is on a fact the acting agent may not see
