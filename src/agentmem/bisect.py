@@ -223,7 +223,6 @@ def _require(path: Path) -> dict[str, Any]:
 
 
 def _save(path: Path, state: dict[str, Any]) -> None:
-    path.parent.mkdir(exist_ok=True)
     write_state(path, state)
 
 

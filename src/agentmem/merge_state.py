@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CorruptObject, InvalidInput, NotFound
-from .statefile import agent_file, agent_flag, read_state, write_state
-from .values import DEFAULT_AGENT
+from .statefile import agent_file, agent_flag, agent_of, read_state, write_state
 
 STATE_FILE = "MERGE.json"
 STATES_DIR = "merge"
@@ -64,17 +63,12 @@ def require(path: Path) -> dict[str, Any]:
     if state is None:
         local_dir = path.parent if path.name == STATE_FILE else path.parent.parent
         others = "; ".join(command(p, "--continue") for p in state_paths(local_dir))
-        whose = f" for agent {_agent_of(path)}; another agent's is: {others}" if others else ""
+        whose = f" for agent {agent_of(path, STATES_DIR)}; another agent's is: {others}" if others else ""
         raise NotFound(f"no merge or revert in progress{whose}")
     return state
 
 
-def _agent_of(path: Path) -> str:
-    return path.stem if path.parent.name == STATES_DIR else DEFAULT_AGENT
-
-
 def write(path: Path, state: dict[str, Any]) -> None:
-    path.parent.mkdir(exist_ok=True)
     write_state(path, state)
 
 

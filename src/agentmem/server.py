@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import json
 import logging
 import os
@@ -195,6 +196,7 @@ def _status(service: Service, request: dict[str, Any]) -> dict[str, Any]:
     return info
 
 
+@functools.cache
 def _libc() -> Any:
     """glibc, or None where the C library is another (macOS, musl): there the limits below are
     left to that library."""

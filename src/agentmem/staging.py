@@ -40,7 +40,7 @@ from .fact import parse_scope, validate_id
 from .signature import parse_trailers
 from .store import GitStore
 from .transaction import CommitResult, Transaction
-from .values import DEFAULT_AGENT, validate_name
+from .values import DEFAULT_AGENT, agent_option, validate_name
 
 OPS = ("remember", "update", "forget")
 STAGES_DIR = "stages"
@@ -229,8 +229,8 @@ def commit_staged(store: GitStore, folder: Path, tx: Transaction) -> StagedCommi
                 _settle(store, folder)
                 claimed = [_claim(path, held) for path in _stage_files(folder)]
         if not claimed:
-            named = "" if tx.agent == DEFAULT_AGENT else f" --agent {tx.agent}"
-            raise NothingStaged(f"nothing staged by agent {tx.agent}: use 'agentmem add{named}' first")
+            hint = f"agentmem add{agent_option(tx.agent)}"
+            raise NothingStaged(f"nothing staged by agent {tx.agent}: use '{hint}' first")
         contents = StageContents()
         for _batch, path in claimed:
             _read_into(path, contents)

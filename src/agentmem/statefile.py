@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CorruptObject
-from .values import DEFAULT_AGENT, validate_name
+from .values import DEFAULT_AGENT, agent_option, validate_name
 
 
 def read_state(path: Path, remedy: str) -> dict[str, Any] | None:
@@ -27,6 +27,7 @@ def read_state(path: Path, remedy: str) -> dict[str, Any] | None:
 
 
 def write_state(path: Path, state: dict[str, Any]) -> None:
+    path.parent.mkdir(exist_ok=True)  # an agent's folder (below) on its first state
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(state, indent=1, sort_keys=True), "utf-8")
     os.replace(tmp, path)
@@ -39,7 +40,11 @@ def agent_file(local_dir: Path, agent: str, default: str, folder: str) -> Path:
     return local_dir / (default if agent == DEFAULT_AGENT else f"{folder}/{agent}.json")
 
 
+def agent_of(path: Path, folder: str) -> str:
+    """The agent whose state is kept at `path` (`agent_file`'s inverse)."""
+    return path.stem if path.parent.name == folder else DEFAULT_AGENT
+
+
 def agent_flag(path: Path, folder: str) -> str:
-    """`` --agent A`` for a state kept in `folder` (A's), nothing for the default agent's: what a
-    command names to act on the state at `path`."""
-    return f" --agent {path.stem}" if path.parent.name == folder else ""
+    """What a command names to act on the state at `path` (`values.agent_option`)."""
+    return agent_option(agent_of(path, folder))

@@ -52,6 +52,13 @@ def validate_id(fact_id: str) -> str:
 DEFAULT_AGENT = "cli"
 
 
+def agent_option(agent: str | None) -> str:
+    """`` --agent A`` for a command that acts as agent A; nothing for `DEFAULT_AGENT` (or None),
+    as which the bare command acts. Hints name it: each agent's stage, merge and bisection are
+    its own."""
+    return "" if agent in (None, DEFAULT_AGENT) else f" --agent {agent}"
+
+
 def validate_name(value: str, what: str) -> str:
     """Validate an agent or scope name (it becomes a path component)."""
     if not isinstance(value, str) or not _NAME_RE.fullmatch(value) or ".." in value:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import InvalidInput
-from ..values import DEFAULT_AGENT
+from ..values import agent_option
 from . import app, open_repo
 from .identity import Branch, Run, Trace, session
 from .output import console, err, plural, print_json, table, visible
@@ -146,7 +146,7 @@ def _print_merge(result: Any) -> None:
     elif not result.conflicts:  # each one is on a fact the acting agent may not see
         err(f"error: a {result.kind} by agent {result.agent} is in progress whose conflicts are on "
             "facts this agent may not see: that agent resolves them, or drops it with "
-            f"'agentmem merge --abort{_flag(result.agent)}'")
+            f"'agentmem merge --abort{agent_option(result.agent)}'")
         raise typer.Exit(4)
     else:
         rows = []
@@ -159,16 +159,10 @@ def _print_merge(result: Any) -> None:
         table(("id", "scope", "conflict", "resolved", "ours", "theirs"), rows, title=title)
         open_ids = [c.id for c in result.conflicts if not c.resolution]
         if open_ids:
-            flag = _flag(result.agent)
+            flag = agent_option(result.agent)
             err(f"error: {plural(len(open_ids), 'unresolved conflict')}: 'agentmem resolve ID --take "
                 f"ours|theirs|edit{flag}', then 'agentmem merge --continue{flag}' (or --abort)")
             raise typer.Exit(4)
-
-
-def _flag(agent: str | None) -> str:
-    """The option that names `agent` on a command (none for the default, as the bare command
-    acts as it): each agent's merge in progress is its own."""
-    return "" if agent in (None, DEFAULT_AGENT) else f" --agent {agent}"
 
 
 @app.command()

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import InvalidInput
-from ..values import DEFAULT_AGENT, loads_json
+from ..values import agent_option, loads_json
 from . import app, open_repo
 from .identity import Agent as Reader
 from .identity import Branch, note_if_blind, session
@@ -259,7 +259,7 @@ def status(json_out: Json = False, agent: Reader = "cli") -> None:
     if others:
         counts = ", ".join(f"{n} by {a}" for a, n in others.items())
         console.print(f"Other agents' staged writes (theirs to commit): {counts}.")
-    flag = "" if agent == DEFAULT_AGENT else f" --agent {agent}"  # the bare commands act as cli
+    flag = agent_option(agent)
     if merging is not None:
         unresolved = plural(merging["unresolved"], "unresolved conflict")
         console.print(f"A {merging['kind']} is in progress ({unresolved}): 'agentmem merge{flag}' lists "
