@@ -17,6 +17,9 @@ from typer.testing import CliRunner
 from agentmem import Repo, merge_state
 from agentmem.cli import app
 from agentmem.errors import CorruptObject
+from agentmem.layout import fact_path
+from agentmem.object_size import object_size
+from agentmem.store import MAX_FACT_BYTES
 from agentmem.validate import validate_incoming
 from conftest import AGENTMEM, fsck
 from hostile_corpus import CASES, Case, build_case, fact_file, fan, git, put, read_tree, write_tree
@@ -183,6 +186,39 @@ def test_huge_fact_in_history_is_refused_unread(tmp_path: Path) -> None:
     assert result.returncode == 1 and "evil.md" in result.stderr and "limit" in result.stderr
     assert result.stderr.count("\n") == 1
     assert time.monotonic() - started < 60
+
+
+def test_object_headers_in_deltified_packs_read_as_git_reads_them(repo: Repo) -> None:
+    """`object_size` follows delta chains in a pack to the object's type and reads the size from
+    the delta: checked against `git cat-file` for every object of a repository whose fact
+    versions git packed as chains of deltas, a packed fact over the limit included."""
+    def text(n: int) -> str:  # each version one note changed from the last: a chain of deltas
+        notes = (f" note {k} is {'checked, ok' if k < n else 'no'}." for k in range(40))
+        return "Deploy notes:" + "".join(notes)
+
+    repo.remember(text(1), id="window", agent="a")
+    for n in range(2, 41):  # git deltas each version against the next, a chain
+        repo.update("window", text=text(n), agent="a")
+    head = repo.resolve()
+    tree = read_tree(repo.root, f"{head}^{{tree}}")
+    for n in range(2):
+        big = fact_file("evil", text=f"{n} " + "x" * MAX_FACT_BYTES)
+        put(tree, [b"facts", b"shared", *fan("evil"), b"evil.md"], ("100644", big))
+        head = git(repo.root, "commit-tree", write_tree(repo.root, tree), "-p", head, "-m", "big")
+    git(repo.root, "update-ref", "refs/heads/main", head)
+    git(repo.root, "repack", "-a", "-d", "-f", "--depth=50", "--window=50")
+    (pack,) = (repo.root / ".git" / "objects" / "pack").glob("*.pack")
+    chains = [line.split() for line in git(repo.root, "verify-pack", "-v", str(pack)).splitlines()]
+    depths = [int(parts[5]) for parts in chains if len(parts) == 7]  # deltas: ... depth base
+    assert max(depths, default=0) >= 10  # real chains, not whole objects only
+    store = Repo(repo.root).store
+    objects = git(repo.root, "cat-file", "--batch-all-objects", "--batch-check").splitlines()
+    for sha, kind, size in (line.split() for line in objects):
+        assert object_size(store.objects, sha.encode()) == (kind, int(size)), sha
+    newest = store.lookup(store.commit(store.resolve("main~2")).tree, fact_path("shared", "window"))
+    assert newest is not None and store.read_fact(newest).text == text(40)
+    with pytest.raises(CorruptObject, match="limit"):
+        Repo(repo.root).get("evil")
 
 
 def test_blame_over_a_1000_deep_derived_from_chain(repo: Repo) -> None:

@@ -216,4 +216,4 @@ def _folders(store: GitStore, tree: bytes | None) -> dict[bytes, bytes]:
     """Name -> id of the folders in `tree` (none if it is absent); files are no scope's."""
     if tree is None:
         return {}
-    return {e.path: e.sha for e in store.tree(tree).iteritems() if stat.S_ISDIR(e.mode)}
+    return {name: sha for name, (mode, sha) in store.tree_entries(tree).items() if stat.S_ISDIR(mode)}

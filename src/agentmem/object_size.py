@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import zlib
-from typing import Any
+from typing import Any, BinaryIO
 
 from dulwich.objects import hex_to_sha
 
 TYPE_NAMES = {1: "commit", 2: "tree", 3: "blob", 4: "tag"}
 _OFS_DELTA, _REF_DELTA = 6, 7
 _HEADER_READ = 4096
+MAX_DELTA_DEPTH = 64  # git's own default is 50
 
 
 def object_size(objects: Any, sha: bytes) -> tuple[str, int] | None:
@@ -39,43 +40,58 @@ def object_size(objects: Any, sha: bytes) -> tuple[str, int] | None:
             continue
         if offset is None:
             continue
-        return _packed_size(pack.data.path, offset, pack, 0)
+        with open(pack.data.path, "rb") as handle:
+            return _packed_size(handle, offset, pack)
     return None
 
 
-def _packed_size(path: str, offset: int, pack: Any, depth: int) -> tuple[str, int]:
-    if depth > 64:
-        raise ValueError("delta chain too deep")
-    with open(path, "rb") as handle:
+def _packed_size(handle: BinaryIO, offset: int, pack: Any) -> tuple[str, int]:
+    """The type and size of the packed object at `offset`. A delta's size is its own (the
+    object it makes); its type is its base's, so the chain of bases is followed to a whole
+    object, each through the same open file (git writes chains up to 50 deep)."""
+    size: int | None = None
+    for _depth in range(MAX_DELTA_DEPTH + 1):
         handle.seek(offset)
         data = handle.read(_HEADER_READ)
-    byte = data[0]
-    type_num, size, shift, pos = (byte >> 4) & 7, byte & 15, 4, 1
-    while byte & 0x80:
-        byte = data[pos]
-        size |= (byte & 0x7F) << shift
-        shift, pos = shift + 7, pos + 1
-    if type_num in TYPE_NAMES:
-        return TYPE_NAMES[type_num], size
-    if type_num == _OFS_DELTA:
-        byte = data[pos]
-        base = byte & 0x7F
-        pos += 1
+        byte = data[0]
+        type_num, whole, shift, pos = (byte >> 4) & 7, byte & 15, 4, 1
         while byte & 0x80:
             byte = data[pos]
-            base = ((base + 1) << 7) | (byte & 0x7F)
+            whole |= (byte & 0x7F) << shift
+            shift, pos = shift + 7, pos + 1
+        if type_num in TYPE_NAMES:
+            return TYPE_NAMES[type_num], whole if size is None else size
+        if type_num == _OFS_DELTA:
+            byte = data[pos]
+            base = byte & 0x7F
             pos += 1
-        base_kind = _packed_size(path, offset - base, pack, depth + 1)[0]
-    elif type_num == _REF_DELTA:
-        base_offset = pack.index.object_offset(data[pos : pos + 20])
-        pos += 20
-        base_kind = _packed_size(path, base_offset, pack, depth + 1)[0]
-    else:
-        raise ValueError(f"unknown pack object type {type_num}")
-    delta = zlib.decompressobj().decompress(data[pos:], 32)
-    _source, at = _varint(delta, 0)
-    target, _at = _varint(delta, at)
-    return base_kind, target
+            while byte & 0x80:
+                byte = data[pos]
+                base = ((base + 1) << 7) | (byte & 0x7F)
+                pos += 1
+            base_offset = offset - base
+        elif type_num == _REF_DELTA:
+            base_offset = _offset_in(pack, data[pos : pos + 20])
+            pos += 20
+        else:
+            raise ValueError(f"unknown pack object type {type_num}")
+        if size is None:  # the outermost delta: the size of the object it makes
+            delta = zlib.decompressobj().decompress(data[pos:], 32)
+            _source, at = _varint(delta, 0)
+            size = _varint(delta, at)[0]
+        offset = base_offset
+    raise ValueError("delta chain too deep")
+
+
+def _offset_in(pack: Any, sha: bytes) -> int:
+    """Where object `sha` (binary) starts in `pack`: a ref delta's base."""
+    try:
+        offset = pack.index.object_offset(sha)
+    except KeyError:
+        offset = None
+    if offset is None:
+        raise ValueError("a delta whose base is not in its pack")
+    return int(offset)
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:

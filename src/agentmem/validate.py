@@ -99,7 +99,7 @@ def _read_tree(store: GitStore, path: bytes, sha: bytes) -> Tree:
 
 def _base_entries(store: GitStore, sha: bytes) -> dict[bytes, tuple[int, bytes]]:
     try:
-        return {e.path: (e.mode, e.sha) for e in store.tree(sha).iteritems()}
+        return dict(store.tree_entries(sha))
     except CorruptObject:
         return {}
 

@@ -140,13 +140,11 @@ def new_blobs(store: GitStore, old_tree: bytes | None, new_tree: bytes) -> list[
         before, after = stack.pop()
         if after is None or before == after:
             continue
-        old_entries = {} if before is None else {e.path: e for e in store.tree(before).iteritems()}
-        for entry in store.tree(after).iteritems():
-            previous = old_entries.get(entry.path)
-            if previous is not None and previous.sha == entry.sha:
-                continue
-            if S_ISDIR(entry.mode):
-                stack.append((previous.sha if previous and S_ISDIR(previous.mode) else None, entry.sha))
-            elif entry.path.endswith(b".md"):
-                found.append(entry.sha)
+        old_entries = {} if before is None else store.tree_entries(before)
+        for name, (mode, sha) in sorted(store.tree_entries(after).items() - old_entries.items()):
+            previous = old_entries.get(name)
+            if S_ISDIR(mode):
+                stack.append((previous[1] if previous and S_ISDIR(previous[0]) else None, sha))
+            elif name.endswith(b".md"):
+                found.append(sha)
     return found
