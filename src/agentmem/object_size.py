@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import os
 import zlib
-from typing import Any, BinaryIO
+from typing import Any
 
 from dulwich.objects import hex_to_sha
 
 TYPE_NAMES = {1: "commit", 2: "tree", 3: "blob", 4: "tag"}
 _OFS_DELTA, _REF_DELTA = 6, 7
 _HEADER_READ = 4096
+_LINK_READ = 64  # a delta's header and its base's place fit in 40 bytes
 MAX_DELTA_DEPTH = 64  # git's own default is 50
+MAX_KINDS_KEPT = 200_000
+# (pack file, offset) -> the type of the delta there, as its chain of bases ends. A pack file's
+# name is its content's hash, so what it holds at an offset never changes.
+_KINDS: dict[tuple[str, int], str] = {}
 
 
 def object_size(objects: Any, sha: bytes) -> tuple[str, int] | None:
@@ -40,19 +45,26 @@ def object_size(objects: Any, sha: bytes) -> tuple[str, int] | None:
             continue
         if offset is None:
             continue
-        with open(pack.data.path, "rb") as handle:
-            return _packed_size(handle, offset, pack)
+        fd = os.open(pack.data.path, os.O_RDONLY)
+        try:
+            return _packed_size(fd, pack.data.path, offset, pack)
+        finally:
+            os.close(fd)
     return None
 
 
-def _packed_size(handle: BinaryIO, offset: int, pack: Any) -> tuple[str, int]:
-    """The type and size of the packed object at `offset`. A delta's size is its own (the
-    object it makes); its type is its base's, so the chain of bases is followed to a whole
-    object, each through the same open file (git writes chains up to 50 deep)."""
+def _packed_size(fd: int, path: str, offset: int, pack: Any) -> tuple[str, int]:
+    """The type and size of the packed object at `offset` in the pack open as `fd`. A delta's
+    size is its own (the object it makes); its type is its base's, so the chain of bases is
+    followed to a whole object (git writes chains up to 50 deep) or to a base whose type an
+    earlier call found (`_KINDS`: many deltas share their bases)."""
     size: int | None = None
+    walked: list[int] = []
     for _depth in range(MAX_DELTA_DEPTH + 1):
-        handle.seek(offset)
-        data = handle.read(_HEADER_READ)
+        kind = _KINDS.get((path, offset))
+        if kind is not None and size is not None:
+            break
+        data = os.pread(fd, _HEADER_READ if size is None else _LINK_READ, offset)
         byte = data[0]
         type_num, whole, shift, pos = (byte >> 4) & 7, byte & 15, 4, 1
         while byte & 0x80:
@@ -60,7 +72,10 @@ def _packed_size(handle: BinaryIO, offset: int, pack: Any) -> tuple[str, int]:
             whole |= (byte & 0x7F) << shift
             shift, pos = shift + 7, pos + 1
         if type_num in TYPE_NAMES:
-            return TYPE_NAMES[type_num], whole if size is None else size
+            kind = TYPE_NAMES[type_num]
+            size = whole if size is None else size
+            break
+        walked.append(offset)
         if type_num == _OFS_DELTA:
             byte = data[pos]
             base = byte & 0x7F
@@ -80,7 +95,12 @@ def _packed_size(handle: BinaryIO, offset: int, pack: Any) -> tuple[str, int]:
             _source, at = _varint(delta, 0)
             size = _varint(delta, at)[0]
         offset = base_offset
-    raise ValueError("delta chain too deep")
+    else:
+        raise ValueError("delta chain too deep")
+    if len(_KINDS) > MAX_KINDS_KEPT:
+        _KINDS.clear()
+    _KINDS.update(((path, link), kind) for link in walked)
+    return kind, size
 
 
 def _offset_in(pack: Any, sha: bytes) -> int:
