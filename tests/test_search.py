@@ -364,6 +364,41 @@ def test_a_name_common_in_the_scope_searched_is_common_there(repo: Repo) -> None
     assert index.fact_count(view, "scope = 'user:kevin' OR scope = 'user:dana'") == 400
 
 
+def test_the_filtered_columns_have_bitmap_indices_and_filter_as_a_scan_would(repo: Repo) -> None:
+    """A view's scope, kind and agent columns are indexed (a reader's filtered BM25 query reads
+    the index, not every row); a view built without them gains them when next opened; a
+    filtered keyword search finds exactly the matching facts of the scopes asked for."""
+    repo = use_fake_model(repo)
+    with repo.transaction(agent="bulk") as tx:
+        for n in range(60):
+            tx.remember(f"harbour crane report {n}", ("shared", "agent:billing", "user:oneil")[n % 3],
+                        kind=("note", "event")[n % 2])  # fmt: skip
+        tx.remember("an unrelated line", "user:oneil")
+
+    def indexed() -> dict[str, str]:
+        table = index_of(repo).view(None).table
+        return {c.columns[0]: c.index_type for c in table.list_indices() if c.columns[0] != "text"}
+
+    repo.search("crane")
+    assert indexed() == dict.fromkeys(("scope", "kind", "agent"), "Bitmap")
+    table = index_of(repo).view(None).table
+    for column in ("scope", "kind", "agent"):
+        table.drop_index(f"{column}_idx")
+    repo = Repo(repo.root)  # a new process's index: the view is opened, not built
+    repo.search("crane")
+    assert indexed() == dict.fromkeys(("scope", "kind", "agent"), "Bitmap")
+    policy = ('default = "deny"\nadmins = ["admin"]\n[agents.one]\nread = ["user:oneil"]\n'
+              '[agents.two]\nread = ["shared", "user:oneil"]\n')  # fmt: skip
+    repo.policy.set(policy, agent="admin")
+    for reader, scopes in (("one", ["user:oneil"]), ("two", ["shared", "user:oneil"])):
+        hits = repo.as_agent(reader).search("crane report", k=100, mode="keyword")
+        expected = {f.id for f in repo.facts() if f.scope in scopes and "crane" in f.text}
+        assert {h.fact.id for h in hits} == expected and len(expected) == 20 * len(scopes)
+    hits = repo.search("crane", k=100, mode="keyword", scope="agent:billing", kind="event")
+    billing_events = {f.id for f in repo.facts() if f.scope == "agent:billing" and f.kind == "event"}
+    assert {h.fact.id for h in hits} == billing_events and len(billing_events) == 10
+
+
 def test_a_readers_scopes_filter_the_in_memory_matrix_as_lancedb_would(repo: Repo) -> None:
     """A reader under a policy searches with `scope IN (...)` (its readable scopes): the vector
     side reads that filter over the in-memory matrix (not LanceDB's flat scan), with the same

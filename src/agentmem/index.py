@@ -47,7 +47,7 @@ from .history import FactChange, changes_between
 from .matrix import ViewMatrix, parse_where
 from .search import quote
 from .store import GitStore
-from .view_table import View, top_rows, view_rows, view_schema
+from .view_table import View, index_filters, top_rows, view_rows, view_schema
 
 MAX_VIEWS = 4  # each holds a vector per fact: ~150 MB at 100,000 facts
 MAX_MATRICES = 2  # views whose vectors stay in memory (exact search by matrix product)
@@ -82,6 +82,7 @@ class Index:
         # Views this object caught up and saved, while views.json is still the file it wrote
         # (`_stamp`): a search then skips reading, opening and saving (issue 15's latency).
         self._current: dict[str, tuple[View, float]] = {}
+        self._filtered: set[str] = set()  # view tables known to hold their filter indices
         self._stamp: tuple[int, int, int] | None = None
         self.centroids = ann.SavedCentroids(self.path / ann.CENTROIDS_NAME, self.locked)
 
@@ -271,6 +272,9 @@ class Index:
         entry = views.get(key)
         table = self._open(entry["table"]) if entry else None
         if entry is not None and table is not None:
+            if table.name not in self._filtered:  # once per table and process
+                index_filters(table)
+                self._filtered.add(table.name)
             # Write-ahead: `pending` names the commit a catch-up was moving to when it was
             # interrupted (killed between changing rows and saving this file). Applying a diff
             # is idempotent, so the interrupted step is finished first, then the new one.
@@ -340,6 +344,8 @@ class Index:
         with warnings.catch_warnings():  # deprecated in favour of an async-only API
             warnings.simplefilter("ignore")
             table.create_fts_index("text", use_tantivy=False, replace=True)
+        index_filters(table)
+        self._filtered.add(name)
         return table
 
     def _apply(self, table: Any, changes: list[FactChange], progress: Progress | None) -> None:

@@ -23,6 +23,10 @@ from .search import keyword_text
 # larger than that, such as hundreds of identical texts, is cut where LanceDB cuts it).
 _TIE_ROWS = 16
 COLUMNS = ("id", "chunk", "blob", "scope", "kind", "agent", "text", "vector")
+# The columns a search filters on (a reader's scopes, `--scope`, `--agent`, `--kind`): each has
+# a bitmap index, so a filtered BM25 query reads the matching rows from it instead of testing
+# every row (at 100,000 facts: 17 -> 9 ms for a reader of two scopes).
+FILTER_COLUMNS = ("scope", "kind", "agent")
 
 
 @dataclass
@@ -90,6 +94,19 @@ def full_text(view: View, text: str, where: str | None = None) -> Any:
     """A BM25 query of `text` over the view's keyword text, prefiltered by `where`."""
     query = view.table.search(text, query_type="fts", fts_columns="text")
     return query.where(where, prefilter=True) if where else query
+
+
+def index_filters(table: Any) -> None:
+    """Give `table` a bitmap index on each of `FILTER_COLUMNS` it lacks one on (a view built
+    before they existed gains them when first opened). The full-text index is built apart."""
+    import warnings
+
+    held = {column for config in table.list_indices() for column in config.columns}
+    for column in FILTER_COLUMNS:
+        if column not in held:
+            with warnings.catch_warnings():  # deprecated in favour of an async-only API
+                warnings.simplefilter("ignore")
+                table.create_scalar_index(column, index_type="BITMAP", replace=True)
 
 
 def matching_rows(view: View, where: str) -> pa.Table:
