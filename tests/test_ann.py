@@ -87,3 +87,40 @@ def test_rows_added_after_the_clusters_are_found_and_scored_exactly(big: Repo) -
     assert [h.similarity for h in hits] == pytest.approx([cosines[h.fact.id][0] for h in hits], abs=1e-6)
     scoped = big.search("crane billing", scope="app:rare", mode="vector")
     assert len(scoped) == 6 and all(h.fact.scope == "app:rare" for h in scoped)
+
+
+def test_a_filters_rows_are_found_again_after_the_rows_change() -> None:
+    """A matrix keeps the masks of recent filters; they follow its rows when rows are replaced
+    or reordered by cluster, so a filtered search never reads another row set's mask."""
+    import numpy as np
+    import pyarrow as pa
+
+    from agentmem.matrix import ViewMatrix
+
+    def rows(ids: list[str], scopes: list[str], vectors: np.ndarray) -> pa.Table:
+        return pa.table({
+            "id": ids, "chunk": pa.array([0] * len(ids), pa.int32()), "blob": ids, "scope": scopes,
+            "kind": ["note"] * len(ids), "agent": [""] * len(ids),
+            "vector": pa.array(list(vectors), pa.list_(pa.float32(), 2)),
+        })  # fmt: skip
+
+    rng = np.random.default_rng(3)
+    first = rng.standard_normal((40, 2)).astype(np.float32)
+    first /= np.linalg.norm(first, axis=1, keepdims=True)
+    ids = [f"f{n:02d}" for n in range(40)]
+    matrix = ViewMatrix.of(1, rows(ids, ["shared", "user:a"] * 20, first))
+    readable = [("scope", "IN", ("user:a",))]
+
+    def found(query: np.ndarray) -> set[str]:
+        return {row["id"] for row in matrix.nearest(query, readable, 40)}
+
+    query = np.array([1.0, 0.0], np.float32)
+    assert found(query) == {i for n, i in enumerate(ids) if n % 2}
+    matrix.replace(2, ids[:10], rows([f"g{n}" for n in range(6)], ["user:a"] * 6, first[:6]))
+    assert found(query) == {i for n, i in enumerate(ids) if n % 2 and n >= 10} | {f"g{n}" for n in range(6)}
+    centroids = ann.Centroids(np.array([[0.0, 1.0], [1.0, 0.0]], np.float32), 36)
+    matrix.clusters(centroids)  # reorders the rows by cluster
+    assert found(query) == {i for n, i in enumerate(ids) if n % 2 and n >= 10} | {f"g{n}" for n in range(6)}
+    now = matrix.rows
+    fresh = ViewMatrix.of(3, rows(now["id"].to_pylist(), now["scope"].to_pylist(), matrix.vectors))
+    assert matrix.nearest(query, readable, 3) == fresh.nearest(query, readable, 3)
