@@ -11,15 +11,13 @@ bad line is skipped, deleting it costs only time (docs/format.md).
 from __future__ import annotations
 
 import atexit
-import json
-import os
 import re
 import stat
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import checked_lines
 from .fact import SCOPE_KINDS
 from .layout import FACTS_DIR, fact_path
 from .store import GitStore
@@ -100,15 +98,8 @@ class CommitScopesCache:
     def _load(self) -> dict[str, CommitScopes]:
         if self._known is None:
             self._known = {}
-            try:
-                if self._path.stat().st_size > MAX_CACHE_BYTES:
-                    self._path.unlink()
-                    return self._known
-                data = self._path.read_bytes()
-            except OSError:
-                return self._known
-            for line in data.split(b"\n"):
-                parsed = _parse(line)
+            for value in checked_lines.read(self._path, MAX_CACHE_BYTES):
+                parsed = _parse(value)
                 if parsed is None:
                     continue
                 commit, entry = parsed
@@ -129,29 +120,14 @@ class CommitScopesCache:
         """Append the entries computed since the last flush, the newest of each commit, one
         line each (a line longer than `MAX_LINE_BYTES` is not kept)."""
         pending, self._pending = self._pending, {}
-        lines = [_line(commit, entry) for commit, entry in pending.items()]
-        lines = [line for line in lines if len(line) <= MAX_LINE_BYTES]
-        if not lines:
-            return
-        try:
-            fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        except OSError:
-            return  # a read-only checkout: computed again next time
-        try:
-            for start in range(0, len(lines), 16):  # whole lines per write(2); a torn one is skipped
-                os.write(fd, b"".join(lines[start : start + 16]))
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+        checked_lines.append(self._path, [_line(c, e) for c, e in pending.items()], MAX_LINE_BYTES)
 
 
 def _line(commit: str, entry: CommitScopes) -> bytes:
     fields: list[object] = [commit, entry.quarantine, sorted(entry.scopes)]
     if entry.quoted is not None:
         fields.append([list(pair) for pair in entry.quoted])
-    body = json.dumps(fields, ensure_ascii=True)
-    return f"{body}\t{zlib.crc32(body.encode()):08x}\n".encode()
+    return checked_lines.encode(fields)
 
 
 def _quoted_ids(text: str) -> list[str]:
@@ -159,15 +135,11 @@ def _quoted_ids(text: str) -> list[str]:
     return [m.group(1) for m in _QUOTE.finditer(text)]
 
 
-def _parse(line: bytes) -> tuple[str, CommitScopes] | None:
-    """A line's commit and entry, or None for a torn, damaged or foreign line."""
-    body, _, crc = line.rpartition(b"\t")
-    if not body or crc != b"%08x" % zlib.crc32(body):
+def _parse(value: object) -> tuple[str, CommitScopes] | None:
+    """A line's commit and entry, or None for a foreign line."""
+    if not isinstance(value, list) or len(value) not in (3, 4):
         return None
-    try:
-        commit, quarantine, scopes, *rest = json.loads(body)
-    except (ValueError, TypeError):
-        return None
+    commit, quarantine, scopes, *rest = value
     quoted = rest[0] if len(rest) == 1 else None
     valid = (
         isinstance(commit, str) and len(commit) == 40 and isinstance(quarantine, bool)
