@@ -1,5 +1,6 @@
 """Governance costs: read receipts on `search` (p50) and on `show`, with and without, measured
-side by side in one run; `trace` on a 10,000-commit history.
+side by side in one run; `trace` on a 10,000-commit history (the first, and then from the
+`.agentmem/commit-facts` file the first one kept).
 
 Run:  python benchmarks/bench_governance.py [--quick]
 (--quick: 1,000 commits and fewer samples, for a smoke run). Search uses the default model
@@ -121,7 +122,8 @@ def main() -> None:
         repo = Repo(repo.root)
         history = len(repo.log())
         tracer = repo.as_agent("auditor")
-        trace_ms = p50(lambda: tracer.trace_fact(root), 3)
+        first_ms = p50(lambda: tracer.trace_fact(root), 1)  # no .agentmem/commit-facts yet
+        trace_ms = p50(lambda: tracer.trace_fact(root), 3)  # from the file the first one wrote
         found = tracer.trace_fact(root)
     print("| measure | with receipts (ms) | without (ms) | overhead |")
     print("|---|---:|---:|---:|")
@@ -129,8 +131,8 @@ def main() -> None:
         print(f"| {name} | {with_:.3f} | {without:.3f} | {with_ - without:+.3f} ms "
               f"({(with_ / without - 1) * 100:+.1f}%) |")  # fmt: skip
     print(f"\ntrace on a {history:,}-commit history ({len(found.derived) - 1} derived facts, "
-          f"{len(found.reads)} reads): {trace_ms / 1000:.2f} s p50 of 3 "
-          f"(history built in {build:.0f} s)")  # fmt: skip
+          f"{len(found.reads)} reads): first {first_ms / 1000:.2f} s, then {trace_ms / 1000:.2f} s "
+          f"p50 of 3 (.agentmem/commit-facts kept; history built in {build:.0f} s)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ and every agent and run that read one of them."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -80,3 +81,57 @@ def test_a_trace_leaves_out_what_the_agent_may_not_read(repo: Repo, cli: CliRunn
     assert repo.as_agent("owner").trace_fact(root).ids == [root, private, grandchild]
     entry = repo.quarantine.add(root, agent="ir")
     assert set(entry.hidden) == {private, grandchild}
+
+
+def test_a_trace_from_the_commit_facts_file_finds_what_one_from_git_finds(repo: Repo) -> None:
+    """What each commit brings is kept in `.agentmem/commit-facts` by the first trace; a second
+    trace reads it, a torn or altered line is read from git again, and commits made since are
+    added. Every trace finds the same radius, versions, commits and summaries."""
+    auditor = repo.as_agent("auditor")
+    root = repo.as_agent("support").remember("Refunds within 365 days").id
+    a = repo.as_agent("billing").remember("Approve old refunds", "agent:billing", derived_from=[root]).id
+    repo.update(a, text="Approve refunds up to a year old", agent="billing")
+    with repo.transaction(agent="bulk") as tx:  # a commit bringing several facts
+        b = tx.remember("Invoice footer: 365 days", "app:invoices", derived_from=[root]).id
+        c = tx.remember("Plan refund staffing", "agent:planner", derived_from=[a, b]).id
+        tx.remember("Unrelated")
+    repo.forget(b, agent="billing")
+    path = repo.local_dir / "commit-facts"
+
+    def radius() -> list[tuple[str, str | None, bool, str, str, str]]:
+        found = auditor.trace_fact(root)
+        return [(d.id, d.via, d.present, d.commit, d.summary, d.blob) for d in found.derived]
+
+    from_git = radius()
+    assert {d[0] for d in from_git} == {root, a, b, c} and path.exists()
+    lines = path.read_bytes().splitlines(keepends=True)
+    assert len(lines) == len(repo.log())  # one per commit of the branch
+    assert radius() == from_git and path.read_bytes().splitlines(keepends=True) == lines  # read, not added to
+    # alter the line of the commit that brought b (from root): it must be read from git again
+    source = f'"{root}"]'.encode()
+    damaged = [line.replace(source, b'"zz"]') if b.encode() in line else line for line in lines]
+    assert damaged != lines
+    path.write_bytes(b"".join(damaged))
+    assert radius() == from_git
+    d = repo.as_agent("planner").remember("Staffing for March", "agent:planner", derived_from=[c]).id
+    radius_now = radius()
+    assert [r[0] for r in radius_now] == [*[r[0] for r in from_git], d]
+    path.unlink()
+    assert radius() == radius_now
+
+
+def test_the_commit_facts_example_in_the_format_reads_as_a_line(tmp_path: Path) -> None:
+    """docs/format.md's example line of `.agentmem/commit-facts` is one the cache reads."""
+    from agentmem import checked_lines
+    from agentmem.governance.commit_facts import Brought, _parse
+
+    text = (Path(__file__).parent.parent / "docs" / "format.md").read_text()
+    section = text.split("## The facts each commit brings")[1]
+    example = next(line for line in section.splitlines() if line.startswith('["'))
+    (tmp_path / "commit-facts").write_text(example + "\n")
+    (value,) = checked_lines.read(tmp_path / "commit-facts", 1 << 20)
+    parsed = _parse(value)
+    assert parsed is not None and parsed[1] == (
+        Brought("8f2e6a1c4b7d9e0f3a5c2b1d6e8f7a9c0b3d5e2f", "2mzp7c0rxq1v9b3k6j4t8d5w0e", "agent:billing",
+                ("4fsnzf57jt4qz43edyn6arwdep",)),
+    )  # fmt: skip

@@ -71,21 +71,32 @@ class Trace:
 
 
 def trace(session: Session, fact_id: str) -> Trace:
-    """The blast radius of `fact_id` as seen from the session's branch."""
+    """The blast radius of `fact_id` as seen from the session's branch. What each commit brings
+    is read from `.agentmem/commit-facts` where an earlier trace kept it (`CommitFacts`)."""
+    from .commit_facts import CommitFacts
+
     store = session.repo.store
     tip = session.tip()
-    known: dict[str, TracedFact] = {}  # every fact version in history: id -> newest-seen info
+    known: dict[str, TracedFact] = {}  # every fact in history: id -> its newest version's blob
     children: dict[str, set[str]] = {}
-    # newest first: the last assignment is the oldest commit
-    for commit, blob, fact in introduced_facts(store, walk(store, tip)):
-        for source in fact.derived_from:
-            children.setdefault(source, set()).add(fact.id)
-        entry = known.get(fact.id)
-        if entry is None:
-            known[fact.id] = TracedFact(fact.id, fact.scope, fact.summary, None, False,
-                                        commit.id.decode(), blob.decode())  # fmt: skip
-        else:
-            entry.commit = commit.id.decode()
+    seen: set[str] = set()  # each version counts once, in the first (newest) commit that brings it
+    brought = CommitFacts(store, session.repo.local_dir)
+    try:
+        for commit in walk(store, tip):  # newest first: the last assignment is the oldest commit
+            for version in brought.of(commit):
+                if version.blob in seen:
+                    continue
+                seen.add(version.blob)
+                for source in version.sources:
+                    children.setdefault(source, set()).add(version.id)
+                entry = known.get(version.id)
+                if entry is None:
+                    known[version.id] = TracedFact(version.id, version.scope, "", None, False,
+                                                   commit.id.decode(), version.blob)  # fmt: skip
+                else:
+                    entry.commit = commit.id.decode()
+    finally:
+        brought.flush()
     snapshot = session.snapshot()
     origin = blame(store, tip, fact_id)
     root = known.get(fact_id) or TracedFact(fact_id, origin.scope, origin.text[:72], None, False,
@@ -95,12 +106,14 @@ def trace(session: Session, fact_id: str) -> Trace:
         item = known[child]
         item.via = via
         found.append(item)
-    seen = {item.id for item in found}
     for item in found:
         item.present = snapshot.locate(item.id, item.scope) is not None
-    receipts: list[Receipt] = session.repo.receipts.read(fact_ids=seen)
+        if not item.summary:  # the newest version's, read for the facts of the radius only
+            item.summary = store.read_fact(item.blob.encode()).summary
+    ids = {item.id for item in found}
+    receipts: list[Receipt] = session.repo.receipts.read(fact_ids=ids)
     reads = [TraceRead(fact, r.agent, r.run, r.trace, r.op, r.commit, r.time)
-             for r in receipts for fact in r.fact_ids if fact in seen]  # fmt: skip
+             for r in receipts for fact in r.fact_ids if fact in ids]  # fmt: skip
     return Trace(fact_id, origin, found, reads, tip.decode())
 
 
