@@ -47,6 +47,8 @@ def leaked(repo: Repo) -> tuple[Repo, str, dict[str, object]]:
     repo.stage({"op": "remember", "text": "note: " + SECRET}, agent="ops")  # another agent's stage
     repo.stage({"op": "remember", "text": "unrelated, staged"}, agent="ops")
     before = {f.id: f for f in repo.facts()}
+    repo.as_agent("ops").trace_fact(secret)  # .agentmem/commit-facts names its versions
+    repo.as_agent("reader").log()  # .agentmem/commit-scopes names the versions messages quote
     return repo, secret, {"before": before, "keep": keep, "derived": derived}
 
 
@@ -68,6 +70,8 @@ def test_purge_erases_every_trace(leaked: tuple[Repo, str, dict[str, object]]) -
     assert Repo(repo.root).staged() == []
     assert [op.text for op in Repo(repo.root).staged("ops")] == ["unrelated, staged"]
     assert Repo(repo.root).receipts.read(fact_id=secret) == []
+    for cache in ("commit-facts", "commit-scopes"):  # derived from the old history: started again
+        assert not (repo.local_dir / cache).exists()
     audit = [json.loads(line) for line in (repo.local_dir / "purge.log").read_text().splitlines()]
     assert audit[-1]["id"] == secret and audit[-1]["blobs"] == result.blobs
     assert "correct" not in (repo.local_dir / "purge.log").read_text()

@@ -247,7 +247,7 @@ def _rewrite_reflogs(store: GitStore, logs: dict[Path, list[bytes]], rewriter: _
 
 
 def _clean_local(repo: Repo, fact_id: str, rewriter: _Rewriter) -> None:
-    """Staging, merge and bisect state, receipts and the search index."""
+    """Staging, merge and bisect state, receipts, the search index and the caches of commits."""
     from .. import staging
 
     local = repo.local_dir
@@ -276,6 +276,8 @@ def _clean_local(repo: Repo, fact_id: str, rewriter: _Rewriter) -> None:
 
         Index(repo.store, local, repo.config["embedding"], repo.config["search"]["index_location"]).drop_all()
     shutil.rmtree(local / "index", ignore_errors=True)  # a cache of git: rebuilt on demand
+    for derived in ("commit-scopes", "commit-facts"):  # caches of git too, naming the fact's blobs
+        (local / derived).unlink(missing_ok=True)
 
 
 def _record(repo: Repo, result: Purged) -> None:
