@@ -30,7 +30,6 @@ import logging
 import os
 import shutil
 import time
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,7 +46,7 @@ from .history import FactChange, changes_between
 from .matrix import ViewMatrix, parse_where
 from .search import quote
 from .store import GitStore
-from .view_table import View, index_filters, top_rows, view_rows, view_schema
+from .view_table import View, index_filters, index_table, top_rows, unindexed_rows, view_rows, view_schema
 
 MAX_VIEWS = 4  # each holds a vector per fact: ~150 MB at 100,000 facts
 MAX_MATRICES = 2  # views whose vectors stay in memory (exact search by matrix product)
@@ -341,10 +340,7 @@ class Index:
         parts = [t for t in (base_rows, new_rows) if t is not None and t.num_rows]
         data = pa.concat_tables(parts) if parts else self._view_schema().empty_table()
         table = self.db.create_table(name, data=data, schema=self._view_schema())
-        with warnings.catch_warnings():  # deprecated in favour of an async-only API
-            warnings.simplefilter("ignore")
-            table.create_fts_index("text", use_tantivy=False, replace=True)
-        index_filters(table)
+        index_table(table)
         self._filtered.add(name)
         return table
 
@@ -361,18 +357,10 @@ class Index:
             table.delete("id IN (" + ", ".join(quote(i) for i in batch) + ")")
         if rows.num_rows:
             table.add(rows)
-        if changes and self._unindexed(table) > 1000:
-            table.optimize()
+        if changes and unindexed_rows(table) > 1000:
+            table.optimize()  # the full-text and filter indices take in the rows added since
         if known is not None and changes:
             known.replace(int(table.version), removed, rows)
-
-    @staticmethod
-    def _unindexed(table: Any) -> int:
-        try:
-            stats = table.index_stats("text_idx")
-            return int(stats.num_unindexed_rows) if stats is not None else 0
-        except (ValueError, RuntimeError):
-            return 0
 
     # -- rows and embeddings --------------------------------------------------------------
 
@@ -430,4 +418,3 @@ class Index:
         """(best chunk cosine, chunk) of each of `ids` in the view, over the in-memory matrix (the
         exact cosine of a fact the keyword side found but the vector side did not return)."""
         return self._matrix(view.table).similarities(np.asarray(vector, np.float32), ids)
-

@@ -8,6 +8,7 @@ Imports neither lancedb nor torch: tables come from the index, opened.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -96,17 +97,32 @@ def full_text(view: View, text: str, where: str | None = None) -> Any:
     return query.where(where, prefilter=True) if where else query
 
 
+def index_table(table: Any) -> None:
+    """A new view table's indices: full text (BM25) on `text`, and `index_filters`."""
+    with warnings.catch_warnings():  # deprecated in favour of an async-only API
+        warnings.simplefilter("ignore")
+        table.create_fts_index("text", use_tantivy=False, replace=True)
+    index_filters(table)
+
+
 def index_filters(table: Any) -> None:
     """Give `table` a bitmap index on each of `FILTER_COLUMNS` it lacks one on (a view built
-    before they existed gains them when first opened). The full-text index is built apart."""
-    import warnings
-
+    before they existed gains them when first opened)."""
     held = {column for config in table.list_indices() for column in config.columns}
     for column in FILTER_COLUMNS:
         if column not in held:
             with warnings.catch_warnings():  # deprecated in favour of an async-only API
                 warnings.simplefilter("ignore")
                 table.create_scalar_index(column, index_type="BITMAP", replace=True)
+
+
+def unindexed_rows(table: Any) -> int:
+    """Rows added since the full-text index was last built or optimised (0 if unknown)."""
+    try:
+        stats = table.index_stats("text_idx")
+        return int(stats.num_unindexed_rows) if stats is not None else 0
+    except (ValueError, RuntimeError):
+        return 0
 
 
 def matching_rows(view: View, where: str) -> pa.Table:
