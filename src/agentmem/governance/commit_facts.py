@@ -19,8 +19,8 @@ from ..store import GitStore
 from .trace import new_blobs
 
 CACHE_NAME = "commit-facts"
-MAX_CACHE_BYTES = 256 << 20  # past this the file is started again
-MAX_LINE_BYTES = 1 << 20  # a commit of very many facts is not kept (it is read again each time)
+MAX_CACHE_BYTES = 512 << 20  # past this the file is started again
+MAX_LINE_BYTES = 64 << 20  # a commit of over ~500,000 facts is not kept (read again each time)
 
 
 @dataclass(frozen=True)
