@@ -20,9 +20,11 @@ _HEADER_READ = 4096
 _LINK_READ = 64  # a delta's header and its base's place fit in 40 bytes
 MAX_DELTA_DEPTH = 64  # git's own default is 50
 MAX_KINDS_KEPT = 200_000
-# (pack file, offset) -> the type of the delta there, as its chain of bases ends. A pack file's
-# name is its content's hash, so what it holds at an offset never changes.
-_KINDS: dict[tuple[str, int], str] = {}
+PackFile = tuple[str, int, int, int]  # path, inode, size, modification time (ns)
+# (pack file, offset) -> the type of the delta there, as its chain of bases ends. A pack file
+# never changes once written; one written again under the same name (dulwich names a pack by
+# its objects, not its bytes) is another inode.
+_KINDS: dict[tuple[PackFile, int], str] = {}
 
 
 def object_size(objects: Any, sha: bytes) -> tuple[str, int] | None:
@@ -47,21 +49,24 @@ def object_size(objects: Any, sha: bytes) -> tuple[str, int] | None:
             continue
         fd = os.open(pack.data.path, os.O_RDONLY)
         try:
-            return _packed_size(fd, pack.data.path, offset, pack)
+            held = os.fstat(fd)  # which file this is: a pack rewritten under its name is another
+            pack_file = (pack.data.path, held.st_ino, held.st_size, held.st_mtime_ns)
+            return _packed_size(fd, pack_file, offset, pack)
         finally:
             os.close(fd)
     return None
 
 
-def _packed_size(fd: int, path: str, offset: int, pack: Any) -> tuple[str, int]:
-    """The type and size of the packed object at `offset` in the pack open as `fd`. A delta's
+def _packed_size(fd: int, pack_file: PackFile, offset: int, pack: Any) -> tuple[str, int]:
+    """The type and size of the packed object at `offset` in the pack open as `fd` (the file
+    `pack_file` names). A delta's
     size is its own (the object it makes); its type is its base's, so the chain of bases is
     followed to a whole object (git writes chains up to 50 deep) or to a base whose type an
     earlier call found (`_KINDS`: many deltas share their bases)."""
     size: int | None = None
     walked: list[int] = []
     for _depth in range(MAX_DELTA_DEPTH + 1):
-        kind = _KINDS.get((path, offset))
+        kind = _KINDS.get((pack_file, offset))
         if kind is not None and size is not None:
             break
         data = os.pread(fd, _HEADER_READ if size is None else _LINK_READ, offset)
@@ -99,7 +104,7 @@ def _packed_size(fd: int, path: str, offset: int, pack: Any) -> tuple[str, int]:
         raise ValueError("delta chain too deep")
     if len(_KINDS) > MAX_KINDS_KEPT:
         _KINDS.clear()
-    _KINDS.update(((path, link), kind) for link in walked)
+    _KINDS.update(((pack_file, link), kind) for link in walked)
     return kind, size
 
 
