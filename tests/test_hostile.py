@@ -235,3 +235,29 @@ def test_blame_over_a_1000_deep_derived_from_chain(repo: Repo) -> None:
     assert code == 0 and "f898 (deeper than blame follows)" in out, err
     code, out, err = run(repo, "blame", "f999", "--json")
     assert code == 0 and '"truncated"' in out, err
+
+
+@pytest.mark.parametrize("damage", ["header", "body"])
+def test_a_damaged_object_on_a_branch_is_refused_by_merge_and_named(repo: Repo, damage: str) -> None:
+    """A fact file whose loose object cannot be inflated (bit rot, a bad copy): merging the
+    branch refuses it in one line naming its path, and nothing moves. Its header may be damaged
+    (the size check fails) or only its body (the size check passes, the read fails)."""
+    import zlib
+
+    repo.create_branch("side")
+    fact = repo.as_agent("a", branch="side").remember("a side fact about cranes").id
+    blob = git(repo.root, "rev-parse", f"side:{fact_path('shared', fact).decode()}")
+    loose = repo.root / ".git" / "objects" / blob[:2] / blob[2:]
+    raw = zlib.decompress(loose.read_bytes())
+    if damage == "header":
+        data = b"x\x9c garbage that is not zlib"
+    else:  # a stream whose header (and what the size check reads past it) inflates, the rest not
+        squeeze = zlib.compressobj()
+        data = squeeze.compress(raw[:100]) + squeeze.flush(zlib.Z_SYNC_FLUSH) + b"\xff" * 40
+    loose.chmod(0o644)
+    loose.write_bytes(data)
+    before = repo.resolve("main")
+    code, _out, err = run(repo, "merge", "side")
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert fact in err and "unreadable object" in err, err
+    assert repo.resolve("main") == before and not merge_state.state_paths(repo.local_dir)

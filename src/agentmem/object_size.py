@@ -29,7 +29,14 @@ _KINDS: dict[tuple[PackFile, int], str] = {}
 
 def object_size(objects: Any, sha: bytes) -> tuple[str, int] | None:
     """(type name, size in bytes) of object `sha` in a dulwich disk object store; None if absent.
-    Raises ValueError for a damaged header."""
+    Raises ValueError for a damaged header or a zlib stream that cannot be read."""
+    try:
+        return _object_size(objects, sha)
+    except zlib.error as exc:
+        raise ValueError(f"damaged zlib stream: {exc}") from None
+
+
+def _object_size(objects: Any, sha: bytes) -> tuple[str, int] | None:
     loose = os.path.join(objects.path, sha[:2].decode(), sha[2:].decode())
     if os.path.exists(loose):
         with open(loose, "rb") as handle:
@@ -59,10 +66,9 @@ def object_size(objects: Any, sha: bytes) -> tuple[str, int] | None:
 
 def _packed_size(fd: int, pack_file: PackFile, offset: int, pack: Any) -> tuple[str, int]:
     """The type and size of the packed object at `offset` in the pack open as `fd` (the file
-    `pack_file` names). A delta's
-    size is its own (the object it makes); its type is its base's, so the chain of bases is
-    followed to a whole object (git writes chains up to 50 deep) or to a base whose type an
-    earlier call found (`_KINDS`: many deltas share their bases)."""
+    `pack_file` names). A delta's size is its own (the object it makes); its type is its base's,
+    so the chain of bases is followed to a whole object (git writes chains up to 50 deep) or to
+    a base whose type an earlier call found (`_KINDS`: many deltas share their bases)."""
     size: int | None = None
     walked: list[int] = []
     for _depth in range(MAX_DELTA_DEPTH + 1):

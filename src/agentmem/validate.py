@@ -221,7 +221,10 @@ def _blob(store: GitStore, path: bytes, sha: bytes, limit: int) -> bytes:
         raise _refuse(path, sha, f"a {header[0]} where a file belongs")
     if header[1] > limit:
         raise _refuse(path, sha, f"{header[1]} bytes, over the limit of {limit}")
-    return bytes(store.objects[sha].as_raw_string())
+    try:
+        return bytes(store.objects[sha].as_raw_string())
+    except Exception as exc:  # dulwich: zlib, checksum and parse errors of a damaged object
+        raise _refuse(path, sha, f"unreadable object ({exc})") from None
 
 
 def _check_unique(store: GitStore, tree: bytes, new_ids: list[tuple[str, str, bytes]]) -> None:
