@@ -261,3 +261,32 @@ def test_a_damaged_object_on_a_branch_is_refused_by_merge_and_named(repo: Repo, 
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err, err
     assert fact in err and "unreadable object" in err, err
     assert repo.resolve("main") == before and not merge_state.state_paths(repo.local_dir)
+
+
+def _damage(repo: Repo, sha: str) -> None:
+    loose = repo.root / ".git" / "objects" / sha[:2] / sha[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"x\x9c garbage that is not zlib")
+
+
+def test_a_damaged_commit_or_tree_in_history_is_named_in_one_line(repo: Repo) -> None:
+    """dulwich reads objects inside its walker, merge-base search and tree diff: a damaged
+    commit or tree met there is a one-line error (exit 1), as any corrupt object, for every
+    command that walks or compares histories; nothing moves."""
+    repo.create_branch("side")
+    side = repo.as_agent("a", branch="side")
+    fact = side.remember("a side fact about cranes").id
+    side.remember("a second side fact")
+    _damage(repo, git(repo.root, "rev-parse", "side~1"))  # a commit in the middle of the history
+    before = repo.resolve("main")
+    for args in (["log", "--branch", "side"], ["merge", "side"], ["blame", fact, "--at", "side"],
+                 ["trace", fact, "--branch", "side"]):  # fmt: skip
+        code, _out, err = run(repo, *args)
+        assert code == 1 and err.count("\n") == 1 and "damaged object" in err, (args, err)
+    repo.create_branch("other", before)
+    repo.as_agent("a", branch="other").remember("a fact of another branch")
+    _damage(repo, git(repo.root, "rev-parse", "other:facts"))  # a tree the tip's tree names
+    for args in (["diff", "main", "other"], ["revert", "other"]):
+        code, _out, err = run(repo, *args)
+        assert code == 1 and err.count("\n") == 1 and "damaged object" in err, (args, err)
+    assert repo.resolve("main") == before and not merge_state.state_paths(repo.local_dir)

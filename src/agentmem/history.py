@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from dulwich.diff_tree import tree_changes
+from dulwich.diff_tree import TreeChange, tree_changes
 from dulwich.objects import Commit
 
-from .errors import CorruptObject, NotFound
+from .errors import NotFound
 from .fact import Scope, validate_id
 from .layout import FACTS_DIR, fact_path, parse_fact_path
+from .object_errors import reading, walk_commits
 from .signature import parse_trailers
 from .snapshot import Snapshot
 from .store import GitStore
@@ -67,15 +68,17 @@ def commit_info(store: GitStore, commit_id: bytes, with_changes: bool = False) -
     return info
 
 
+def compared_trees(store: GitStore, old_tree: bytes | None, new_tree: bytes) -> list[TreeChange]:
+    """dulwich's changes between two trees (identical subtrees skipped); a missing, misplaced or
+    damaged object on the way is a `CorruptObject` naming the two trees."""
+    with reading(f"the trees {(old_tree or b'').decode()[:12]}..{new_tree.decode()[:12]}"):
+        return list(tree_changes(store.objects, old_tree, new_tree))
+
+
 def changes_between(store: GitStore, old_tree: bytes | None, new_tree: bytes) -> list[FactChange]:
     """Facts added, updated and forgotten between two trees; identical subtrees are skipped."""
     found = []
-    try:
-        changes = list(tree_changes(store.objects, old_tree, new_tree))
-    except (KeyError, AssertionError, ValueError, AttributeError) as exc:
-        where = f"{(old_tree or b'').decode()[:12]}..{new_tree.decode()[:12]}"
-        raise CorruptObject(f"cannot compare trees {where}: missing or misplaced object {exc}") from None
-    for change in changes:
+    for change in compared_trees(store, old_tree, new_tree):
         old, new = change.old, change.new
         path = (new.path if new and new.path else old.path if old else None) or b""
         if not path.startswith(FACTS_DIR.encode() + b"/"):
@@ -92,9 +95,7 @@ def changes_between(store: GitStore, old_tree: bytes | None, new_tree: bytes) ->
 
 def walk(store: GitStore, head: bytes) -> Iterator[Commit]:
     """Commits reachable from `head`, newest first (by commit time, then discovery order)."""
-    walker = store.git.get_walker(include=[head])
-    for entry in walker:
-        yield entry.commit
+    yield from walk_commits(store.git, [head])
 
 
 def log(

@@ -25,16 +25,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dulwich.diff_tree import tree_changes
 from dulwich.graph import find_merge_base
 from dulwich.objects import Blob, Tree
 
 from . import merge_state as _state
 from .errors import Conflict, CorruptObject, InvalidInput, NotFound
 from .fact import now_iso, validate_id
-from .history import changes_between
+from .history import changes_between, compared_trees
 from .layout import fact_path
 from .locking import RefUpdate
+from .object_errors import reading
 from .signature import Signature
 from .store import GitStore
 from .validate import validate_incoming
@@ -118,7 +118,8 @@ def merge(
     validated: set[tuple[bytes | None, bytes]] = set()
     for _attempt in range(MAX_ATTEMPTS):
         ours = _head(store, branch)
-        bases = find_merge_base(store.git, [ours, theirs]) if ours != theirs else [ours]
+        with reading(f"the histories of {ours.decode()[:12]} and {theirs.decode()[:12]}"):
+            bases = find_merge_base(store.git, [ours, theirs]) if ours != theirs else [ours]
         base = bases[0] if bases else None
         result = MergeResult("merge", "", ours.decode(), theirs.decode(), _dec(base))
         if base == theirs:
@@ -398,7 +399,7 @@ def _enc(value: str | None) -> bytes | None:
 def _delta(store: GitStore, old: bytes, new: bytes) -> dict[bytes, bytes | None]:
     """Every path that differs from commit `old` to `new`, with its new bytes (None: removed)."""
     delta: dict[bytes, bytes | None] = {}
-    for change in tree_changes(store.objects, store.commit(old).tree, store.commit(new).tree):
+    for change in compared_trees(store, store.commit(old).tree, store.commit(new).tree):
         if change.new is not None and change.new.path is not None and change.new.sha is not None:
             delta[change.new.path] = _blob_bytes(store, change.new.sha)
         elif change.old is not None and change.old.path is not None:

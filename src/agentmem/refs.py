@@ -17,6 +17,7 @@ from dulwich.refs import check_ref_format
 from .errors import AgentmemError, Conflict, InvalidInput, NotFound
 from .history import commit_info
 from .locking import ZERO, RefUpdate
+from .object_errors import walk_commits
 from .revspec import reflog_lines
 from .signature import parse_trailers
 from .store import GitStore
@@ -103,7 +104,7 @@ def proposal_holding(store: GitStore, commit: bytes) -> str | None:
     for name, tip in sorted(proposals.items()):
         start = _created_at(store, HEADS + name.encode())
         exclude = [start] if start is not None else sorted(others)  # no reflog: the exact walk
-        own = (entry.commit.id for entry in store.git.get_walker(include=[tip], exclude=exclude))
+        own = (commit.id for commit in walk_commits(store.git, [tip], exclude))
         if commit in own and not _reaches(store, others, commit):
             return name
     return None
@@ -225,8 +226,7 @@ def reset(store: GitStore, target: str) -> ResetResult:
         raise Conflict(f"{branch.decode()} moved during the reset (a writer outside agentmem's "
                        "writer lock); nothing changed, try again")  # fmt: skip
     by_agent: Counter[str] = Counter()
-    for entry in store.git.get_walker(include=[old], exclude=[new]):
-        commit = entry.commit
+    for commit in walk_commits(store.git, [old], [new]):
         agent = parse_trailers(commit.message).get("agent")
         by_agent[agent or commit.author.decode("utf-8", "replace").split(" <", 1)[0]] += 1
     return ResetResult(branch.decode().removeprefix("refs/heads/"), old.decode(), new.decode(),

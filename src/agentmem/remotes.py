@@ -31,6 +31,7 @@ from . import merge as _merge
 from .errors import AgentmemError, Conflict, InvalidInput, NotFound
 from .incoming import Incoming, check_incoming
 from .merge import MergeResult
+from .object_errors import reading
 from .refs import HEADS, TAGS
 from .remote_config import (
     REMOTES,
@@ -248,7 +249,7 @@ def push(
     status = "pushed"
     if old == new:
         status = "up-to-date"
-    elif old is not None and not (old in store.objects and can_fast_forward(store.git, old, new)):
+    elif old is not None and not (old in store.objects and _fast_forward(store, old, new)):
         if not force:
             raise Conflict(f"push to {remote}/{remote_branch} refused: it has commits you do not have "
                            f"(not a fast-forward); run 'agentmem pull {remote} {remote_branch}' "
@@ -306,3 +307,9 @@ def clone_into(store: GitStore, url: str, remote: str = "origin") -> FetchResult
         default = "main" if "main" in branches else sorted(branches)[0]
     store.git.refs.set_symbolic_ref(b"HEAD", HEADS + default.encode())
     return fetched
+
+
+def _fast_forward(store: Any, old: bytes, new: bytes) -> bool:
+    """Whether `new` descends from `old` (a damaged commit on the way is `CorruptObject`)."""
+    with reading(f"the history of {new.decode()[:12]}"):
+        return bool(can_fast_forward(store.git, old, new))

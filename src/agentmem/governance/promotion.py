@@ -18,6 +18,7 @@ from ..diff import FactDiff, diff_commits
 from ..errors import NotFound
 from ..fact import parse_scope
 from ..layout import fact_path
+from ..object_errors import reading
 from ..refs import PROPOSALS, delete_branch
 from ..store import GitStore
 from ..transaction import WriteResult
@@ -105,7 +106,8 @@ def proposals(repo: Repo, into: str) -> list[Proposal]:
         if not ref.name.startswith(PROPOSALS):
             continue
         tip = store.resolve(ref.name)
-        bases = find_merge_base(store.git, [target, tip])
+        with reading(f"the histories of {target.decode()[:12]} and {tip.decode()[:12]}"):
+            bases = find_merge_base(store.git, [target, tip])
         diff = diff_commits(store, bases[0] if bases else None, tip)
         held = store.commit(target).tree
         pending = [change for change in diff.changes if not _holds(store, held, change)]
