@@ -49,12 +49,15 @@ def leaked(repo: Repo) -> tuple[Repo, str, dict[str, object]]:
     before = {f.id: f for f in repo.facts()}
     repo.as_agent("ops").trace_fact(secret)  # .agentmem/commit-facts names its versions
     repo.as_agent("reader").log()  # .agentmem/commit-scopes names the versions messages quote
+    repo.newest_facts()  # .agentmem/fact-listing names its blobs and id
     return repo, secret, {"before": before, "keep": keep, "derived": derived}
 
 
 def test_purge_erases_every_trace(leaked: tuple[Repo, str, dict[str, object]]) -> None:
     repo, secret, info = leaked
     assert NEEDLE in _everything(repo)
+    caches = ("commit-facts", "commit-scopes", "fact-listing")  # derived from git, naming the fact
+    assert all((repo.local_dir / cache).exists() for cache in caches)
     result = repo.purge(secret, agent="admin", yes=True)
     assert result.id == secret and len(result.blobs) == 2 and result.commits_rewritten > 3
     assert result.derived == [info["derived"]]  # kept, and named
@@ -70,7 +73,7 @@ def test_purge_erases_every_trace(leaked: tuple[Repo, str, dict[str, object]]) -
     assert Repo(repo.root).staged() == []
     assert [op.text for op in Repo(repo.root).staged("ops")] == ["unrelated, staged"]
     assert Repo(repo.root).receipts.read(fact_id=secret) == []
-    for cache in ("commit-facts", "commit-scopes"):  # derived from the old history: started again
+    for cache in ("commit-facts", "commit-scopes", "fact-listing"):  # derived from the old history
         assert not (repo.local_dir / cache).exists()
     audit = [json.loads(line) for line in (repo.local_dir / "purge.log").read_text().splitlines()]
     assert audit[-1]["id"] == secret and audit[-1]["blobs"] == result.blobs

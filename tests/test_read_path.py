@@ -61,6 +61,7 @@ def _calls(billing: Session, shared: list[str]) -> dict[str, Callable[[], Any]]:
         "get": lambda: billing.get(first),
         "get at v1": lambda: billing.get(first, at="v1"),
         "facts": lambda: billing.facts(),
+        "newest_facts": lambda: billing.newest_facts(),
         "export_facts": lambda: list(billing.export_facts()),
         "log": lambda: billing.log(),
         "log of a fact": lambda: billing.log(first),

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 LINES_PER_WRITE = 16
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}")
 
 
 def encode(value: Any) -> bytes:
@@ -62,3 +64,8 @@ def append(path: Path, lines: list[bytes], max_line: int) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def object_id(value: object) -> bool:
+    """Whether a line's value is a git object id (40 lower-case hex digits)."""
+    return isinstance(value, str) and _OBJECT_ID.fullmatch(value) is not None

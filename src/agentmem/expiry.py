@@ -5,15 +5,19 @@ history) still reach them."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from .fact import Fact
+
+if TYPE_CHECKING:
+    from .listing import FactHeader
 
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def expires(fact: Fact) -> datetime | None:
+def expires(fact: Fact | FactHeader) -> datetime | None:
     """When the fact expires, or None (no expiry, or a time that cannot be read: then the fact
     stays visible rather than silently vanishing)."""
     if not fact.expires_at:
@@ -25,7 +29,7 @@ def expires(fact: Fact) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def is_expired(fact: Fact, now: datetime | None = None) -> bool:
+def is_expired(fact: Fact | FactHeader, now: datetime | None = None) -> bool:
     """Whether `fact` has expired at `now` (default: this moment). A fact expires at the instant
     ``expires_at`` names: from then on it is hidden."""
     moment = expires(fact)

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .governance.receipts import Receipts
     from .index import Index
     from .lineage import Blame, Cascade, Derived
+    from .listing import FactListing, FactPage
     from .staging import StageContents, StagedCommitResult, StagedOp
     from .subsystems import Bisection, Merges
     from .transaction import CommitResult, Transaction, WriteResult
@@ -91,6 +92,13 @@ class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs):
         from .commit_scopes import CommitScopesCache
 
         return CommitScopesCache(self.store, self.local_dir)
+
+    @cached_property
+    def fact_listing(self) -> FactListing:
+        """The facts' headers for listings, kept in `.agentmem/fact-listing` (listing.py)."""
+        from .listing import FactListing
+
+        return FactListing(self.store, self.local_dir)
 
     @cached_property
     def merges(self) -> Merges:
@@ -239,6 +247,12 @@ class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs):
         if include_expired:
             return list(self.snapshot(at).facts(scope))
         return self._owner().facts(scope, at)
+
+    def newest_facts(
+        self, scope: str | None = None, at: str | None = None, *, limit: int | None = None
+    ) -> FactPage:
+        """`facts`, newest change first, at most `limit` (`Session.newest_facts`)."""
+        return self._owner().newest_facts(scope, at, limit=limit)
 
     def log(
         self, fact_id: str | None = None, *, n: int | None = None, agent: str | None = None,

@@ -33,6 +33,7 @@ from .snapshot import Snapshot
 if TYPE_CHECKING:
     from .governance.receipts import Receipt
     from .lineage import Cascade
+    from .listing import FactPage
     from .repo import Repo
     from .search import SearchHit
     from .transaction import CommitResult, Transaction, WriteResult
@@ -135,6 +136,28 @@ class Session(HistoryReads, BranchesAndMerges):
         handed = list(itertools.islice(readable, limit))
         self.hand_out("ls", commit, [(fact.id, blob) for fact, blob in handed], scope)
         return [fact for fact, _blob in handed]
+
+    def newest_facts(self, scope: str | None = None, at: str | None = None, *,
+                     limit: int | None = None) -> FactPage:  # fmt: skip
+        """The facts this agent may read, newest change first (``updated_at``, then id), at most
+        `limit` of them, and how many there are: only the facts handed out are read in full and
+        leave a receipt. The others' times come from `.agentmem/fact-listing` (listing.py)."""
+        from .listing import FactPage
+
+        vis = self.visibility()
+        scope = None if scope is None else vis.require_scope(scope)
+        snap = self.snapshot(at)
+        store = self.repo.store
+        if scope is not None or not vis.restricted:
+            folders = list(store.scope_trees(snap.tree_id, scope))
+        else:  # the facts of scopes it may not read are not even listed
+            folders = [f for s in snap.scopes if vis.can_read(s) for f in store.scope_trees(snap.tree_id, s)]
+        shown = [h for h in self.repo.fact_listing.headers(folders, snap.read) if vis.shows(h)]
+        shown.sort(key=lambda h: (h.updated_at, h.id), reverse=True)
+        page = shown if limit is None else shown[: max(0, limit)]
+        facts = [vis.shown_fact(snap.read(h.path, h.blob), snap) for h in page]
+        self.hand_out("ls", snap.commit, [(h.id, h.blob.decode()) for h in page], scope)
+        return FactPage(snap.commit, facts, len(shown))
 
     def export_facts(self, scope: str | None = None, at: str | None = None) -> Iterator[str]:
         """`Repo.export_facts` of the facts this agent may read, as they are written out."""

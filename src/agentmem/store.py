@@ -233,28 +233,38 @@ class GitStore:
         """(path, blob id) of every fact file, in one scope or all, in path order. Only the
         documented layout is walked (scope folders, two fan-out levels, ``<id>.md``); a missing
         or misplaced object on it is a `CorruptObject` naming its path."""
+        for prefix, start in self.scope_trees(tree_id, scope):
+            yield from self.fact_files(prefix, start)
+
+    def scope_trees(self, tree_id: bytes, scope: str | None = None) -> Iterator[tuple[bytes, bytes]]:
+        """(folder, tree id) of one scope's folder (``facts/shared``), or of every scope's, in
+        path order; a scope the tree does not hold is left out."""
         scopes = [Scope.parse(scope).path] if scope is not None else [
             Scope.parse(s).path for s in self.scopes(tree_id)
         ]  # fmt: skip
         for scope_path in sorted(scopes):
             prefix = f"{FACTS_DIR}/{scope_path}".encode()
             start = self.lookup(tree_id, prefix)
-            if start is None:
-                continue
-            stack = [(prefix, start, 0)]
-            while stack:
-                path, sha, depth = stack.pop()
-                items = sorted(self._tree_at(sha, path).iteritems(), reverse=True)
-                for entry in items:
-                    child = path + b"/" + entry.path
-                    if depth < 2 and stat.S_ISDIR(entry.mode):
-                        stack.append((child, entry.sha, depth + 1))
-                    elif depth == 2 and entry.path.endswith(b".md"):
-                        if entry.mode != BLOB_MODE:
-                            raise CorruptObject(
-                                f"{_where(child, entry.sha)}: mode {entry.mode:o} is not a regular file"
-                            )
-                        yield child, entry.sha
+            if start is not None:
+                yield prefix, start
+
+    def fact_files(self, path: bytes, tree_id: bytes, depth: int = 0) -> Iterator[tuple[bytes, bytes]]:
+        """(path, blob id) of the fact files under the folder `path` (tree `tree_id`), which is
+        a scope's folder (depth 0) or one of its fan-out folders (1, 2), in path order."""
+        stack = [(path, tree_id, depth)]
+        while stack:
+            path, sha, depth = stack.pop()
+            items = sorted(self._tree_at(sha, path).iteritems(), reverse=True)
+            for entry in items:
+                child = path + b"/" + entry.path
+                if depth < 2 and stat.S_ISDIR(entry.mode):
+                    stack.append((child, entry.sha, depth + 1))
+                elif depth == 2 and entry.path.endswith(b".md"):
+                    if entry.mode != BLOB_MODE:
+                        raise CorruptObject(
+                            f"{_where(child, entry.sha)}: mode {entry.mode:o} is not a regular file"
+                        )
+                    yield child, entry.sha
 
     # -- writing ----------------------------------------------------------------------------
 

@@ -65,21 +65,22 @@ def ls(
     """List the facts on a branch or commit, newest change first (expired facts are hidden).
 
     Shows one page (-n, default 50) and says how many it left out; --all shows every fact;
-    --json lists every fact unless -n is given."""
+    --json lists every fact unless -n is given. Only the facts shown are read in full and named
+    in the read receipt."""
     if limit is not None and limit < 0:
         raise InvalidInput("-n must be zero or more")
     reader = session(agent, run, trace, branch)
-    commit = reader.snapshot(at).commit
-    facts = sorted(reader.facts(scope, commit), key=lambda f: (f.updated_at, f.id), reverse=True)
+    every = all_ or (json_out and limit is None)
+    listed = reader.newest_facts(scope, at, limit=None if every else PAGE if limit is None else limit)
     note_if_blind(reader)
-    page = facts if all_ or (json_out and limit is None) else facts[: PAGE if limit is None else limit]
+    page, commit = listed.facts, listed.commit
     if json_out:
         print_json([f.to_dict() for f in page])
         return
-    left_out = len(facts) - len(page)
+    left_out = listed.total - len(page)
     footer = f"{left_out} more not shown (-n N or --all)" if left_out else None
-    title = f"{len(page)} of {len(facts)} facts at {commit[:12]}" if left_out else (
-        f"{plural(len(facts), 'fact')} at {commit[:12]}")  # fmt: skip
+    title = f"{len(page)} of {listed.total} facts at {commit[:12]}" if left_out else (
+        f"{plural(listed.total, 'fact')} at {commit[:12]}")  # fmt: skip
     table(FACT_COLUMNS, fact_rows(page), title=title, footer=footer)
 
 

@@ -67,17 +67,14 @@ class CommitFacts:
 
 def _parse(value: object) -> tuple[str, tuple[Brought, ...]] | None:
     """A line's commit and what it brings, or None for a foreign line."""
-    if not (isinstance(value, list) and len(value) == 2 and _hex(value[0]) and isinstance(value[1], list)):
+    if not (isinstance(value, list) and len(value) == 2 and checked_lines.object_id(value[0])
+            and isinstance(value[1], list)):  # fmt: skip
         return None
     brought = []
     for item in value[1]:
-        if not (isinstance(item, list) and len(item) == 4 and _hex(item[0])
+        if not (isinstance(item, list) and len(item) == 4 and checked_lines.object_id(item[0])
                 and isinstance(item[1], str) and isinstance(item[2], str) and isinstance(item[3], list)
                 and all(isinstance(s, str) for s in item[3])):  # fmt: skip
             return None
         brought.append(Brought(item[0], item[1], item[2], tuple(item[3])))
     return value[0], tuple(brought)
-
-
-def _hex(value: object) -> bool:
-    return isinstance(value, str) and len(value) == 40 and all(c in "0123456789abcdef" for c in value)

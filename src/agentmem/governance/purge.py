@@ -276,7 +276,7 @@ def _clean_local(repo: Repo, fact_id: str, rewriter: _Rewriter) -> None:
 
         Index(repo.store, local, repo.config["embedding"], repo.config["search"]["index_location"]).drop_all()
     shutil.rmtree(local / "index", ignore_errors=True)  # a cache of git: rebuilt on demand
-    for derived in ("commit-scopes", "commit-facts"):  # caches of git too, naming the fact's blobs
+    for derived in ("commit-scopes", "commit-facts", "fact-listing"):  # caches of git naming its blobs
         (local / derived).unlink(missing_ok=True)
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CorruptObject, NotFound
 from ..fact import Fact
+
+if TYPE_CHECKING:
+    from ..listing import FactHeader
 
 VERSION = 1
 
@@ -47,7 +50,7 @@ class QuarantineList:
     def hidden(self) -> frozenset[str]:
         return frozenset(i for e in self.entries for i in (e.id, *e.hidden))
 
-    def hides(self, fact: Fact) -> bool:
+    def hides(self, fact: Fact | FactHeader) -> bool:
         hidden = self.hidden
         return fact.id in hidden or any(source in hidden for source in fact.derived_from)
 

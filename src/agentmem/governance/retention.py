@@ -15,6 +15,7 @@ from ..fact import Fact
 from .policy import Policy
 
 if TYPE_CHECKING:
+    from ..listing import FactHeader
     from ..session import Session
 
 
@@ -23,7 +24,7 @@ def parse_time(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def expired(fact: Fact, policy: Policy, now: datetime) -> bool:
+def expired(fact: Fact | FactHeader, policy: Policy, now: datetime) -> bool:
     """Whether `fact` is past its own expiry or its scope's time to live at `now`."""
     if is_expired(fact, now):
         return True

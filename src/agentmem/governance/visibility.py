@@ -5,7 +5,7 @@ asks one `Visibility`; a fact it hides looks exactly like a fact that does not e
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from .quarantine import QuarantineList
 from .state import QUARANTINE_PATH, read_tree_file
 
 if TYPE_CHECKING:
+    from ..listing import FactHeader
     from ..repo import Repo
     from ..snapshot import Snapshot
 
@@ -31,6 +32,7 @@ class Visibility:
     policy: Policy
     quarantine: QuarantineList
     now: datetime
+    _reads: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls, store: GitStore, agent: str | None, commit: bytes | None) -> Visibility:
@@ -95,9 +97,14 @@ class Visibility:
         return scope
 
     def can_read(self, scope: str) -> bool:
-        return self.agent is None or self.policy.allows(self.agent, "read", scope)
+        if self.agent is None:
+            return True
+        known = self._reads.get(scope)  # a listing asks once per fact
+        if known is None:
+            known = self._reads[scope] = self.policy.allows(self.agent, "read", scope)
+        return known
 
-    def finds(self, fact: Fact) -> bool:
+    def finds(self, fact: Fact | FactHeader) -> bool:
         """Whether a fact asked for by its id is handed out: readable and not quarantined. An
         expired fact is still found by id (shown marked expired); lists and searches hide it."""
         return self.can_read(fact.scope) and not self.quarantine.hides(fact)
@@ -132,11 +139,11 @@ class Visibility:
             return version
         return {**version, "derived_from": self.shown_sources(version["derived_from"], *snaps)}
 
-    def expired(self, fact: Fact) -> bool:
+    def expired(self, fact: Fact | FactHeader) -> bool:
         """Past its own expiry or its scope's time to live (retention)."""
         return retention.expired(fact, self.policy, self.now)
 
-    def shows(self, fact: Fact) -> bool:
+    def shows(self, fact: Fact | FactHeader) -> bool:
         """Whether a fact appears in lists and searches: found by id, and not expired."""
         return self.finds(fact) and not self.expired(fact)
 

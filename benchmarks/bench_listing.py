@@ -1,0 +1,102 @@
+"""`ls -n 10` at scale: listing newest change first from `.agentmem/fact-listing` beside reading
+and sorting every fact (what `ls` did before the file), measured side by side in one run, for
+the owner and for a reader whose policy lets it read two of the five scopes.
+
+Run:  python benchmarks/bench_listing.py [--facts 100000] [--rounds 5]
+Builds a repository of that many facts in a temporary folder (one import commit; the corpus of
+the search benchmarks, five scopes). Each figure is the median of --rounds runs, each on a new
+`Repo` (as a new command line process opens it) unless said:
+  old           sorted(session.facts()) and the first 10: every fact file read (one run)
+  first         newest_facts(limit=10) with no fact-listing file: reads every fact and writes it
+  warm          the same with the file
+  after commit  the same after a commit that changes one fact (a new commit each round)
+  cli           `agentmem ls -n 10` as a process, start-up included (the owner's row as admin)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _corpus import records
+
+from agentmem import Repo
+from agentmem.listing import CACHE_NAME
+from agentmem.session import Session
+
+POLICY = """default = "deny"
+admins = ["admin"]
+[agents.admin]
+read = ["*"]
+write = ["*"]
+[agents.billing]
+read = ["shared", "app:billing"]
+write = ["shared"]
+"""
+
+
+def seconds(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def opened(root: Path, agent: str | None) -> Session:
+    """A new `Repo`, as a new command line process opens it: its owner, or `agent`."""
+    repo = Repo(root)
+    return repo._owner() if agent is None else repo.as_agent(agent)
+
+
+def newest(root: Path, agent: str | None) -> float:
+    return seconds(lambda: opened(root, agent).newest_facts(limit=10))
+
+
+def every_sorted(root: Path, agent: str | None) -> float:
+    reader = opened(root, agent)
+    return seconds(lambda: sorted(reader.facts(), key=lambda f: (f.updated_at, f.id), reverse=True)[:10])
+
+
+def command_line(root: Path, agent: str) -> float:
+    run = [sys.executable, "-m", "agentmem", "-C", str(root), "ls", "-n", "10", "--agent", agent]
+    return seconds(lambda: subprocess.run(run, check=True, capture_output=True))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--facts", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    rounds = range(args.rounds)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "mem"
+        repo = Repo.init(root)
+        took = seconds(lambda: repo.import_facts(records(args.facts), agent="bench", message="bench"))
+        repo.policy.set(POLICY, agent="admin")
+        print(f"# {args.facts} facts imported in {took:.1f} s")
+        listing = root / ".agentmem" / CACHE_NAME
+        for agent in (None, "billing"):
+            old = every_sorted(root, agent)
+            listing.unlink(missing_ok=True)
+            first = newest(root, agent)
+            warm = statistics.median(newest(root, agent) for _ in rounds)
+            after = []
+            for n in rounds:
+                Repo(root).as_agent("admin").remember(f"Changed fact {agent} {n}", "shared")
+                after.append(newest(root, agent))
+            cli = statistics.median(command_line(root, agent or "admin") for _ in rounds)  # admin reads all
+            total = opened(root, agent).newest_facts(limit=0).total
+            print(f"{agent or 'owner'}: {total} facts listed | old {old:.2f} s | first {first:.2f} s | "
+                  f"warm {warm:.3f} s | after commit {statistics.median(after):.3f} s | cli {cli:.2f} s | "
+                  f"file {listing.stat().st_size / 1e6:.1f} MB")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

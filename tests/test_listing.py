@@ -1,0 +1,141 @@
+"""Listing newest change first (`Session.newest_facts`, `agentmem ls`) from the fact headers kept
+in `.agentmem/fact-listing`: the same facts, order and count as reading and sorting every fact,
+for every reader; only the page handed out is read in full and leaves a receipt; the file is
+read again after commits, damage and deletion, and does not grow without bound."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+from agentmem import Repo, checked_lines
+from agentmem.fact import Fact
+from agentmem.listing import CACHE_NAME, FactListing, _parse
+from agentmem.snapshot import Snapshot
+from conftest import invoke
+from test_policy import POLICY
+
+
+def _memory(repo: Repo) -> dict[str, str]:
+    """Facts in five scopes under the test policy: updated, expired, quarantined, derived."""
+    repo.policy.set(POLICY, agent="admin")
+    support, billing = repo.as_agent("support"), repo.as_agent("billing")
+    ids = {}
+    for n in range(12):
+        ids[f"shared{n}"] = support.remember(f"Shared rule number {n}", "shared").id
+    ids["dana"] = support.remember("Dana prefers email", "user:dana").id
+    ids["own"] = support.remember("Support's own note", "agent:support").id
+    ids["bill"] = billing.remember("Invoices go out on the 1st", "agent:billing").id
+    ids["gone"] = support.remember("Old promo code", "shared", expires_at="2020-01-01T00:00:00Z").id
+    ids["bad"] = support.remember("A wrong refund rule", "shared").id
+    ids["child"] = support.remember("Derived from the wrong rule", "shared", derived_from=[ids["bad"]]).id
+    support.update(ids["shared3"], text="Shared rule number 3, revised")
+    repo.quarantine.add(ids["bad"], agent="admin")
+    return ids
+
+
+def _sorted(facts: list[Fact]) -> list[Fact]:
+    return sorted(facts, key=lambda f: (f.updated_at, f.id), reverse=True)
+
+
+def test_newest_facts_lists_what_reading_and_sorting_every_fact_lists(repo: Repo) -> None:
+    ids = _memory(repo)
+    readers = [repo.as_agent(a) for a in ("support", "billing", "ops-1", "admin")]
+
+    def check() -> None:
+        for reader in readers:
+            every = _sorted(reader.facts())
+            page = reader.newest_facts()
+            assert page.facts == every and page.total == len(every), reader.agent
+            assert reader.newest_facts(limit=3).facts == every[:3]
+            shared = _sorted(reader.facts("shared"))
+            assert reader.newest_facts("shared", limit=2).facts == shared[:2]
+        owner = _sorted(repo.facts())
+        assert repo.newest_facts().facts == owner and repo.newest_facts(limit=1).total == len(owner)
+        assert repo.newest_facts(at="HEAD~3").facts == _sorted(repo.facts(at="HEAD~3"))
+
+    check()
+    listed = {f.id for f in repo.newest_facts().facts}
+    assert ids["shared3"] in listed and not {ids["gone"], ids["bad"], ids["child"]} & listed
+    assert repo.newest_facts(limit=1).facts[0].id == ids["shared3"]  # updated last
+    assert (repo.local_dir / CACHE_NAME).exists()
+    repo = Repo(repo.root)  # from the file
+    readers = [repo.as_agent(a) for a in ("support", "billing", "ops-1", "admin")]
+    check()
+    repo.as_agent("support").update(ids["shared5"], text="Shared rule number 5, revised")
+    repo.as_agent("support").forget(ids["shared7"])
+    check()
+    assert repo.newest_facts(limit=1).facts[0].id == ids["shared5"]
+
+
+def test_only_the_page_handed_out_leaves_a_receipt(repo: Repo, cli: object) -> None:
+    _memory(repo)
+    billing = repo.as_agent("billing", run="r1")
+    page = billing.newest_facts(limit=2)
+    (receipt,) = repo.receipts.read()
+    assert receipt.op == "ls" and receipt.fact_ids == [f.id for f in page.facts] and page.total > 2
+    code, out, _ = invoke(cli, "ls", "-n", "1", "--agent", "billing")
+    assert code == 0 and f"1 of {page.total} facts" in out
+    assert len(repo.receipts.read()[-1].fact_ids) == 1
+
+
+def _folders(repo: Repo) -> tuple[Snapshot, list[tuple[bytes, bytes]]]:
+    snap = repo.snapshot()
+    return snap, list(repo.store.scope_trees(snap.tree_id))
+
+
+def test_a_listing_reads_only_the_fact_files_it_does_not_know(repo: Repo) -> None:
+    """Read from git once; then from the file (nothing read); after a commit changing one fact,
+    that fact's new version only; after the file is damaged or deleted, again as needed."""
+    ids = {n: repo.remember(f"Fact number {n}", "shared", agent="a").id for n in range(40)}
+    repo.remember("A user fact", "user:ann", agent="a")
+    path = repo.local_dir / CACHE_NAME
+    read: list[bytes] = []
+
+    def listed() -> list[tuple[bytes, bytes, str]]:
+        snap, folders = _folders(repo)
+        counting = lambda p, b: (read.append(b), snap.read(p, b))[1]  # noqa: E731
+        headers = FactListing(repo.store, repo.local_dir).headers(folders, counting)
+        return sorted((h.path, h.blob, h.updated_at) for h in headers)
+
+    truth = listed()
+    assert len(truth) == 41 and len(read) == 41
+    read.clear()
+    assert listed() == truth and read == []
+    repo.update(ids[7], text="Fact number 7, revised", agent="a")
+    now = listed()
+    assert len(read) == 1 and len(now) == 41 and now != truth
+    lines = path.read_bytes().splitlines(keepends=True)
+    damaged = [b"not a line\n", lines[0][:20] + b"\n", lines[1].replace(b'"facts/', b'"factz/')]
+    path.write_bytes(b"".join(damaged + lines[2:]) + b"[1, 2]\t" + b"%08x" % zlib.crc32(b"[1, 2]"))
+    read.clear()
+    assert listed() == now and 0 < len(read) < 41  # the folders of the two damaged lines
+    path.unlink()
+    read.clear()
+    assert listed() == now and len(read) == 41
+
+
+def test_the_file_is_written_again_when_outdated_lines_outnumber_current_ones(repo: Repo) -> None:
+    fact = repo.remember("Counter at 0", agent="a").id
+    path = repo.local_dir / CACHE_NAME
+    sizes = []
+    for n in range(1, 100):
+        repo.update(fact, text=f"Counter at {n}", agent="a")
+        assert repo.newest_facts().facts[0].text == f"Counter at {n}"
+        sizes.append(len(path.read_bytes().splitlines()))
+    assert max(sizes) <= 2 * 64 + 2 and sizes[-1] < max(sizes)
+
+
+def test_the_fact_listing_example_in_the_format_reads_as_a_line(tmp_path: Path) -> None:
+    """docs/format.md's example line of `.agentmem/fact-listing` is one the cache reads."""
+    text = (Path(__file__).parent.parent / "docs" / "format.md").read_text()
+    section = text.split("## The facts' headers for listings")[1]
+    example = next(line for line in section.splitlines() if line.startswith('["'))
+    (tmp_path / CACHE_NAME).write_text(example + "\n")
+    (value,) = checked_lines.read(tmp_path / CACHE_NAME, 1 << 20)
+    parsed = _parse(value)
+    assert parsed is not None and parsed[0] == ("facts/shared/87", "c3a91e0d5b7f2468ace13579bdf02468ace13579")
+    assert parsed[1] == (
+        ("eb/2mzp7c0rxq1v9b3k6j4t8d5w0e.md", "8f2e6a1c4b7d9e0f3a5c2b1d6e8f7a9c0b3d5e2f",
+         "2026-11-27T10:02:11.408Z", None, ("4fsnzf57jt4qz43edyn6arwdep",)),
+    )  # fmt: skip
