@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from agentmem import Repo
@@ -26,3 +27,62 @@ def test_follow_shows_the_merge_that_brought_a_change_in(repo: Repo, cli: CliRun
     assert code == 0 and merge[:12] in out
     code, out, _ = invoke(cli, "log", "f")
     assert code == 0 and merge[:12] not in out
+
+
+def test_a_scope_or_fact_history_lists_the_changes_a_full_comparison_finds(repo: Repo) -> None:
+    """The changes a scope's or a fact's log shows are read below its folder only; they are
+    what comparing the whole trees finds, restricted to it, for every commit of the history."""
+    from agentmem.history import CommitInfo, changes_between
+
+    with repo.transaction(agent="bulk") as tx:  # one commit across scopes
+        ids = [tx.remember(f"Shared {n}").id for n in range(30)]
+        tx.remember("Alice's", "user:alice")
+        tx.remember("Bob's", "user:bob")
+    repo.update(ids[3], text="Shared 3, revised", agent="a")
+    with repo.transaction(agent="bulk") as tx:
+        tx.forget(ids[4])
+        tx.remember("Alice's second", "user:alice")
+    store = repo.store
+
+    def listed(info: CommitInfo) -> list[tuple[str, str, str]]:
+        return sorted((c.op, c.id, c.scope) for c in info.changes)
+
+    def full(commit: str) -> list[tuple[str, str, str]]:
+        parents = store.commit(commit.encode()).parents
+        old = store.commit(parents[0]).tree if parents else None
+        changes = changes_between(store, old, store.commit(commit.encode()).tree)
+        return sorted((c.op, c.id, c.scope) for c in changes)
+
+    for scope in ("shared", "user:alice", "user:bob"):
+        shown = repo.log(scope=scope)
+        assert len(shown) >= 1 and all(c.changes for c in shown)
+        for info in shown:
+            assert listed(info) == [c for c in full(info.id) if c[2] == scope]
+        assert [c.id for c in repo._owner().log(scope=scope, changes=False)] == [c.id for c in shown]
+        assert all(not c.changes for c in repo._owner().log(scope=scope, changes=False))
+    for fact_id in (ids[3], ids[4]):
+        shown = repo.log(fact_id)
+        assert len(shown) == 2
+        for info in shown:
+            assert listed(info) == [c for c in full(info.id) if c[1] == fact_id]
+
+
+def test_a_readers_short_log_stops_at_the_commits_it_shows(repo: Repo) -> None:
+    """A reader whose policy hides some commits reads the history only as far as the commits it
+    shows: damage further back does not touch `log -n 1`, and the whole log still names it."""
+    from test_hostile import _damage, git
+
+    policy = '[agents.admin]\nread = ["*"]\nwrite = ["*"]\n[agents.billing]\nread = ["shared"]\n'
+    repo.policy.set('default = "deny"\nadmins = ["admin"]\n' + policy, agent="admin")
+    repo.remember("an old shared fact", agent="admin")
+    old = repo.resolve()
+    for n in range(3):
+        repo.remember(f"shared fact {n}", agent="admin")
+    _damage(repo, git(repo.root, "rev-parse", f"{old}^{{tree}}"))
+    billing = Repo(repo.root).as_agent("billing")  # no tree read before the damage
+    for scope in (None, "shared"):
+        assert len(billing.log(n=1, scope=scope)) == 1
+    from agentmem.errors import CorruptObject
+
+    with pytest.raises(CorruptObject):
+        billing.log(scope="shared")

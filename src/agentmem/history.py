@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,7 +49,11 @@ class CommitInfo:
         return self.message.split("\n", 1)[0]
 
 
-def commit_info(store: GitStore, commit_id: bytes, with_changes: bool = False) -> CommitInfo:
+def commit_info(
+    store: GitStore, commit_id: bytes, with_changes: bool = False, under: bytes = b""
+) -> CommitInfo:
+    """A commit's provenance; `with_changes`: and the facts it changed against its first parent
+    (`under`: those below this folder only, `changes_between`)."""
     commit = store.commit(commit_id)
     trailers = parse_trailers(commit.message)
     text = commit.message.decode("utf-8", "replace")
@@ -64,23 +69,35 @@ def commit_info(store: GitStore, commit_id: bytes, with_changes: bool = False) -
     )  # fmt: skip
     if with_changes:
         parent_tree = store.commit(commit.parents[0]).tree if commit.parents else None
-        info.changes = changes_between(store, parent_tree, commit.tree)
+        info.changes = changes_between(store, parent_tree, commit.tree, under)
     return info
 
 
-def compared_trees(store: GitStore, old_tree: bytes | None, new_tree: bytes) -> list[TreeChange]:
+def compared_trees(store: GitStore, old_tree: bytes | None, new_tree: bytes | None) -> list[TreeChange]:
     """dulwich's changes between two trees (identical subtrees skipped); a missing, misplaced or
     damaged object on the way is a `CorruptObject` naming the two trees."""
-    with reading(f"the trees {(old_tree or b'').decode()[:12]}..{new_tree.decode()[:12]}"):
-        return list(tree_changes(store.objects, old_tree, new_tree))
+    with reading(f"the trees {(old_tree or b'').decode()[:12]}..{(new_tree or b'').decode()[:12]}"):
+        return list(tree_changes(store.objects, old_tree, new_tree))  # None: the empty tree
 
 
-def changes_between(store: GitStore, old_tree: bytes | None, new_tree: bytes) -> list[FactChange]:
-    """Facts added, updated and forgotten between two trees; identical subtrees are skipped."""
+def changes_between(
+    store: GitStore, old_tree: bytes | None, new_tree: bytes, under: bytes = b""
+) -> list[FactChange]:
+    """Facts added, updated and forgotten between two trees; identical subtrees are skipped.
+    `under` (a scope's folder, a fact's fan-out folder): only the changes below it, from its
+    trees alone (a scope's history need not read a bulk import's other scopes)."""
+    old_root: bytes | None = old_tree
+    new_root: bytes | None = new_tree
+    if under:
+        old_root = None if old_tree is None else store.lookup(old_tree, under)
+        new_root = store.lookup(new_tree, under)
+        if old_root == new_root:
+            return []
+    prefix = under + b"/" if under else b""
     found = []
-    for change in compared_trees(store, old_tree, new_tree):
+    for change in compared_trees(store, old_root, new_root):
         old, new = change.old, change.new
-        path = (new.path if new and new.path else old.path if old else None) or b""
+        path = prefix + ((new.path if new and new.path else old.path if old else None) or b"")
         if not path.startswith(FACTS_DIR.encode() + b"/"):
             continue
         parsed = parse_fact_path(path)
@@ -100,14 +117,26 @@ def walk(store: GitStore, head: bytes) -> Iterator[Commit]:
 
 def log(
     store: GitStore, head: bytes, *, limit: int | None = None, agent: str | None = None,
-    fact_id: str | None = None, scope: str | None = None, follow: bool = False,
+    fact_id: str | None = None, scope: str | None = None, follow: bool = False, changes: bool = True,
 ) -> list[CommitInfo]:  # fmt: skip
+    """`commits`, at most `limit` of them."""
+    found = commits(store, head, agent=agent, fact_id=fact_id, scope=scope, follow=follow, changes=changes)
+    return list(itertools.islice(found, limit))
+
+
+def commits(
+    store: GitStore, head: bytes, *, agent: str | None = None, fact_id: str | None = None,
+    scope: str | None = None, follow: bool = False, changes: bool = True,
+) -> Iterator[CommitInfo]:  # fmt: skip
     """The history of a branch, or of one fact (the commits that added, changed or forgot it),
     or of one scope (the commits that changed any fact in it; an invalid scope is `InvalidInput`).
 
     With `follow`, a merge commit also counts when it changed the fact relative to its first
     parent: the fact's history then shows where each change entered the branch, not only the
     commit on the side branch that made it.
+
+    A fact's or scope's history lists the changes each commit made to it (`changes`; False: none,
+    which saves comparing the trees of every commit shown).
     """
     if fact_id is not None:
         path: bytes | None = _path_in_history(store, head, fact_id, scope)
@@ -116,21 +145,19 @@ def log(
         path = f"{FACTS_DIR}/{Scope.parse(scope).path}".encode()
     else:
         path = None
-    result: list[CommitInfo] = []
+    # the changes read are those below the scope's folder, or the fact's fan-out folder
+    under = b"" if path is None else path if fact_id is None else path.rpartition(b"/")[0]
     for commit in walk(store, head):
-        if limit is not None and len(result) >= limit:
-            break
         if path is not None and not _touches(store, commit, path, follow):
             continue
-        info = commit_info(store, commit.id, with_changes=path is not None)
+        info = commit_info(store, commit.id, with_changes=changes and path is not None, under=under)
         if agent is not None and info.agent != agent:
             continue
         if fact_id is not None:
             info.changes = [c for c in info.changes if c.id == fact_id]
         elif path is not None:
             info.changes = [c for c in info.changes if c.scope == scope]
-        result.append(info)
-    return result
+        yield info
 
 
 def _touches(store: GitStore, commit: Commit, path: bytes, follow: bool = False) -> bool:

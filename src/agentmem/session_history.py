@@ -43,10 +43,11 @@ class HistoryReads:
 
     def log(
         self, fact_id: str | None = None, *, n: int | None = None, at: str | None = None,
-        scope: str | None = None, author: str | None = None, follow: bool = False,
+        scope: str | None = None, author: str | None = None, follow: bool = False, changes: bool = True,
     ) -> list[CommitInfo]:  # fmt: skip
         """Commits of the branch (or of one fact), newest first, without those that touched a
-        fact this agent may not see (their messages may quote it)."""
+        fact this agent may not see (their messages may quote it). `changes`: with a fact or a
+        scope, each commit's changes to it (`history.commits`)."""
         if n is not None and n < 0:
             raise InvalidInput("-n must be zero or more")
         head = self.snapshot(at).commit_id
@@ -57,10 +58,10 @@ class HistoryReads:
             self._visible_in_history(fact_id, head, scope, vis)
         if not (vis.restricted or vis.quarantine.entries):
             shown = history.log(self.repo.store, head, limit=n, agent=author, fact_id=fact_id,
-                                scope=scope, follow=follow)  # fmt: skip
+                                scope=scope, follow=follow, changes=changes)  # fmt: skip
         else:
-            commits = history.log(self.repo.store, head, agent=author, fact_id=fact_id, scope=scope,
-                                  follow=follow)  # fmt: skip
+            commits = history.commits(self.repo.store, head, agent=author, fact_id=fact_id, scope=scope,
+                                      follow=follow, changes=changes)  # fmt: skip
             visible = (c for c in commits if self.commit_visible(c.id.encode(), vis))
             shown = list(visible if n is None else itertools.islice(visible, n))
         cache = self.repo.commit_scopes

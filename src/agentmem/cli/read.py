@@ -102,8 +102,9 @@ def log(
 ) -> None:  # fmt: skip
     """History of the branch, or of one fact, or of one scope (--scope without ID)."""
     reader = session(agent, run, trace, branch)
-    commits = reader.log(
-        fact_id, n=n, author=author, at=at, scope=scope, follow=follow and fact_id is not None
+    commits = reader.log(  # the table shows no changes: they are not read for it
+        fact_id, n=n, author=author, at=at, scope=scope, follow=follow and fact_id is not None,
+        changes=json_out,
     )
     note_if_blind(reader)
     if json_out:
