@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from agentmem import Repo
+from agentmem import Repo, checked_lines
 from conftest import git, invoke
 
 
@@ -123,15 +123,73 @@ def test_a_trace_from_the_commit_facts_file_finds_what_one_from_git_finds(repo: 
 def test_the_commit_facts_example_in_the_format_reads_as_a_line(tmp_path: Path) -> None:
     """docs/format.md's example line of `.agentmem/commit-facts` is one the cache reads."""
     from agentmem import checked_lines
-    from agentmem.governance.commit_facts import Brought, _parse
+    from agentmem.governance.commit_facts import Brought, Changed, _parse
 
     text = (Path(__file__).parent.parent / "docs" / "format.md").read_text()
-    section = text.split("## The facts each commit brings")[1]
+    section = text.split("## The facts each commit brings and forgets")[1]
     example = next(line for line in section.splitlines() if line.startswith('["'))
     (tmp_path / "commit-facts").write_text(example + "\n")
     (value,) = checked_lines.read(tmp_path / "commit-facts", 1 << 20)
     parsed = _parse(value)
-    assert parsed is not None and parsed[1] == (
-        Brought("8f2e6a1c4b7d9e0f3a5c2b1d6e8f7a9c0b3d5e2f", "2mzp7c0rxq1v9b3k6j4t8d5w0e", "agent:billing",
-                ("4fsnzf57jt4qz43edyn6arwdep",)),
+    assert parsed is not None and parsed[1] == Changed(
+        (Brought("8f2e6a1c4b7d9e0f3a5c2b1d6e8f7a9c0b3d5e2f", "2mzp7c0rxq1v9b3k6j4t8d5w0e", "agent:billing",
+                 ("4fsnzf57jt4qz43edyn6arwdep",)),),
+        (Brought("1b7e3d9f0a2c4e6b8d0f1a3c5e7b9d2f4a6c8e0b", "7hq2m4xk9c1v3b5n8d0f2g6j4w", "shared", ()),),
     )  # fmt: skip
+    legacy = value[:2]  # a line written before forgotten versions were kept
+    assert _parse(legacy) == (value[0], Changed(parsed[1].brought, None))
+
+
+def test_a_log_under_a_quarantine_hides_the_commits_a_reading_of_each_change_hides(repo: Repo) -> None:
+    """Under a quarantine a log leaves out every commit that adds, changes or forgets a hidden
+    fact (one derived from it too, written after the quarantine, or forgotten): decided from
+    the versions kept in `.agentmem/commit-facts` as reading each change from git decides it,
+    from the file, from lines of the older two-element shape, and after the file is deleted."""
+    from agentmem import history
+    from agentmem.history import changes_between
+
+    support = repo.as_agent("support")
+    bad = support.remember("Refunds within 365 days").id
+    early = support.remember("Quote the 365-day rule", derived_from=[bad]).id
+    other = support.remember("Unrelated note").id
+    with repo.transaction(agent="bulk") as tx:
+        tx.remember("Bulk one")
+        tx.forget(other)
+    repo.quarantine.add(bad, agent="ir")
+    late = support.remember("Written after the quarantine", derived_from=[bad]).id
+    support.remember("Another unrelated note")
+    support.forget(late)  # forgets a version derived from the quarantined fact
+    support.forget(early)  # forgets a fact of the blast radius
+    store, hidden = repo.store, repo.quarantine.list()[0]
+    every = history.log(store, store.resolve("HEAD"))  # the log, nothing left out
+
+    def shown_by_reading() -> list[str]:
+        ids = {hidden.id, *hidden.hidden}
+        found = []
+        for info in every:
+            commit = store.commit(info.id.encode())
+            old = store.commit(commit.parents[0]).tree if commit.parents else None
+            versions = [store.read_fact((c.new_blob or c.old_blob or "").encode())
+                        for c in changes_between(store, old, commit.tree)]  # fmt: skip
+            if not any(v.id in ids or ids & set(v.derived_from) for v in versions):
+                found.append(info.id)
+        return found
+
+    expected = shown_by_reading()
+    assert 0 < len(expected) < len(every) - 3
+
+    def shown() -> list[str]:
+        return [c.id for c in Repo(repo.root).as_agent("reader").log()]
+
+    path = repo.local_dir / "commit-facts"
+    assert shown() == expected and path.exists()
+    assert shown() == expected  # from the file
+    lines = path.read_bytes().splitlines()
+    legacy = []
+    for line in lines:  # the older shape: what each commit brings only
+        value = json.loads(line.rpartition(b"\t")[0])[:2]
+        legacy.append(checked_lines.encode(value))
+    path.write_bytes(b"".join(legacy))
+    assert shown() == expected
+    path.unlink()
+    assert shown() == expected

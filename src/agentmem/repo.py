@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .exchange import ImportResult
     from .fact import Fact
     from .governance.admin import PolicyAdmin, QuarantineAdmin
+    from .governance.commit_facts import CommitFacts
     from .governance.purge import Purged
     from .governance.receipts import Receipts
     from .index import Index
@@ -92,6 +93,13 @@ class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs):
         from .commit_scopes import CommitScopesCache
 
         return CommitScopesCache(self.store, self.local_dir)
+
+    @cached_property
+    def commit_facts(self) -> CommitFacts:
+        """The fact versions each commit brings and forgets, kept in `.agentmem/commit-facts`."""
+        from .governance.commit_facts import CommitFacts
+
+        return CommitFacts(self.store, self.local_dir)
 
     @cached_property
     def fact_listing(self) -> FactListing:

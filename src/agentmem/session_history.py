@@ -69,6 +69,7 @@ class HistoryReads:
             quoted = cache.quoted_in((info.id, info.message) for info in shown)
             self.hand_out("log", head.decode(), quoted, fact_id or scope)
         cache.flush()
+        self.repo.commit_facts.flush()
         return shown
 
     def commit_visible(self, commit: bytes, vis: Visibility) -> bool:
@@ -78,11 +79,11 @@ class HistoryReads:
         changed = self.repo.commit_scopes.of(commit)
         if not all(vis.can_read(scope) for scope in changed.scopes):
             return False
-        if vis.quarantine.entries and changed.scopes:
-            for change in history.commit_info(store, commit, with_changes=True).changes:
-                blob = change.new_blob or change.old_blob
-                if blob is not None and vis.quarantine.hides(store.read_fact(blob.encode())):
-                    return False
+        if vis.quarantine.entries and changed.scopes:  # kept in `.agentmem/commit-facts`
+            hidden = vis.quarantine.hidden
+            versions = self.repo.commit_facts.versions(store.commit(commit))
+            if any(v.id in hidden or not hidden.isdisjoint(v.sources) for v in versions):
+                return False
         return not (changed.quarantine and vis.hides_quarantine_change(store, commit))
 
     def _visible_in_history(

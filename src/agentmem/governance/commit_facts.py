@@ -1,31 +1,35 @@
-"""The fact versions each commit brings, cached in `.agentmem/commit-facts` for trace.
+"""The fact versions each commit brings and forgets, cached in `.agentmem/commit-facts`.
 
 A trace walks the whole history of a branch and, for every commit, compares its trees with its
 first parent's and reads each fact version it adds: about 1.5 ms a commit, so 15 s for 10,000.
-A commit never changes, so what it brings (each version's blob, id, scope and sources) is
-computed once and kept, one checked line per commit (`checked_lines`, docs/format.md); the next
-trace reads the file and walks the commits. Derived and local: deleting it costs only time.
+A reader's log under a quarantine asks of each commit whether a version it adds or forgets is
+hidden (a 100,000-fact import: 12 s to compare and read). A commit never changes, so what it
+brings and forgets (each version's blob, id, scope and sources) is computed once and kept, one
+checked line per commit (`checked_lines`, docs/format.md). Derived and local: deleting it costs
+only time.
 """
 
 from __future__ import annotations
 
+import atexit
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from dulwich.objects import Commit
 
 from .. import checked_lines
 from ..store import GitStore
-from .trace import new_blobs
+from .trace import changed_blobs
 
 CACHE_NAME = "commit-facts"
 MAX_CACHE_BYTES = 512 << 20  # past this the file is started again
 MAX_LINE_BYTES = 64 << 20  # a commit of over ~500,000 facts is not kept (read again each time)
 
 
-@dataclass(frozen=True)
-class Brought:
-    """One fact version a commit adds or changes against its first parent."""
+class Brought(NamedTuple):
+    """One fact version a commit adds, changes or forgets against its first parent (a tuple: a
+    bulk import brings 100,000)."""
 
     blob: str
     id: str
@@ -33,48 +37,94 @@ class Brought:
     sources: tuple[str, ...]  # its `derived_from`
 
 
+@dataclass(frozen=True)
+class Changed:
+    """What one commit changes against its first parent: the versions it brings, and those it
+    forgets (None: not known, from a line written before they were kept)."""
+
+    brought: tuple[Brought, ...]
+    forgotten: tuple[Brought, ...] | None
+
+
 class CommitFacts:
-    """`of(commit)`: what the commit brings, from the file when known, else read from git and
-    appended to the file by `flush`."""
+    """`of(commit)`: what the commit brings; `versions(commit)`: and forgets. From the file
+    when known, else read from git and appended to the file by `flush` (at the latest when the
+    process exits). One per repository (`Repo.commit_facts`)."""
 
     def __init__(self, store: GitStore, local_dir: Path) -> None:
         self._store = store
         self._path = local_dir / CACHE_NAME
-        self._known: dict[str, tuple[Brought, ...]] | None = None
-        self._pending: dict[str, tuple[Brought, ...]] = {}
+        self._known: dict[str, Changed] | None = None
+        self._pending: dict[str, Changed] = {}
+        self._flush_at_exit = False
 
     def of(self, commit: Commit) -> tuple[Brought, ...]:
         """Raises `CorruptObject` for a fact file it cannot read (nothing is kept then)."""
+        found = self._load().get(commit.id.decode())
+        return (found or self._read(commit)).brought
+
+    def versions(self, commit: Commit) -> tuple[Brought, ...]:
+        """The versions the commit brings, then those it forgets (as `of`)."""
+        found = self._load().get(commit.id.decode())
+        if found is None or found.forgotten is None:
+            found = self._read(commit)
+        assert found.forgotten is not None
+        return found.brought + found.forgotten
+
+    def _read(self, commit: Commit) -> Changed:
+        store = self._store
+        parent = store.commit(commit.parents[0]).tree if commit.parents else None
+        brought, forgotten = changed_blobs(store, parent, commit.tree)
+        found = Changed(_read_versions(store, brought), _read_versions(store, forgotten))
+        key = commit.id.decode()
+        self._load()[key] = self._pending[key] = found
+        if not self._flush_at_exit:
+            atexit.register(self.flush)
+            self._flush_at_exit = True
+        return found
+
+    def _load(self) -> dict[str, Changed]:
         if self._known is None:
             self._known = dict(filter(None, map(_parse, checked_lines.read(self._path, MAX_CACHE_BYTES))))
-        key = commit.id.decode()
-        found = self._known.get(key)
-        if found is None:
-            store = self._store
-            parent = store.commit(commit.parents[0]).tree if commit.parents else None
-            facts = [(blob, store.read_fact(blob)) for blob in new_blobs(store, parent, commit.tree)]
-            found = tuple(Brought(b.decode(), f.id, f.scope, tuple(f.derived_from)) for b, f in facts)
-            self._known[key] = self._pending[key] = found
-        return found
+        return self._known
 
     def flush(self) -> None:
         """Append what was read from git since the last flush, a line per commit."""
         pending, self._pending = self._pending, {}
-        lines = [checked_lines.encode([c, [[b.blob, b.id, b.scope, list(b.sources)] for b in brought]])
-                 for c, brought in pending.items()]  # fmt: skip
+        lines = [checked_lines.encode([c, _value(changed.brought), _value(changed.forgotten or ())])
+                 for c, changed in pending.items()]  # fmt: skip
         checked_lines.append(self._path, lines, MAX_LINE_BYTES)
 
 
-def _parse(value: object) -> tuple[str, tuple[Brought, ...]] | None:
-    """A line's commit and what it brings, or None for a foreign line."""
-    if not (isinstance(value, list) and len(value) == 2 and checked_lines.object_id(value[0])
-            and isinstance(value[1], list)):  # fmt: skip
+def _read_versions(store: GitStore, blobs: list[bytes]) -> tuple[Brought, ...]:
+    facts = [(blob, store.read_fact(blob)) for blob in blobs]
+    return tuple(Brought(b.decode(), f.id, f.scope, tuple(f.derived_from)) for b, f in facts)
+
+
+def _value(versions: tuple[Brought, ...]) -> list[list[object]]:
+    return [[b.blob, b.id, b.scope, list(b.sources)] for b in versions]
+
+
+def _parse(value: object) -> tuple[str, Changed] | None:
+    """A line's commit and what it changes, or None for a foreign line (a line of two elements,
+    written before forgotten versions were kept, leaves them unknown)."""
+    if not (isinstance(value, list) and len(value) in (2, 3) and checked_lines.object_id(value[0])
+            and all(isinstance(part, list) for part in value[1:])):  # fmt: skip
         return None
-    brought = []
-    for item in value[1]:
+    parts = [_parse_versions(part) for part in value[1:]]
+    if any(part is None for part in parts):
+        return None
+    brought = parts[0]
+    assert brought is not None
+    return value[0], Changed(brought, parts[1] if len(parts) == 2 else None)
+
+
+def _parse_versions(items: list[object]) -> tuple[Brought, ...] | None:
+    found = []
+    for item in items:
         if not (isinstance(item, list) and len(item) == 4 and checked_lines.object_id(item[0])
                 and isinstance(item[1], str) and isinstance(item[2], str) and isinstance(item[3], list)
                 and all(isinstance(s, str) for s in item[3])):  # fmt: skip
             return None
-        brought.append(Brought(item[0], item[1], item[2], tuple(item[3])))
-    return value[0], tuple(brought)
+        found.append(Brought(item[0], item[1], item[2], tuple(item[3])))
+    return tuple(found)

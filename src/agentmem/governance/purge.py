@@ -278,6 +278,8 @@ def _clean_local(repo: Repo, fact_id: str, rewriter: _Rewriter) -> None:
     shutil.rmtree(local / "index", ignore_errors=True)  # a cache of git: rebuilt on demand
     for derived in ("commit-scopes", "commit-facts", "fact-listing"):  # caches of git naming its blobs
         (local / derived).unlink(missing_ok=True)
+    for held in ("commit_scopes", "commit_facts", "fact_listing"):  # and what this process holds of them
+        repo.__dict__.pop(held, None)
 
 
 def _record(repo: Repo, result: Purged) -> None:

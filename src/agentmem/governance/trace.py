@@ -73,14 +73,12 @@ class Trace:
 def trace(session: Session, fact_id: str) -> Trace:
     """The blast radius of `fact_id` as seen from the session's branch. What each commit brings
     is read from `.agentmem/commit-facts` where an earlier trace kept it (`CommitFacts`)."""
-    from .commit_facts import CommitFacts
-
     store = session.repo.store
     tip = session.tip()
     known: dict[str, TracedFact] = {}  # every fact in history: id -> its newest version's blob
     children: dict[str, set[str]] = {}
     seen: set[str] = set()  # each version counts once, in the first (newest) commit that brings it
-    brought = CommitFacts(store, session.repo.local_dir)
+    brought = session.repo.commit_facts
     try:
         for commit in walk(store, tip):  # newest first: the last assignment is the oldest commit
             for version in brought.of(commit):
@@ -140,24 +138,42 @@ def introduced_facts(
 
 
 def new_blobs(store: GitStore, old_tree: bytes | None, new_tree: bytes) -> list[bytes]:
-    """Blob ids of the fact files `new_tree` has and `old_tree` lacks (added or changed facts).
+    """Blob ids of the fact files `new_tree` has and `old_tree` lacks (added or changed facts)."""
+    return changed_blobs(store, old_tree, new_tree, gone=False)[0]
+
+
+def changed_blobs(
+    store: GitStore, old_tree: bytes | None, new_tree: bytes, *, gone: bool = True
+) -> tuple[list[bytes], list[bytes]]:
+    """Blob ids of the fact files `new_tree` has and `old_tree` lacks (added or changed facts),
+    and with `gone`, of those `old_tree` has at a path `new_tree` has no fact file at (forgotten).
 
     Reads trees through the store's cache: walking a history newest first, each commit's parent
     tree is the next commit's own, so most reads are cache hits."""
     found: list[bytes] = []
+    forgotten: list[bytes] = []
     facts = FACTS_DIR.encode()
     new = store.lookup(new_tree, facts)
     old = None if old_tree is None else store.lookup(old_tree, facts)
     stack = [(old, new)]
     while stack:
         before, after = stack.pop()
-        if after is None or before == after:
+        if before == after or (after is None and not gone):
             continue
         old_entries = {} if before is None else store.tree_entries(before)
-        for name, (mode, sha) in sorted(store.tree_entries(after).items() - old_entries.items()):
+        new_entries = {} if after is None else store.tree_entries(after)
+        for name, (mode, sha) in sorted(new_entries.items() - old_entries.items()):
             previous = old_entries.get(name)
             if S_ISDIR(mode):
                 stack.append((previous[1] if previous and S_ISDIR(previous[0]) else None, sha))
             elif name.endswith(b".md"):
                 found.append(sha)
-    return found
+        if not gone:
+            continue
+        for name, (mode, sha) in sorted(old_entries.items() - new_entries.items()):
+            now = new_entries.get(name)
+            if S_ISDIR(mode) and (now is None or not S_ISDIR(now[0])):
+                stack.append((sha, None))
+            elif not S_ISDIR(mode) and name.endswith(b".md") and (now is None or S_ISDIR(now[0])):
+                forgotten.append(sha)
+    return found, forgotten
