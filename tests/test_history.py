@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agentmem import Repo
+from agentmem.cli import app
 from conftest import invoke
 
 
@@ -86,3 +87,22 @@ def test_a_readers_short_log_stops_at_the_commits_it_shows(repo: Repo) -> None:
 
     with pytest.raises(CorruptObject):
         billing.log(scope="shared")
+
+
+def test_a_commit_a_reader_may_not_see_is_refused_before_its_changes_are_compared(repo: Repo) -> None:
+    """`cat-commit` of a commit touching a scope the reader may not read is refused (exit 5)
+    from the scopes it changes, without comparing its trees below them (a bulk import's are
+    100,000 files): damage there does not turn the refusal into another error."""
+    from agentmem.layout import fact_path
+    from test_hostile import _damage, git
+
+    policy = '[agents.admin]\nread = ["*"]\nwrite = ["*"]\n[agents.billing]\nread = ["shared"]\n'
+    repo.policy.set('default = "deny"\nadmins = ["admin"]\n' + policy, agent="admin")
+    fact = repo.remember("Dana's PIN", "user:dana", agent="admin").id
+    commit = repo.resolve()
+    fan_out = fact_path("user:dana", fact).decode().rsplit("/", 2)[0]  # facts/user/dana/xx
+    _damage(repo, git(repo.root, "rev-parse", f"{commit}:{fan_out}"))
+    result = CliRunner().invoke(app, ["-C", str(repo.root), "cat-commit", commit, "--agent", "billing"])
+    assert result.exit_code == 5 and "may not see commit" in result.stderr, result.stderr
+    result = CliRunner().invoke(app, ["-C", str(repo.root), "cat-commit", commit, "--agent", "admin"])
+    assert result.exit_code == 1 and "damaged object" in result.stderr, result.stderr

@@ -56,8 +56,9 @@ def reflog(session: Session, branch: str | None, n: int | None) -> list[ReflogEn
 
 def commit_info(session: Session, ref: str) -> CommitInfo:
     """A commit with its provenance and the facts it changed, if the agent may see it."""
-    info = session.repo.commit_info(ref)
-    _require_seen(session, info.id)
+    commit = session.repo.store.resolve(ref)
+    _require_seen(session, commit.decode())  # before its changes are compared: they may be many
+    info = history.commit_info(session.repo.store, commit, with_changes=True)
     _hand_out_quoted(session, "commit", [(info.id, info.message)])
     return info
 
