@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from agentmem import Repo, checked_lines
@@ -193,3 +194,20 @@ def test_a_log_under_a_quarantine_hides_the_commits_a_reading_of_each_change_hid
     assert shown() == expected
     path.unlink()
     assert shown() == expected
+
+
+def test_what_a_trace_reads_is_appended_as_it_goes(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every FLUSH_EVERY commits read from git are appended before the trace ends (a trace
+    killed midway keeps them)."""
+    from agentmem import history
+    from agentmem.governance import commit_facts
+
+    monkeypatch.setattr(commit_facts, "FLUSH_EVERY", 2)
+    for n in range(5):
+        repo.remember(f"fact {n}", agent="a")
+    cache = commit_facts.CommitFacts(repo.store, repo.local_dir)
+    path = repo.local_dir / commit_facts.CACHE_NAME
+    for count, commit in enumerate(history.walk(repo.store, repo.store.resolve("HEAD")), start=1):
+        cache.of(commit)
+        lines = len(path.read_bytes().splitlines()) if path.exists() else 0
+        assert lines == count - count % 2, (count, lines)

@@ -25,6 +25,7 @@ from .trace import changed_blobs
 CACHE_NAME = "commit-facts"
 MAX_CACHE_BYTES = 512 << 20  # past this the file is started again
 MAX_LINE_BYTES = 64 << 20  # a commit of over ~500,000 facts is not kept (read again each time)
+FLUSH_EVERY = 256  # commits read from git are appended at least this often
 
 
 class Brought(NamedTuple):
@@ -78,6 +79,8 @@ class CommitFacts:
         found = Changed(_read_versions(store, brought), _read_versions(store, forgotten))
         key = commit.id.decode()
         self._load()[key] = self._pending[key] = found
+        if len(self._pending) >= FLUSH_EVERY:  # a trace killed midway keeps most of its work
+            self.flush()
         if not self._flush_at_exit:
             atexit.register(self.flush)
             self._flush_at_exit = True
