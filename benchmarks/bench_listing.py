@@ -1,8 +1,9 @@
-"""`ls -n 10` at scale: listing newest change first from `.agentmem/fact-listing` beside reading
-and sorting every fact (what `ls` did before the file), measured side by side in one run, for
-the owner and for a reader whose policy lets it read two of the five scopes.
+"""Reads that must not cost the whole memory, at scale: `ls -n 10` from `.agentmem/fact-listing`
+beside reading and sorting every fact (what `ls` did before the file), for the owner and for a
+reader whose policy lets it read two of the five scopes; and, with --compare, command lines of
+this checkout and another timed alternately on the same repository.
 
-Run:  python benchmarks/bench_listing.py [--facts 100000] [--rounds 5]
+Run:  python benchmarks/bench_listing.py [--facts 100000] [--rounds 5] [--compare OTHER/src]
 Builds a repository of that many facts in a temporary folder (one import commit; the corpus of
 the search benchmarks, five scopes). Each figure is the median of --rounds runs, each on a new
 `Repo` (as a new command line process opens it) unless said:
@@ -11,11 +12,15 @@ the search benchmarks, five scopes). Each figure is the median of --rounds runs,
   warm          the same with the file
   after commit  the same after a commit that changes one fact (a new commit each round)
   cli           `agentmem ls -n 10` as a process, start-up included (the owner's row as admin)
+--compare: then one fact is quarantined and each command of COMMANDS runs as a process with
+PYTHONPATH at this checkout's src/ and at OTHER/src, alternately, after one untimed run of each
+(which fills this checkout's caches): the median of --rounds runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -69,10 +74,38 @@ def command_line(root: Path, agent: str) -> float:
     return seconds(lambda: subprocess.run(run, check=True, capture_output=True))
 
 
+COMMANDS = [
+    ["ls", "-n", "10", "--agent", "billing"],
+    ["log", "--scope", "shared", "-n", "3", "--agent", "billing"],
+    ["log", "-n", "10", "--agent", "admin"],  # under a quarantine: every commit shown is checked
+    ["cat-commit", "{import}", "--agent", "billing"],  # refused: it changes scopes billing may not read
+]
+
+
+def compare(root: Path, sources: list[str], rounds: int) -> None:
+    """Each of COMMANDS with each checkout's code, alternately (exit status 5 counts: a refusal)."""
+    repo = Repo(root)
+    imported = next(c.id for c in repo.log() if c.subject == "bench")
+    repo.quarantine.add(repo.newest_facts(limit=1).facts[0].id, agent="admin")
+    for command in COMMANDS:
+        args = [imported if a == "{import}" else a for a in command]
+        times: dict[str, list[float]] = {src: [] for src in sources}
+        for n in range(rounds + 1):
+            for src in sources:
+                run = [sys.executable, "-m", "agentmem", "-C", str(root), *args]
+                env = {**os.environ, "PYTHONPATH": src}
+                took = seconds(lambda: subprocess.run(run, env=env, capture_output=True))  # noqa: B023
+                if n:
+                    times[src].append(took)
+        shown = " | ".join(f"{src}: {statistics.median(t):.2f} s" for src, t in times.items())
+        print(f"agentmem {' '.join(command)}: {shown}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--facts", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--compare", help="another checkout's src/ folder")
     args = parser.parse_args()
     rounds = range(args.rounds)
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,6 +129,9 @@ def main() -> None:
             print(f"{agent or 'owner'}: {total} facts listed | old {old:.2f} s | first {first:.2f} s | "
                   f"warm {warm:.3f} s | after commit {statistics.median(after):.3f} s | cli {cli:.2f} s | "
                   f"file {listing.stat().st_size / 1e6:.1f} MB")  # fmt: skip
+        if args.compare:
+            here = str(Path(__file__).resolve().parent.parent / "src")
+            compare(root, [here, args.compare], args.rounds)
 
 
 if __name__ == "__main__":
