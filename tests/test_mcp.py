@@ -68,14 +68,17 @@ def test_stdio_tools_remember_search_blame_and_errors(repo: Repo) -> None:
     async def run() -> None:
         async with stdio(repo) as s:
             listed = {t.name: t for t in (await s.list_tools()).tools}
-            expected = {"remember", "update", "forget", "get", "search", "log", "blame", "trace", "diff",
-                        "branch", "merge", "promote", "create_entities", "search_nodes"}  # fmt: skip
+            expected = {"remember", "update", "forget", "get", "recent", "search", "log", "blame", "trace",
+                        "diff", "branch", "merge", "promote", "create_entities", "search_nodes"}  # fmt: skip
             assert expected <= set(listed)
             assert listed["search"].annotations.read_only_hint is True
             assert listed["forget"].annotations.destructive_hint is True
             assert listed["remember"].input_schema["required"] == ["text"]
             written = await call(s, "remember", text="The staging database runs Postgres 16",
                                  scope="app:infra", agent="root")  # fmt: skip
+            recent = await call(s, "recent", n=1)
+            assert recent["total"] == 1 and recent["facts"][0]["id"] == written["id"]
+            assert "InvalidInput" in await error(s, "recent", n=-1)
             hits = await call(s, "search", query="staging database", k=1)
             assert hits[0]["fact"]["id"] == written["id"]
             blame = await call(s, "blame", id=written["id"])

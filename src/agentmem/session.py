@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .errors import NotFound, PermissionDenied
+from .errors import InvalidInput, NotFound, PermissionDenied
 from .fact import Fact, validate_name
 from .governance.visibility import Visibility
 from .session_history import HistoryReads
@@ -144,6 +144,8 @@ class Session(HistoryReads, BranchesAndMerges):
         leave a receipt. The others' times come from `.agentmem/fact-listing` (listing.py)."""
         from .listing import FactPage
 
+        if limit is not None and limit < 0:
+            raise InvalidInput("the limit must be zero or more")
         vis = self.visibility()
         scope = None if scope is None else vis.require_scope(scope)
         snap = self.snapshot(at)
@@ -154,7 +156,7 @@ class Session(HistoryReads, BranchesAndMerges):
             folders = [f for s in snap.scopes if vis.can_read(s) for f in store.scope_trees(snap.tree_id, s)]
         shown = [h for h in self.repo.fact_listing.headers(folders, snap.read) if vis.shows(h)]
         shown.sort(key=lambda h: (h.updated_at, h.id), reverse=True)
-        page = shown if limit is None else shown[: max(0, limit)]
+        page = shown if limit is None else shown[:limit]
         facts = [vis.shown_fact(snap.read(h.path, h.blob), snap) for h in page]
         self.hand_out("ls", snap.commit, [(h.id, h.blob.decode()) for h in page], scope)
         return FactPage(snap.commit, facts, len(shown))

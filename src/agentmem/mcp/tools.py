@@ -93,6 +93,11 @@ def register(server: MCPServer, session: Callable[[], Any]) -> None:
         return session().get(id, at)
 
     @tool(READ)
+    def recent(scope: str | None = None, n: int = 20, at: str | None = None) -> Any:
+        """The facts changed last, newest first (at most `n`), and how many there are."""
+        return session().newest_facts(scope, at, limit=n)
+
+    @tool(READ)
     def search(
         query: str, k: int = 10, scope: str | None = None, kind: str | None = None,
         at: str | None = None, mode: Literal["hybrid", "vector", "keyword"] = "hybrid",
