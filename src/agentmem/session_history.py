@@ -69,7 +69,8 @@ class HistoryReads:
             quoted = cache.quoted_in((info.id, info.message) for info in shown)
             self.hand_out("log", head.decode(), quoted, fact_id or scope)
         cache.flush()
-        self.repo.commit_facts.flush()
+        if "commit_facts" in vars(self.repo):  # read under a quarantine: kept for the next log
+            self.repo.commit_facts.flush()
         return shown
 
     def commit_visible(self, commit: bytes, vis: Visibility) -> bool:

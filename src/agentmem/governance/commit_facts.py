@@ -14,13 +14,14 @@ from __future__ import annotations
 import atexit
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISDIR
 from typing import NamedTuple
 
 from dulwich.objects import Commit
 
 from .. import checked_lines
+from ..layout import FACTS_DIR
 from ..store import GitStore
-from .trace import changed_blobs
 
 CACHE_NAME = "commit-facts"
 MAX_CACHE_BYTES = 512 << 20  # past this the file is started again
@@ -131,3 +132,45 @@ def _parse_versions(items: list[object]) -> tuple[Brought, ...] | None:
             return None
         found.append(Brought(item[0], item[1], item[2], tuple(item[3])))
     return tuple(found)
+
+
+def new_blobs(store: GitStore, old_tree: bytes | None, new_tree: bytes) -> list[bytes]:
+    """Blob ids of the fact files `new_tree` has and `old_tree` lacks (added or changed facts)."""
+    return changed_blobs(store, old_tree, new_tree, gone=False)[0]
+
+
+def changed_blobs(
+    store: GitStore, old_tree: bytes | None, new_tree: bytes, *, gone: bool = True
+) -> tuple[list[bytes], list[bytes]]:
+    """Blob ids of the fact files `new_tree` has and `old_tree` lacks (added or changed facts),
+    and with `gone`, of those `old_tree` has at a path `new_tree` has no fact file at (forgotten).
+
+    Reads trees through the store's cache: walking a history newest first, each commit's parent
+    tree is the next commit's own, so most reads are cache hits."""
+    found: list[bytes] = []
+    forgotten: list[bytes] = []
+    facts = FACTS_DIR.encode()
+    new = store.lookup(new_tree, facts)
+    old = None if old_tree is None else store.lookup(old_tree, facts)
+    stack = [(old, new)]
+    while stack:
+        before, after = stack.pop()
+        if before == after or (after is None and not gone):
+            continue
+        old_entries = {} if before is None else store.tree_entries(before)
+        new_entries = {} if after is None else store.tree_entries(after)
+        for name, (mode, sha) in sorted(new_entries.items() - old_entries.items()):
+            previous = old_entries.get(name)
+            if S_ISDIR(mode):
+                stack.append((previous[1] if previous and S_ISDIR(previous[0]) else None, sha))
+            elif name.endswith(b".md"):
+                found.append(sha)
+        if not gone:
+            continue
+        for name, (mode, sha) in sorted(old_entries.items() - new_entries.items()):
+            now = new_entries.get(name)
+            if S_ISDIR(mode) and (now is None or not S_ISDIR(now[0])):
+                stack.append((sha, None))
+            elif not S_ISDIR(mode) and name.endswith(b".md") and (now is None or S_ISDIR(now[0])):
+                forgotten.append(sha)
+    return found, forgotten
