@@ -127,3 +127,34 @@ def test_bisect_checks_both_ends_first(repo: Repo, cli: CliRunner) -> None:
     assert code == 0 and out.startswith("test ")
     code, out, _ = invoke(cli, "bisect", "run", sys.executable, "-c", check)
     assert code == 0 and "first bad commit: " + commits[2] in out
+
+
+def test_contains_finds_what_each_reader_may_see_first(repo: Repo) -> None:
+    """Each folder is searched once for the whole bisection (its verdict is its tree's): the
+    first commit found is still the first where a fact the reader may see matches, for the owner,
+    for a reader that may not read where the match first appears, within one scope, and after
+    the matching fact is changed and forgotten and written again."""
+    policy = '[agents.admin]\nread = ["*"]\nwrite = ["*"]\n[agents.billing]\nread = ["shared"]\n'
+    repo.policy.set('default = "deny"\nadmins = ["admin"]\n' + policy, agent="admin")
+    admin = repo.as_agent("admin")
+    with admin.transaction("many facts") as tx:
+        for n in range(60):
+            tx.remember(f"background fact {n}", "shared" if n % 2 else "user:dana")
+    commits: dict[str, str] = {}
+    for n in range(24):
+        text = {8: "dana's needle", 14: "a shared needle"}.get(n, f"step {n}")
+        written = admin.remember(text, "user:dana" if n == 8 else "shared")
+        commits[text] = written.commit or ""
+        if n == 17:
+            admin.update(written.id, text="step 17, changed")
+    found = {agent: repo.as_agent(agent).bisect("needle").first_bad for agent in ("admin", "billing")}
+    assert found["admin"] is not None and found["admin"].id == commits["dana's needle"]
+    assert found["billing"] is not None and found["billing"].id == commits["a shared needle"]
+    in_scope = admin.bisect("needle", scope="shared").first_bad
+    assert in_scope is not None and in_scope.id == commits["a shared needle"]
+    shared_needle = next(f.id for f in admin.facts("shared") if f.text == "a shared needle")
+    gone = admin.forget(shared_needle).commit or ""
+    admin.remember("step 24", "shared")
+    again = admin.remember("a shared needle, again", "shared").commit
+    step = repo.as_agent("billing").bisect("needle", good=gone)
+    assert step.first_bad is not None and step.first_bad.id == again

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any
 from .errors import AgentmemError, InvalidInput, NotFound
 from .fact import Fact
 from .history import CommitInfo, commit_info
+from .layout import folder_scope
 from .snapshot import Snapshot
 from .statefile import agent_file, agent_flag, read_state, write_state
 from .store import GitStore
@@ -243,12 +245,14 @@ def matcher(pattern: str) -> Callable[[str], bool]:
 def contains(
     store: GitStore, pattern: str, *, scope: str | None = None, good: str | None = None,
     bad: str | None = None, visible: Callable[[Fact], bool] | None = None,
+    readable: Callable[[str], bool] | None = None,
 ) -> BisectStep:  # fmt: skip
     """The first commit on the first-parent chain (after `good`, default: the root's parent)
     up to `bad` (default HEAD) where a fact matching `pattern` exists.
 
     Evaluations: one to confirm `bad` matches and one that `good` (when given) does not, then at
-    most ceil(log2(n)) over the n commits.
+    most ceil(log2(n)) over the n commits. `visible`: the facts that count (a reader's); with
+    `readable`, the scopes it may read (the others are not even read).
     """
     matches = matcher(pattern)
     bad_id = store.resolve(bad)
@@ -256,9 +260,31 @@ def contains(
     state: dict[str, Any] = {"chain": [c.decode() for c in chain], "lo": -1,
                              "hi": len(chain) - 1, "skipped": [], "evaluations": 0}  # fmt: skip
 
+    # Whether a folder holds a visible match depends only on its path and tree id: the commits
+    # of a chain share most folders, so each is searched once (a 100,000-fact memory is read
+    # once, not once per step).
+    known: dict[tuple[bytes, bytes], bool] = {}
+
+    def found(path: bytes, tree_id: bytes, depth: int) -> bool:
+        key = (path, tree_id)
+        answer = known.get(key)
+        if answer is None:
+            if depth < 2:  # a scope's folder or a first fan-out level: the folders below
+                folders = sorted(e for e in store.tree(tree_id).iteritems() if stat.S_ISDIR(e.mode))
+                answer = any(found(path + b"/" + e.path, e.sha, depth + 1) for e in folders)
+            else:
+                facts = (reader.read(p, b) for p, b in store.fact_files(path, tree_id, depth))
+                answer = any(matches(f.text) and (visible is None or visible(f)) for f in facts)
+            known[key] = answer
+        return answer
+
+    reader = Snapshot(store, bad_id)  # reads a fact file, checked against its path
+
     def holds(commit: str) -> bool:
-        snapshot = Snapshot(store, commit.encode())
-        return any(matches(f.text) and (visible is None or visible(f)) for f in snapshot.facts(scope))
+        tree = store.commit(commit.encode()).tree
+        folders = store.scope_trees(tree, scope)
+        return any(found(prefix, tree_id, 0) for prefix, tree_id in folders
+                   if readable is None or readable(folder_scope(prefix) or ""))  # fmt: skip
 
     state["evaluations"] += 1
     if not holds(state["chain"][-1]):

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from . import checked_lines
 from .fact import Fact
-from .layout import parse_fact_path
+from .layout import folder_scope
 from .store import GitStore
 
 CACHE_NAME = "fact-listing"
@@ -88,9 +88,8 @@ class FactListing:
         known_blobs: dict[str, _Row] | None = None
         found: list[FactHeader] = []
         for prefix, scope_tree in scope_trees:
-            where = parse_fact_path(prefix + b"/00/00/x.md")
-            assert where is not None, prefix  # `GitStore.scope_trees` yields scope folders only
-            scope = where[0]
+            scope = folder_scope(prefix)
+            assert scope is not None, prefix  # `GitStore.scope_trees` yields scope folders only
             for entry in self._store.tree(scope_tree).iteritems():
                 if not stat.S_ISDIR(entry.mode):
                     continue  # as `GitStore.fact_files` skips it

@@ -76,7 +76,9 @@ def bisect(session: Session, pattern: str, scope: str | None, good: str | None,
         session.reading(good)
     bad = session.branch if bad is None else bad
     visible = vis.shows if session.governed else None
-    step = _bisect.contains(session.repo.store, pattern, scope=scope, good=good, bad=bad, visible=visible)
+    readable = vis.can_read if session.governed else None
+    step = _bisect.contains(session.repo.store, pattern, scope=scope, good=good, bad=bad, visible=visible,
+                            readable=readable)  # fmt: skip
     return bisect_shown(session, step)
 
 
