@@ -49,12 +49,16 @@ def expire(session: Session, *, dry_run: bool = False) -> Expired:
     vis = session.visibility()
     policy, now = vis.policy, datetime.now(UTC)
 
-    def removable(fact: Fact) -> bool:
+    def removable(scope: str) -> bool:
         if vis.agent is None or not policy.exists:
             return True
-        return vis.can_read(fact.scope) and policy.allows(session.agent, "write", fact.scope)
+        return vis.can_read(scope) and policy.allows(session.agent, "write", scope)
 
-    ids = [f.id for f in snapshot.facts() if expired(f, policy, now) and removable(f)]
+    # each fact's times from `.agentmem/fact-listing` (listing.py): no fact file is read twice
+    tree, scope_trees = snapshot.tree_id, session.repo.store.scope_trees
+    folders = [f for scope in snapshot.scopes if removable(scope) for f in scope_trees(tree, scope)]
+    headers = session.repo.fact_listing.headers(folders, snapshot.read)
+    ids = [h.id for h in sorted(headers, key=lambda h: h.path) if expired(h, policy, now)]
     found = Expired(ids, dry_run=dry_run)
     if dry_run or not found.ids:
         return found
