@@ -12,9 +12,10 @@ the search benchmarks, five scopes). Each figure is the median of --rounds runs,
   warm          the same with the file
   after commit  the same after a commit that changes one fact (a new commit each round)
   cli           `agentmem ls -n 10` as a process, start-up included (the owner's row as admin)
---compare: then one fact is quarantined and each command of COMMANDS runs as a process with
-PYTHONPATH at this checkout's src/ and at OTHER/src, alternately, after one untimed run of each
-(which fills this checkout's caches): the median of --rounds runs.
+--compare: then one fact is quarantined, 64 commits follow, and each command of COMMANDS runs
+as a process with PYTHONPATH at this checkout's src/ and at OTHER/src, alternately, after one
+untimed run of each (which fills this checkout's caches): the median of --rounds runs; each of
+ONCE (a bisection) runs once.
 """
 
 from __future__ import annotations
@@ -79,7 +80,11 @@ COMMANDS = [
     ["log", "--scope", "shared", "-n", "3", "--agent", "billing"],
     ["log", "-n", "10", "--agent", "admin"],  # under a quarantine: every commit shown is checked
     ["cat-commit", "{import}", "--agent", "billing"],  # refused: it changes scopes billing may not read
+    ["expire", "--dry-run", "--agent", "admin"],
 ]
+# Run once each (no cache to fill: a bisection searches its commits afresh): the needle is
+# written 40 commits into 64 after the import.
+ONCE = [["bisect", "--contains", "refund window is 365", "--agent", "billing"]]
 
 
 def compare(root: Path, sources: list[str], rounds: int) -> None:
@@ -87,18 +92,24 @@ def compare(root: Path, sources: list[str], rounds: int) -> None:
     repo = Repo(root)
     imported = next(c.id for c in repo.log() if c.subject == "bench")
     repo.quarantine.add(repo.newest_facts(limit=1).facts[0].id, agent="admin")
-    for command in COMMANDS:
+    admin = repo.as_agent("admin")
+    for n in range(64):
+        admin.remember("the refund window is 365 days" if n == 40 else f"note {n} on the rollout", "shared")
+    for command, runs in [*((c, rounds) for c in COMMANDS), *((c, 0) for c in ONCE)]:
         args = [imported if a == "{import}" else a for a in command]
         times: dict[str, list[float]] = {src: [] for src in sources}
-        for n in range(rounds + 1):
+        status: dict[str, int] = {}
+        for n in range(runs + 1):
             for src in sources:
                 run = [sys.executable, "-m", "agentmem", "-C", str(root), *args]
                 env = {**os.environ, "PYTHONPATH": src}
-                took = seconds(lambda: subprocess.run(run, env=env, capture_output=True))  # noqa: B023
-                if n:
-                    times[src].append(took)
-        shown = " | ".join(f"{src}: {statistics.median(t):.2f} s" for src, t in times.items())
-        print(f"agentmem {' '.join(command)}: {shown}")
+                start = time.perf_counter()
+                status[src] = subprocess.run(run, env=env, capture_output=True).returncode
+                if n or not runs:
+                    times[src].append(time.perf_counter() - start)
+        shown = " | ".join(f"{src}: {statistics.median(t):.2f} s (exit {status[src]})"
+                           for src, t in times.items())
+        print(f"agentmem {' '.join(command)}: {shown}", flush=True)
 
 
 def main() -> None:
