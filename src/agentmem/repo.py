@@ -21,6 +21,7 @@ from .config import (
 )  # fmt: skip
 from .errors import InvalidInput, NotARepository, NothingStaged
 from .history import CommitInfo, commit_info
+from .repo_caches import DerivedCaches
 from .repo_remotes import RemoteVerbs
 from .repo_search import SearchVerbs
 from .repo_vcs import VersionControlVerbs
@@ -34,17 +35,15 @@ from .values import DEFAULT_AGENT
 # not import merge, remotes (dulwich's network client), staging or search to list ten commits
 # (start-up figures in docs/benchmarks.md; tests/test_startup.py checks what a read imports).
 if TYPE_CHECKING:
-    from .commit_scopes import CommitScopesCache
     from .diff import DiffResult
     from .exchange import ImportResult
     from .fact import Fact
     from .governance.admin import PolicyAdmin, QuarantineAdmin
-    from .governance.commit_facts import CommitFacts
     from .governance.purge import Purged
     from .governance.receipts import Receipts
     from .index import Index
     from .lineage import Blame, Cascade, Derived
-    from .listing import FactListing, FactPage
+    from .listing import FactPage
     from .staging import StageContents, StagedCommitResult, StagedOp
     from .subsystems import Bisection, Merges
     from .transaction import CommitResult, Transaction, WriteResult
@@ -53,7 +52,7 @@ LOCAL_DIR = ".agentmem"
 GIT_DIR = ".git"
 
 
-class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs):
+class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs, DerivedCaches):
     """A memory repository: a git repository of facts plus the local `.agentmem/` folder."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
@@ -86,27 +85,6 @@ class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs):
 
         settings = self.config["receipts"]
         return Receipts(self.local_dir, int(settings["max_bytes"]), int(settings["files"]))
-
-    @cached_property
-    def commit_scopes(self) -> CommitScopesCache:
-        """The scopes each commit changes, kept in `.agentmem/commit-scopes` (commit_scopes.py)."""
-        from .commit_scopes import CommitScopesCache
-
-        return CommitScopesCache(self.store, self.local_dir)
-
-    @cached_property
-    def commit_facts(self) -> CommitFacts:
-        """The fact versions each commit brings and forgets, kept in `.agentmem/commit-facts`."""
-        from .governance.commit_facts import CommitFacts
-
-        return CommitFacts(self.store, self.local_dir)
-
-    @cached_property
-    def fact_listing(self) -> FactListing:
-        """The facts' headers for listings, kept in `.agentmem/fact-listing` (listing.py)."""
-        from .listing import FactListing
-
-        return FactListing(self.store, self.local_dir)
 
     @cached_property
     def merges(self) -> Merges:
