@@ -79,6 +79,7 @@ COMMANDS = [
     ["ls", "-n", "10", "--agent", "billing"],
     ["log", "--scope", "shared", "-n", "3", "--agent", "billing"],
     ["log", "-n", "10", "--agent", "admin"],  # under a quarantine: every commit shown is checked
+    ["log", "--agent", "admin"],  # the whole history: the import commit too
     ["cat-commit", "{import}", "--agent", "billing"],  # refused: it changes scopes billing may not read
     ["expire", "--dry-run", "--agent", "admin"],
 ]

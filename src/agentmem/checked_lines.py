@@ -30,6 +30,16 @@ def encode(value: Any) -> bytes:
 def read(path: Path, max_bytes: int) -> Iterator[Any]:
     """The values of the file's good lines, in order; a file over `max_bytes` is deleted (and
     nothing read), a missing or unreadable one reads as empty."""
+    for body in read_bodies(path, max_bytes):
+        try:
+            yield json.loads(body)
+        except ValueError:
+            continue
+
+
+def read_bodies(path: Path, max_bytes: int) -> Iterator[bytes]:
+    """`read`, the JSON of each good line left unparsed (for a caller that parses only the lines
+    it needs)."""
     try:
         if path.stat().st_size > max_bytes:
             path.unlink()
@@ -39,12 +49,8 @@ def read(path: Path, max_bytes: int) -> Iterator[Any]:
         return
     for line in data.split(b"\n"):
         body, _, crc = line.rpartition(b"\t")
-        if not body or crc != b"%08x" % zlib.crc32(body):
-            continue
-        try:
-            yield json.loads(body)
-        except ValueError:
-            continue
+        if body and crc == b"%08x" % zlib.crc32(body):
+            yield body
 
 
 def append(path: Path, lines: list[bytes], max_line: int) -> None:
