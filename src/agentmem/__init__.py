@@ -23,14 +23,15 @@ from .errors import (
 # pay for the whole library; `from agentmem import Repo` works as before.
 _LAZY = {
     "CommitInfo": "history", "CommitResult": "transaction", "Fact": "fact", "FactChange": "history",
-    "ImportResult": "exchange", "Repo": "repo", "Scope": "fact", "Snapshot": "snapshot",
-    "Transaction": "transaction", "WriteResult": "transaction",
+    "FactPage": "listing", "ImportResult": "exchange", "Repo": "repo", "Scope": "fact",
+    "Snapshot": "snapshot", "Transaction": "transaction", "WriteResult": "transaction",
 }  # fmt: skip
 
 if TYPE_CHECKING:
     from .exchange import ImportResult
     from .fact import Fact, Scope
     from .history import CommitInfo, FactChange
+    from .listing import FactPage
     from .repo import Repo
     from .snapshot import Snapshot
     from .transaction import CommitResult, Transaction, WriteResult
@@ -47,7 +48,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AgentmemError", "CommitInfo", "CommitResult", "Conflict", "CorruptObject", "Fact",
-    "FactChange", "ImportResult", "InvalidInput", "NotARepository", "NotFound", "PermissionDenied", "Repo",
-    "Scope", "Snapshot", "Transaction", "WriteResult",
+    "FactChange", "FactPage", "ImportResult", "InvalidInput", "NotARepository", "NotFound",
+    "PermissionDenied", "Repo", "Scope", "Snapshot", "Transaction", "WriteResult",
 ]  # fmt: skip
 __version__ = "0.1.0"
