@@ -8,8 +8,11 @@ from __future__ import annotations
 import zlib
 from pathlib import Path
 
+import pytest
+
 from agentmem import Repo, checked_lines
 from agentmem.fact import Fact
+from agentmem.layout import fact_path
 from agentmem.listing import CACHE_NAME, FactListing, _parse
 from agentmem.snapshot import Snapshot
 from conftest import invoke
@@ -139,3 +142,25 @@ def test_the_fact_listing_example_in_the_format_reads_as_a_line(tmp_path: Path) 
         ("eb/2mzp7c0rxq1v9b3k6j4t8d5w0e.md", "8f2e6a1c4b7d9e0f3a5c2b1d6e8f7a9c0b3d5e2f",
          "2026-11-27T10:02:11.408Z", None, ("4fsnzf57jt4qz43edyn6arwdep",)),
     )  # fmt: skip
+
+
+def test_a_known_fact_file_at_a_path_that_does_not_name_it_is_refused(repo: Repo) -> None:
+    """A hostile commit puts a fact file the listing already knows at another id's path, and in
+    another scope's folder: the listing reads it there (a header is reused only for the same
+    blob under the same name in the same scope) and refuses it in one error naming the path."""
+    from agentmem.errors import CorruptObject
+    from hostile_corpus import BLOB, fan, git, put, read_tree, write_tree
+
+    fact = repo.remember("Alice prefers email", "shared", agent="a").id
+    repo.newest_facts()  # the listing knows the fact's blob
+    head = repo.resolve()
+    blob = git(repo.root, "rev-parse", f"{head}:{fact_path('shared', fact).decode()}")
+    other_id = [b"facts", b"shared", *fan("other"), b"other.md"]
+    other_scope = [b"facts", b"user", b"bob", *fan(fact), f"{fact}.md".encode()]
+    for name, path in (("other-id", other_id), ("other-scope", other_scope)):
+        tree = read_tree(repo.root, f"{head}^{{tree}}")
+        put(tree, path, (BLOB, blob))
+        commit = git(repo.root, "commit-tree", write_tree(repo.root, tree), "-p", head, "-m", name)
+        with pytest.raises(CorruptObject, match="/".join(p.decode() for p in path)):
+            repo.newest_facts(at=commit, limit=0)  # no fact handed out: the listing itself refuses
+    assert [f.id for f in repo.newest_facts().facts] == [fact]

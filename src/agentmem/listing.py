@@ -85,7 +85,7 @@ class FactListing:
 
     def _headers(self, scope_trees: Iterable[tuple[bytes, bytes]],
                  read: Callable[[bytes, bytes], Fact]) -> list[FactHeader]:  # fmt: skip
-        known_blobs: dict[str, _Row] | None = None
+        known_blobs: dict[tuple[str, str, str], _Row] | None = None
         found: list[FactHeader] = []
         for prefix, scope_tree in scope_trees:
             scope = folder_scope(prefix)
@@ -99,22 +99,29 @@ class FactListing:
                 rows = self._folders.get(key)
                 if rows is None:
                     if known_blobs is None:
-                        known_blobs = {row[1]: row for rows in self._folders.values() for row in rows}
-                    rows = self._read_folder(folder, entry.sha, known_blobs, read)
+                        known_blobs = {_known_key(k[0].rpartition("/")[0], row): row
+                                       for k, rows in self._folders.items() for row in rows}  # fmt: skip
+                    rows = self._read_folder(prefix, folder, entry.sha, known_blobs, read)
                     self._folders[key] = self._pending[key] = rows
                 found.extend(_header(folder, row, scope) for row in rows)
         return found
 
-    def _read_folder(self, folder: bytes, tree_id: bytes, known: dict[str, _Row],
+    def _read_folder(self, scope_folder: bytes, folder: bytes, tree_id: bytes,
+                     known: dict[tuple[str, str, str], _Row],
                      read: Callable[[bytes, bytes], Fact]) -> tuple[_Row, ...]:  # fmt: skip
+        """The rows of a folder, a fact file read only where the same blob is not known under the
+        same file name in the same scope (elsewhere its path would not name its id and scope:
+        `read` refuses that)."""
         rows = []
+        scope = scope_folder.decode("utf-8", "surrogateescape")
         for path, blob in self._store.fact_files(folder, tree_id, depth=1):
             below = path[len(folder) + 1 :].decode("utf-8", "surrogateescape")
-            same = known.get(blob.decode())
+            row: _Row = (below, blob.decode(), "", None, ())
+            same = known.get(_known_key(scope, row))
             if same is None:
                 fact = read(path, blob)
-                row: _Row = (below, blob.decode(), fact.updated_at, fact.expires_at, tuple(fact.derived_from))
-                known[row[1]] = row
+                row = (below, blob.decode(), fact.updated_at, fact.expires_at, tuple(fact.derived_from))
+                known[_known_key(scope, row)] = row
             else:
                 row = (below, same[1], same[2], same[3], same[4])
             rows.append(row)
@@ -141,6 +148,11 @@ class FactListing:
             parsed = _parse(value)
             if parsed is not None:
                 self._folders[parsed[0]] = parsed[1]
+
+
+def _known_key(scope_folder: str, row: _Row) -> tuple[str, str, str]:
+    """A fact file known by its scope's folder, file name and blob."""
+    return scope_folder, row[0].rpartition("/")[2], row[1]
 
 
 def _header(folder: bytes, row: _Row, scope: str) -> FactHeader:
