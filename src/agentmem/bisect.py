@@ -24,7 +24,6 @@ from typing import Any
 from .errors import AgentmemError, InvalidInput, NotFound
 from .fact import Fact
 from .history import CommitInfo, commit_info
-from .layout import folder_scope
 from .snapshot import Snapshot
 from .statefile import agent_file, agent_flag, read_state, write_state
 from .store import GitStore
@@ -283,8 +282,8 @@ def contains(
     def holds(commit: str) -> bool:
         tree = store.commit(commit.encode()).tree
         folders = store.scope_trees(tree, scope)
-        return any(found(prefix, tree_id, 0) for prefix, tree_id in folders
-                   if readable is None or readable(folder_scope(prefix) or ""))  # fmt: skip
+        return any(found(prefix, tree_id, 0) for name, prefix, tree_id in folders
+                   if readable is None or readable(name))  # fmt: skip
 
     state["evaluations"] += 1
     if not holds(state["chain"][-1]):

@@ -45,10 +45,3 @@ def parse_fact_path(path: bytes) -> tuple[str, str] | None:
     else:
         return None
     return scope, parts[-1][:-3]
-
-
-def folder_scope(folder: bytes) -> str | None:
-    """The scope whose folder `folder` is (``facts/shared`` -> ``shared``, ``facts/user/dana``
-    -> ``user:dana``), or None for any other path."""
-    found = parse_fact_path(folder + b"/00/00/x.md")
-    return None if found is None else found[0]

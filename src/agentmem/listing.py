@@ -23,7 +23,6 @@ from typing import NamedTuple
 
 from . import checked_lines
 from .fact import Fact
-from .layout import folder_scope
 from .store import GitStore
 
 CACHE_NAME = "fact-listing"
@@ -72,7 +71,7 @@ class FactListing:
         self._loaded = False
         self._lock = threading.Lock()
 
-    def headers(self, scope_trees: Iterable[tuple[bytes, bytes]],
+    def headers(self, scope_trees: Iterable[tuple[str, bytes, bytes]],
                 read: Callable[[bytes, bytes], Fact]) -> list[FactHeader]:  # fmt: skip
         """The headers of the fact files under each (scope folder, tree id), in no set order;
         what was read from git is appended to the file before it returns."""
@@ -83,13 +82,11 @@ class FactListing:
             self._flush()
             return found
 
-    def _headers(self, scope_trees: Iterable[tuple[bytes, bytes]],
+    def _headers(self, scope_trees: Iterable[tuple[str, bytes, bytes]],
                  read: Callable[[bytes, bytes], Fact]) -> list[FactHeader]:  # fmt: skip
         known_blobs: dict[tuple[str, str, str], _Row] | None = None
         found: list[FactHeader] = []
-        for prefix, scope_tree in scope_trees:
-            scope = folder_scope(prefix)
-            assert scope is not None, prefix  # `GitStore.scope_trees` yields scope folders only
+        for scope, prefix, scope_tree in scope_trees:
             for entry in self._store.tree(scope_tree).iteritems():
                 if not stat.S_ISDIR(entry.mode):
                     continue  # as `GitStore.fact_files` skips it

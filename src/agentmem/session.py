@@ -149,11 +149,8 @@ class Session(HistoryReads, BranchesAndMerges):
         vis = self.visibility()
         scope = None if scope is None else vis.require_scope(scope)
         snap = self.snapshot(at)
-        store = self.repo.store
-        if scope is not None or not vis.restricted:
-            folders = list(store.scope_trees(snap.tree_id, scope))
-        else:  # the facts of scopes it may not read are not even listed
-            folders = [f for s in snap.scopes if vis.can_read(s) for f in store.scope_trees(snap.tree_id, s)]
+        # the facts of scopes it may not read are not even listed
+        folders = [f for f in self.repo.store.scope_trees(snap.tree_id, scope) if vis.can_read(f[0])]
         shown = [h for h in self.repo.fact_listing.headers(folders, snap.read) if vis.shows(h)]
         shown.sort(key=lambda h: (h.updated_at, h.id), reverse=True)
         page = shown if limit is None else shown[:limit]

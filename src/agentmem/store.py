@@ -233,20 +233,18 @@ class GitStore:
         """(path, blob id) of every fact file, in one scope or all, in path order. Only the
         documented layout is walked (scope folders, two fan-out levels, ``<id>.md``); a missing
         or misplaced object on it is a `CorruptObject` naming its path."""
-        for prefix, start in self.scope_trees(tree_id, scope):
+        for _scope, prefix, start in self.scope_trees(tree_id, scope):
             yield from self.fact_files(prefix, start)
 
-    def scope_trees(self, tree_id: bytes, scope: str | None = None) -> Iterator[tuple[bytes, bytes]]:
-        """(folder, tree id) of one scope's folder (``facts/shared``), or of every scope's, in
-        path order; a scope the tree does not hold is left out."""
-        scopes = [Scope.parse(scope).path] if scope is not None else [
-            Scope.parse(s).path for s in self.scopes(tree_id)
-        ]  # fmt: skip
-        for scope_path in sorted(scopes):
-            prefix = f"{FACTS_DIR}/{scope_path}".encode()
+    def scope_trees(self, tree_id: bytes, scope: str | None = None) -> Iterator[tuple[str, bytes, bytes]]:
+        """(scope, folder, tree id) of one scope's folder (``shared``, ``facts/shared``), or of
+        every scope's, in path order; a scope the tree does not hold is left out."""
+        scopes = [Scope.parse(scope)] if scope is not None else [Scope.parse(s) for s in self.scopes(tree_id)]
+        for one in sorted(scopes, key=lambda s: s.path):
+            prefix = f"{FACTS_DIR}/{one.path}".encode()
             start = self.lookup(tree_id, prefix)
             if start is not None:
-                yield prefix, start
+                yield str(one), prefix, start
 
     def fact_files(self, path: bytes, tree_id: bytes, depth: int = 0) -> Iterator[tuple[bytes, bytes]]:
         """(path, blob id) of the fact files under the folder `path` (tree `tree_id`), which is

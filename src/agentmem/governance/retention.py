@@ -55,8 +55,7 @@ def expire(session: Session, *, dry_run: bool = False) -> Expired:
         return vis.can_read(scope) and policy.allows(session.agent, "write", scope)
 
     # each fact's times from `.agentmem/fact-listing` (listing.py): no fact file is read twice
-    tree, scope_trees = snapshot.tree_id, session.repo.store.scope_trees
-    folders = [f for scope in snapshot.scopes if removable(scope) for f in scope_trees(tree, scope)]
+    folders = [f for f in session.repo.store.scope_trees(snapshot.tree_id) if removable(f[0])]
     headers = session.repo.fact_listing.headers(folders, snapshot.read)
     ids = [h.id for h in sorted(headers, key=lambda h: h.path) if expired(h, policy, now)]
     found = Expired(ids, dry_run=dry_run)
