@@ -81,9 +81,8 @@ class HistoryReads:
         if not all(vis.can_read(scope) for scope in changed.scopes):
             return False
         if vis.quarantine.entries and changed.scopes:  # kept in `.agentmem/commit-facts`
-            hidden = vis.quarantine.hidden
             versions = self.repo.commit_facts.versions(store.commit(commit))
-            if any(v.id in hidden or not hidden.isdisjoint(v.sources) for v in versions):
+            if any(vis.quarantine.hides_version(v.id, v.sources) for v in versions):
                 return False
         return not (changed.quarantine and vis.hides_quarantine_change(store, commit))
 

@@ -8,6 +8,7 @@ hidden from every read at once; `release` removes the entry. Format in docs/form
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -51,8 +52,12 @@ class QuarantineList:
         return frozenset(i for e in self.entries for i in (e.id, *e.hidden))
 
     def hides(self, fact: Fact | FactHeader) -> bool:
+        return self.hides_version(fact.id, fact.derived_from)
+
+    def hides_version(self, fact_id: str, sources: Iterable[str]) -> bool:
+        """Whether a version with this id and these `derived_from` ids is hidden."""
         hidden = self.hidden
-        return fact.id in hidden or any(source in hidden for source in fact.derived_from)
+        return fact_id in hidden or any(source in hidden for source in sources)
 
     def add(self, entry: QuarantineEntry) -> None:
         self.entries = [e for e in self.entries if e.id != entry.id] + [entry]
