@@ -153,10 +153,8 @@ def commits(
         info = commit_info(store, commit.id, with_changes=changes and path is not None, under=under)
         if agent is not None and info.agent != agent:
             continue
-        if fact_id is not None:
+        if fact_id is not None:  # the fan-out folder read holds other facts too
             info.changes = [c for c in info.changes if c.id == fact_id]
-        elif path is not None:
-            info.changes = [c for c in info.changes if c.scope == scope]
         yield info
 
 
