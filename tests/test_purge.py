@@ -162,3 +162,15 @@ def test_purge_waits_for_a_writer_holding_the_lock(repo: Repo) -> None:
         after.get(secret)
     assert "Written while the purge waited" in {f.text for f in after.facts()}
     assert NEEDLE not in _everything(after)
+
+
+def test_what_a_cache_has_yet_to_write_does_not_outlive_a_purge(repo: Repo) -> None:
+    """Versions read into `.agentmem/commit-facts` but not yet written (a log writes at its end,
+    a ref list when the process exits) are written before the purge deletes the file, so the
+    process's exit cannot bring the purged blob back."""
+    secret = repo.remember(SECRET, agent="ops")
+    held = repo.commit_facts
+    assert held.versions(repo.store.commit((secret.commit or "").encode()))  # read, not yet written
+    repo.purge(secret.id, agent="admin", yes=True)
+    held.flush()  # what the process's exit would do
+    assert not (repo.local_dir / "commit-facts").exists()

@@ -276,10 +276,15 @@ def _clean_local(repo: Repo, fact_id: str, rewriter: _Rewriter) -> None:
 
         Index(repo.store, local, repo.config["embedding"], repo.config["search"]["index_location"]).drop_all()
     shutil.rmtree(local / "index", ignore_errors=True)  # a cache of git: rebuilt on demand
-    for derived in ("commit-scopes", "commit-facts", "fact-listing"):  # caches of git naming its blobs
+    # Caches of git that name the fact's blobs. Lines this process has yet to write to them would
+    # be appended at its exit, after the files are gone: they are written now, then deleted.
+    for held in ("commit_scopes", "commit_facts"):
+        cache = repo.__dict__.pop(held, None)
+        if cache is not None:
+            cache.flush()
+    repo.__dict__.pop("fact_listing", None)
+    for derived in ("commit-scopes", "commit-facts", "fact-listing"):
         (local / derived).unlink(missing_ok=True)
-    for held in ("commit_scopes", "commit_facts", "fact_listing"):  # and what this process holds of them
-        repo.__dict__.pop(held, None)
 
 
 def _record(repo: Repo, result: Purged) -> None:
