@@ -142,7 +142,7 @@ def _parse(value: object) -> tuple[str, CommitScopes] | None:
     commit, quarantine, scopes, *rest = value
     quoted = rest[0] if len(rest) == 1 else None
     valid = (
-        isinstance(commit, str) and len(commit) == 40 and isinstance(quarantine, bool)
+        checked_lines.object_id(commit) and isinstance(quarantine, bool)
         and isinstance(scopes, list) and all(isinstance(s, str) for s in scopes)
         and (quoted is None or (isinstance(quoted, list) and all(_pair(q) for q in quoted)))
     )  # fmt: skip
