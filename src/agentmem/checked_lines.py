@@ -1,5 +1,5 @@
 """Files of checked lines: the caches agentmem derives from git and keeps in `.agentmem/`
-(`commit-scopes`, `commit-facts`; docs/format.md).
+(`commit-scopes`, `commit-facts`, `fact-listing`; docs/format.md).
 
 A line is a JSON value, a tab, and the CRC-32 of the JSON's bytes in 8 lower-case hex digits.
 Lines are appended whole, a few per ``write(2)``, so a crash tears at most the last one; a line
@@ -70,6 +70,17 @@ def append(path: Path, lines: list[bytes], max_line: int) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def rewrite(path: Path, lines: list[bytes], max_line: int) -> None:
+    """Replace the file by `lines` (those up to `max_line` bytes): a new file renamed over it,
+    so a reader sees one or the other; one that cannot be written is left as it was."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(b"".join(line for line in lines if len(line) <= max_line))
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
 
 
 def object_id(value: object) -> bool:

@@ -13,7 +13,6 @@ fact files it does not know. Derived and local: deleting the file costs only tim
 
 from __future__ import annotations
 
-import os
 import stat
 import threading
 from collections.abc import Callable, Iterable
@@ -132,7 +131,8 @@ class FactListing:
         stale = sum(1 for folder, tree in self._folders if self._visited.get(folder, tree) != tree)
         if stale > max(64, len(self._folders) - stale):
             self._folders = {k: v for k, v in self._folders.items() if self._visited.get(k[0], k[1]) == k[1]}
-            _rewrite(self._path, [_line(key, rows) for key, rows in self._folders.items()])
+            lines = [_line(key, rows) for key, rows in self._folders.items()]
+            checked_lines.rewrite(self._path, lines, MAX_LINE_BYTES)
         elif pending:
             lines = [_line(key, rows) for key, rows in pending.items()]
             checked_lines.append(self._path, lines, MAX_LINE_BYTES)
@@ -160,16 +160,6 @@ def _header(folder: bytes, row: _Row, scope: str) -> FactHeader:
 
 def _line(key: tuple[str, str], rows: tuple[_Row, ...]) -> bytes:
     return checked_lines.encode([key[0], key[1], [[*row[:4], list(row[4])] for row in rows]])
-
-
-def _rewrite(path: Path, lines: list[bytes]) -> None:
-    """The file replaced by `lines` (a new file renamed over it: a reader sees one or the other)."""
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_bytes(b"".join(line for line in lines if len(line) <= MAX_LINE_BYTES))
-        os.replace(temporary, path)
-    except OSError:
-        temporary.unlink(missing_ok=True)
 
 
 def _parse(value: object) -> tuple[tuple[str, str], tuple[_Row, ...]] | None:
