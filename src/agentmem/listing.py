@@ -72,8 +72,9 @@ class FactListing:
 
     def headers(self, scope_trees: Iterable[tuple[str, bytes, bytes]],
                 read: Callable[[bytes, bytes], Fact]) -> list[FactHeader]:  # fmt: skip
-        """The headers of the fact files under each (scope folder, tree id), in no set order;
-        what was read from git is appended to the file before it returns."""
+        """The headers of the fact files under each (scope, scope folder, tree id) of
+        `GitStore.scope_trees`, in no set order; what was read from git is appended to the file
+        before it returns."""
         with self._lock:
             self._load()
             self._visited = {}
@@ -95,7 +96,7 @@ class FactListing:
                 rows = self._folders.get(key)
                 if rows is None:
                     if known_blobs is None:
-                        known_blobs = {_known_key(k[0].rpartition("/")[0], row): row
+                        known_blobs = {_known_key(k[0].rpartition("/")[0], row[0], row[1]): row
                                        for k, rows in self._folders.items() for row in rows}  # fmt: skip
                     rows = self._read_folder(prefix, folder, entry.sha, known_blobs, read)
                     self._folders[key] = self._pending[key] = rows
@@ -112,12 +113,12 @@ class FactListing:
         scope = scope_folder.decode("utf-8", "surrogateescape")
         for path, blob in self._store.fact_files(folder, tree_id, depth=1):
             below = path[len(folder) + 1 :].decode("utf-8", "surrogateescape")
-            row: _Row = (below, blob.decode(), "", None, ())
-            same = known.get(_known_key(scope, row))
+            key = _known_key(scope, below, blob.decode())
+            same = known.get(key)
             if same is None:
                 fact = read(path, blob)
-                row = (below, blob.decode(), fact.updated_at, fact.expires_at, tuple(fact.derived_from))
-                known[_known_key(scope, row)] = row
+                row: _Row = (below, key[2], fact.updated_at, fact.expires_at, tuple(fact.derived_from))
+                known[key] = row
             else:
                 row = (below, same[1], same[2], same[3], same[4])
             rows.append(row)
@@ -147,9 +148,10 @@ class FactListing:
                 self._folders[parsed[0]] = parsed[1]
 
 
-def _known_key(scope_folder: str, row: _Row) -> tuple[str, str, str]:
-    """A fact file known by its scope's folder, file name and blob."""
-    return scope_folder, row[0].rpartition("/")[2], row[1]
+def _known_key(scope_folder: str, below: str, blob: str) -> tuple[str, str, str]:
+    """A fact file known by its scope's folder, file name and blob (`below`: its path below a
+    fan-out folder)."""
+    return scope_folder, below.rpartition("/")[2], blob
 
 
 def _header(folder: bytes, row: _Row, scope: str) -> FactHeader:
