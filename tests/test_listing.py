@@ -164,3 +164,38 @@ def test_a_known_fact_file_at_a_path_that_does_not_name_it_is_refused(repo: Repo
         with pytest.raises(CorruptObject, match="/".join(p.decode() for p in path)):
             repo.newest_facts(at=commit, limit=0)  # no fact handed out: the listing itself refuses
     assert [f.id for f in repo.newest_facts().facts] == [fact]
+
+
+@pytest.mark.parametrize("every", [4, 1000])
+def test_an_interrupted_first_listing_keeps_what_it_read(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, every: int
+) -> None:
+    """The folders read from git are appended every FLUSH_EVERY folders (a listing killed midway
+    keeps them) and when the listing is interrupted; the next listing reads only the rest."""
+    from agentmem import listing
+
+    monkeypatch.setattr(listing, "FLUSH_EVERY", every)
+    with repo.transaction(agent="bulk") as tx:
+        for n in range(120):
+            tx.remember(f"Fact number {n}")
+    path = repo.local_dir / CACHE_NAME
+    snap, folders = _folders(repo)
+    read: list[bytes] = []
+
+    def interrupted(p: bytes, b: bytes) -> Fact:
+        if len(read) == 60:
+            if every == 4:  # appended along the way, not only at the interruption
+                assert len(path.read_bytes().splitlines()) >= 40
+            raise KeyboardInterrupt
+        read.append(b)
+        return snap.read(p, b)
+
+    with pytest.raises(KeyboardInterrupt):
+        FactListing(repo.store, repo.local_dir).headers(folders, interrupted)
+    lines = [_parse(value) for value in checked_lines.read(path, 1 << 30)]
+    kept = sum(len(line[1]) for line in lines if line is not None)
+    assert kept > 50  # the facts of every folder completed before the interruption
+    again: list[bytes] = []
+    counting = lambda p, b: (again.append(b), snap.read(p, b))[1]  # noqa: E731
+    assert len(FactListing(repo.store, repo.local_dir).headers(folders, counting)) == 120
+    assert len(again) == 120 - kept

@@ -27,6 +27,7 @@ from .store import GitStore
 CACHE_NAME = "fact-listing"
 MAX_CACHE_BYTES = 256 << 20  # past this the file is started again
 MAX_LINE_BYTES = 64 << 20
+FLUSH_EVERY = 64  # fan-out folders read from git are appended at least this often
 
 
 class FactHeader(NamedTuple):
@@ -78,9 +79,10 @@ class FactListing:
         with self._lock:
             self._load()
             self._visited = {}
-            found = self._headers(scope_trees, read)
-            self._flush()
-            return found
+            try:
+                return self._headers(scope_trees, read)
+            finally:  # what was read is kept even when the listing is interrupted
+                self._flush()
 
     def _headers(self, scope_trees: Iterable[tuple[str, bytes, bytes]],
                  read: Callable[[bytes, bytes], Fact]) -> list[FactHeader]:  # fmt: skip
@@ -100,6 +102,8 @@ class FactListing:
                                        for k, rows in self._folders.items() for row in rows}  # fmt: skip
                     rows = self._read_folder(prefix, folder, entry.sha, known_blobs, read)
                     self._folders[key] = self._pending[key] = rows
+                    if len(self._pending) >= FLUSH_EVERY:  # a first listing killed midway keeps most
+                        self._append()
                 found.extend(_header(folder, row, scope) for row in rows)
         return found
 
@@ -128,15 +132,19 @@ class FactListing:
         """Append the folders read from git since the last flush, a line each. When the folders
         listed this time have more outdated lines (another tree id) than current ones, the file
         is written again without them."""
-        pending, self._pending = self._pending, {}
         stale = sum(1 for folder, tree in self._folders if self._visited.get(folder, tree) != tree)
         if stale > max(64, len(self._folders) - stale):
+            self._pending = {}
             self._folders = {k: v for k, v in self._folders.items() if self._visited.get(k[0], k[1]) == k[1]}
             lines = [_line(key, rows) for key, rows in self._folders.items()]
             checked_lines.rewrite(self._path, lines, MAX_LINE_BYTES)
-        elif pending:
-            lines = [_line(key, rows) for key, rows in pending.items()]
-            checked_lines.append(self._path, lines, MAX_LINE_BYTES)
+        else:
+            self._append()
+
+    def _append(self) -> None:
+        pending, self._pending = self._pending, {}
+        lines = [_line(key, rows) for key, rows in pending.items()]
+        checked_lines.append(self._path, lines, MAX_LINE_BYTES)
 
     def _load(self) -> None:
         if self._loaded:
