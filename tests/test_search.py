@@ -54,14 +54,28 @@ def test_keyword_mode_finds_identifiers(mem: Repo) -> None:
 
 def test_filters_are_pushed_down(mem: Repo) -> None:
     assert texts(mem.search("email", scope="app:infra")) == ["The staging database runs Postgres 16"]
-    assert texts(mem.search("late", agent="billing")) == ["Order ORD-58213 shipped two days late"]
+    assert texts(mem.search("late", author="billing")) == ["Order ORD-58213 shipped two days late"]
     assert texts(mem.search("late", kind="event", mode="vector")) == [
         "Order ORD-58213 shipped two days late"
     ]
     assert mem.search("email", scope="user:nobody") == []
 
 
-@pytest.mark.parametrize("field", ["scope", "agent", "kind"])
+def test_the_old_name_of_the_author_filter_still_filters_and_warns(mem: Repo) -> None:
+    """`Repo.search(agent=)` and `Repo.log(agent=)` kept only that agent's facts or commits while
+    reading as the owner: the name said "search as". It is now `author=`; the old name still
+    works, with a warning that says where "search as" is."""
+    with pytest.warns(DeprecationWarning, match="as_agent"):
+        hits = mem.search("late", agent="billing")
+    assert texts(hits) == ["Order ORD-58213 shipped two days late"]
+    with pytest.warns(DeprecationWarning, match="author="):
+        assert [c.agent for c in mem.log(agent="ops")] == ["ops"]
+    assert [c.agent for c in mem.log(author="ops")] == ["ops"]
+    with pytest.raises(InvalidInput, match="author= alone"):
+        mem.search("late", author="billing", agent="ops")
+
+
+@pytest.mark.parametrize("field", ["scope", "author", "kind"])
 @pytest.mark.parametrize("value", ["x' OR 1=1 --", "shared' OR '1'='1", "a\"; DROP TABLE x"])
 def test_hostile_filter_values_are_refused(mem: Repo, field: str, value: str) -> None:
     with pytest.raises(InvalidInput):

@@ -29,7 +29,7 @@ from .session import Session
 from .signature import Signature
 from .snapshot import Snapshot
 from .store import GitStore
-from .values import DEFAULT_AGENT
+from .values import DEFAULT_AGENT, author_filter
 
 # Everything else loads on first use, inside the method that needs it: `agentmem log` should
 # not import merge, remotes (dulwich's network client), staging or search to list ten commits
@@ -241,19 +241,21 @@ class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs, DerivedCaches):
         return self._owner().newest_facts(scope, at, limit=limit)
 
     def log(
-        self, fact_id: str | None = None, *, n: int | None = None, agent: str | None = None,
-        at: str | None = None, scope: str | None = None,
+        self, fact_id: str | None = None, *, n: int | None = None, author: str | None = None,
+        at: str | None = None, scope: str | None = None, agent: str | None = None,
     ) -> list[CommitInfo]:  # fmt: skip
         """Commits of the branch, newest first; with `fact_id`, only those that touched it
-        (`agent`: only that agent's commits)."""
-        return self._owner().log(fact_id, n=n, at=at, scope=scope, author=agent)
+        (`author`: only that agent's commits; `agent`: its old name, deprecated)."""
+        author = author_filter(author, agent)
+        return self._owner().log(fact_id, n=n, at=at, scope=scope, author=author)
 
     def log_follow(
-        self, fact_id: str, *, n: int | None = None, agent: str | None = None,
-        at: str | None = None, scope: str | None = None,
+        self, fact_id: str, *, n: int | None = None, author: str | None = None,
+        at: str | None = None, scope: str | None = None, agent: str | None = None,
     ) -> list[CommitInfo]:  # fmt: skip
         """A fact's history including the merge commits that brought its changes in."""
-        return self._owner().log(fact_id, n=n, at=at, scope=scope, author=agent, follow=True)
+        author = author_filter(author, agent)
+        return self._owner().log(fact_id, n=n, at=at, scope=scope, author=author, follow=True)
 
     def commit_info(self, ref: str) -> CommitInfo:
         """A commit with its provenance and the facts it changed."""

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from .repo_base import RepoBase
+from .values import author_filter
 
 if TYPE_CHECKING:
     from .repo import Repo
@@ -25,20 +26,23 @@ class SearchVerbs(RepoBase):
 
     def search(
         self, query: str, *, at: str | None = None, scope: str | None = None,
-        agent: str | None = None, kind: str | None = None, k: int = 10, mode: str = "hybrid",
+        author: str | None = None, kind: str | None = None, k: int = 10, mode: str = "hybrid",
         daemon: bool | None = None, progress: Callable[[int, int], None] | None = None,
         note: Callable[[str], None] | None = None, actor: Actor | None = None,
+        agent: str | None = None,
     ) -> list[SearchHit]:  # fmt: skip
         """Facts ranked by meaning and keywords at `at` (default: the current branch). Every
         hit names the commit it was read from: searching `at` that commit gives the same hits.
-        `agent` keeps only facts that agent wrote; `actor` is who is asking (default: the
-        owner, or $AGENTMEM_AGENT when set; to search AS an agent: `as_agent(...).search`)."""
+        `author` keeps only facts that agent wrote; `actor` is who is asking (default: the
+        owner, or $AGENTMEM_AGENT when set; to search AS an agent: `as_agent(...).search`).
+        `agent` is the old name of `author` (deprecated: it never meant "search as")."""
         from .visibility import Actor
 
+        author = author_filter(author, agent)
         actor = actor or Actor.from_env()
         searcher = self._owner() if actor.agent is None else self.as_agent(
             actor.agent, run=actor.run, trace=actor.trace)
-        return searcher.search(query, at=at, scope=scope, author=agent, kind=kind, k=k, mode=mode,
+        return searcher.search(query, at=at, scope=scope, author=author, kind=kind, k=k, mode=mode,
                                daemon=daemon, progress=progress, note=note)  # fmt: skip
 
     def near_duplicates(

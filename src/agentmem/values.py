@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -57,6 +58,20 @@ def agent_option(agent: str | None) -> str:
     as which the bare command acts. Hints name it: each agent's stage, merge and bisection are
     its own."""
     return "" if agent in (None, DEFAULT_AGENT) else f" --agent {agent}"
+
+
+def author_filter(author: str | None, agent: str | None) -> str | None:
+    """The author filter of `Repo.search` and `Repo.log`, whose old name ``agent=`` read as
+    "search as this agent" though it only kept that agent's facts: still taken, with a warning."""
+    if agent is None:
+        return author
+    if author is not None and author != agent:
+        raise InvalidInput("give author= alone: agent= is its old name")
+    warnings.warn(
+        "agent= keeps only that agent's facts or commits and is now author=; to read as an agent "
+        "(its permissions and receipts) use repo.as_agent(name)", DeprecationWarning, stacklevel=3,
+    )
+    return agent
 
 
 def validate_name(value: str, what: str) -> str:
