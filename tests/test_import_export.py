@@ -66,6 +66,9 @@ def test_unknown_keys_bad_json_and_non_utf8_are_one_line_errors(
         ((b'{"text": "a", "tags": "abc"}',), "line 1: tags must be a list"),
         ((b"[" * 100_000,), "line 1:"),
         ((b'{"text": "a\tb"}',), "line 1: not JSON (Invalid control character at column 12)"),
+        ((b'{"text": "a"}', b'{"text": "b", "scope": "shared"'), "line 2: not JSON (Expecting ',' "
+         "delimiter at the end of the line)"),
+        ((b'{"text": "a", "tags": ["x",',), "line 1: not JSON (Expecting value at the end of the line)"),
     ]
     for lines, needle in cases:
         code, _, err = invoke(cli, "import", str(_write(tmp_path / "bad.jsonl", *lines)))

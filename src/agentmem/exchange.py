@@ -86,8 +86,10 @@ def parse_line(line: str | bytes, first: bool = False) -> dict[str, Any] | None:
     try:
         record = loads_json(line)
     except json.JSONDecodeError as exc:
-        # json's own message may end in "at" ("Invalid control character at")
-        raise InvalidInput(f"not JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})") from None
+        # json's own message may end in "at" ("Invalid control character at"); a record cut
+        # short fails past its last character, on the "line" after the newline
+        where = "the end of the line" if exc.pos >= len(line.rstrip()) else f"column {exc.colno}"
+        raise InvalidInput(f"not JSON ({exc.msg.removesuffix(' at')} at {where})") from None
     except RecursionError:
         raise InvalidInput("JSON nested too deeply") from None
     except ValueError as exc:
