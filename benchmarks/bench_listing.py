@@ -12,6 +12,9 @@ the search benchmarks, five scopes). Each figure is the median of --rounds runs,
   warm          the same with the file
   after commit  the same after a commit that changes one fact (a new commit each round)
   cli           `agentmem ls -n 10` as a process, start-up included (the owner's row as admin)
+--after-import: only this, alternately: an import that records its facts in the file (as
+`import_facts` does), and one that does not, each into a new repository; the import's time, and
+the first newest_facts(limit=10) after it.
 --compare: then one fact is quarantined, 64 commits follow, and each command of COMMANDS runs
 as a process with PYTHONPATH at this checkout's src/ and at OTHER/src, alternately, after one
 untimed run of each (which fills this checkout's caches): the median of --rounds runs; each of
@@ -113,12 +116,40 @@ def compare(root: Path, sources: list[str], rounds: int) -> None:
         print(f"agentmem {' '.join(command)}: {shown}", flush=True)
 
 
+def after_import(facts: int, rounds: int) -> None:
+    """An import that records its facts in the file, beside one that does not (the first
+    listing then reads every fact back), alternately, each into a new repository: the import,
+    then the owner's first `newest_facts(limit=10)` on a new `Repo`."""
+    recorded = Repo._list_imported
+    times: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+    for _round in range(rounds):
+        for learn in (True, False):
+            Repo._list_imported = recorded if learn else lambda self, tx, commit: None  # type: ignore[method-assign]
+            with tempfile.TemporaryDirectory() as tmp:
+                root = Path(tmp) / "mem"
+                start = time.perf_counter()
+                Repo.init(root).import_facts(records(facts), agent="bench", message="bench")
+                took = time.perf_counter() - start
+                times[learn].append((took, newest(root, None)))
+    Repo._list_imported = recorded  # type: ignore[method-assign]
+    for learn, label in ((False, "import, not recorded"), (True, "import, recorded")):
+        took = statistics.median(t[0] for t in times[learn])
+        first = statistics.median(t[1] for t in times[learn])
+        print(f"{label}: import {took:.2f} s | first listing after it {first:.2f} s "
+              f"(median of {rounds})")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--facts", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--compare", help="another checkout's src/ folder")
+    parser.add_argument("--after-import", action="store_true",
+                        help="only: the first listing after an import that records its facts or not")  # fmt: skip
     args = parser.parse_args()
+    if args.after_import:
+        after_import(args.facts, args.rounds)
+        return
     rounds = range(args.rounds)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "mem"

@@ -199,3 +199,58 @@ def test_an_interrupted_first_listing_keeps_what_it_read(
     counting = lambda p, b: (again.append(b), snap.read(p, b))[1]  # noqa: E731
     assert len(FactListing(repo.store, repo.local_dir).headers(folders, counting)) == 120
     assert len(again) == 120 - kept
+
+
+def _headers(repo: Repo, local_dir: Path) -> tuple[list[tuple[object, ...]], list[bytes]]:
+    """Every header listed with the fact-listing file in `local_dir`, and the fact files read."""
+    snap, folders = _folders(repo)
+    read: list[bytes] = []
+    counting = lambda p, b: (read.append(b), snap.read(p, b))[1]  # noqa: E731
+    headers = FactListing(repo.store, local_dir).headers(folders, counting)
+    return sorted(tuple(h) for h in headers), read
+
+
+def test_an_import_records_its_facts_so_the_next_listing_reads_none(repo: Repo, tmp_path: Path) -> None:
+    """An import writes its facts' headers to the file from what it wrote; they are the headers
+    that reading every fact from git gives (checked against a listing with no file), for new
+    facts, replaced ones, expiries and sources."""
+    first = repo.remember("Already here before the import", "shared", agent="a").id
+    repo.newest_facts()  # the file knows the folder of the fact already here
+    records = [{"text": f"Imported fact {n}", "scope": ("shared", "user:ann", "app:billing")[n % 3],
+                "id": f"imp{n}"} for n in range(300)]  # fmt: skip
+    repo.import_facts(records, agent="loader")
+    truth, _read = _headers(repo, tmp_path / "none")  # from git alone
+    assert len(truth) == 301
+    assert _headers(repo, repo.local_dir) == (truth, [])
+    changed = [{**r, "text": r["text"] + ", revised", "expires_at": "2099-01-01T00:00:00Z",
+                "derived_from": [first]} for r in records[:40]]  # fmt: skip
+    repo.import_facts(changed, agent="loader", existing="replace")
+    truth, _read = _headers(repo, tmp_path / "none2")
+    assert _headers(repo, repo.local_dir) == (truth, [])
+    assert {h[5] for h in truth} == {None, "2099-01-01T00:00:00.000Z"}
+    assert ((first,),) in {h[6:] for h in truth}
+    assert repo.newest_facts(limit=1).facts[0].text.endswith(", revised")
+
+
+def test_an_import_leaves_folders_it_cannot_know_to_the_next_listing(repo: Repo) -> None:
+    """A folder that held facts the file does not know, and a commit replayed on another
+    writer's commit (which may keep that writer's version of a path), are not recorded."""
+    from agentmem.exchange import import_records
+
+    for n in range(30):
+        repo.remember(f"Written before, never listed {n}", "shared", agent="a")
+    repo.import_facts([{"text": f"Imported {n}", "scope": "user:bob"} for n in range(50)], agent="loader")
+    path = repo.local_dir / CACHE_NAME
+    truth, read = _headers(repo, repo.local_dir)
+    assert len(truth) == 80 and len(read) >= 30  # the shared folders, the facts written before
+    assert {h[3] for h in truth if h[1] in read} >= {"shared"}
+    assert not {h[3] for h in truth if h[1] in read} & {"user:bob"}  # the imported folders: none
+    size = path.stat().st_size
+    with repo.transaction(agent="loader") as tx:
+        import_records(tx, [{"text": f"Replayed {n}", "scope": "user:cy"} for n in range(20)])
+        repo.remember("Another writer got there first", "shared", agent="b")
+    assert tx.result is not None and tx.result.commit is not None
+    repo._list_imported(tx, tx.result.commit.encode())
+    assert path.stat().st_size == size  # nothing recorded
+    truth, read = _headers(repo, repo.local_dir)
+    assert len(truth) == 101 and {h[3] for h in truth if h[1] in read} == {"user:cy", "shared"}

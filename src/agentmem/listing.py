@@ -13,9 +13,10 @@ fact files it does not know. Derived and local: deleting the file costs only tim
 
 from __future__ import annotations
 
+import hashlib
 import stat
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -106,6 +107,46 @@ class FactListing:
                         self._append()
                 found.extend(_header(folder, row, scope) for row in rows)
         return found
+
+    def learn(self, tree_id: bytes, base_tree: bytes | None,
+              written: Mapping[bytes, tuple[Fact, bytes] | None]) -> int:  # fmt: skip
+        """Record the folders of tree `tree_id`, made from `base_tree` by setting each path of
+        `written` to its fact and file bytes (or removing it) and nothing else (a bulk import's
+        commit: `Transaction.written`), without reading them back: each touched folder's rows are
+        its rows in `base_tree` (known to the file, or none when it was not there) with the
+        writes applied. A folder whose base rows are not known is left to the next listing.
+        Returns how many folders were recorded."""
+        by_folder: dict[bytes, dict[bytes, tuple[Fact, bytes] | None]] = {}
+        for path, change in written.items():
+            folder, second, file_name = path.rsplit(b"/", 2)  # facts/<scope>/<h[0:2]>, <h[2:4]>, <id>.md
+            by_folder.setdefault(folder, {})[second + b"/" + file_name] = change
+        learned = 0
+        with self._lock:
+            self._load()
+            for folder, changes in by_folder.items():
+                name = folder.decode("utf-8", "surrogateescape")
+                after = self._store.lookup(tree_id, folder)
+                if after is None or (name, after.decode()) in self._folders:
+                    continue
+                before = None if base_tree is None else self._store.lookup(base_tree, folder)
+                known = () if before is None else self._folders.get((name, before.decode()))
+                if known is None:
+                    continue
+                rows = {row[0]: row for row in known}
+                for below_path, change in changes.items():
+                    below = below_path.decode("utf-8", "surrogateescape")
+                    if change is None:
+                        rows.pop(below, None)
+                    else:
+                        fact, data = change
+                        blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # git's blob id
+                        rows[below] = (below, blob, fact.updated_at, fact.expires_at,
+                                       tuple(fact.derived_from))  # fmt: skip
+                key = (name, after.decode())
+                self._folders[key] = self._pending[key] = tuple(rows.values())
+                learned += 1
+            self._append()
+        return learned
 
     def _read_folder(self, scope_folder: bytes, folder: bytes, tree_id: bytes,
                      known: dict[tuple[str, str, str], _Row],

@@ -332,6 +332,8 @@ class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs, DerivedCaches):
             result = import_records(tx, records, existing=existing, progress=progress)
         assert tx.result is not None
         result.commit = tx.result.commit
+        if result.commit is not None:
+            self._list_imported(tx, result.commit.encode())
         return result
 
     def export_facts(self, scope: str | None = None, at: str | None = None) -> Iterator[str]:

@@ -4,6 +4,7 @@ per repository object, each a file of checked lines that may be deleted at any t
 
 from __future__ import annotations
 
+import contextlib
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
     from .commit_scopes import CommitScopesCache
     from .governance.commit_facts import CommitFacts
     from .listing import FactListing
+    from .transaction import Transaction
 
 
 class DerivedCaches(RepoBase):
@@ -36,3 +38,15 @@ class DerivedCaches(RepoBase):
         from .listing import FactListing
 
         return FactListing(self.store, self.local_dir)
+
+    def _list_imported(self, tx: Transaction, commit_id: bytes) -> None:
+        """Record the imported facts' headers in `.agentmem/fact-listing`, so that the first
+        `ls` after an import of 100,000 facts does not read them all back (listing.py). Only for
+        a commit made straight on the transaction's base: one replayed on another writer's
+        commit may keep that writer's version of a path. A derived file: if it cannot be
+        written, the next listing reads the facts from git."""
+        commit = self.store.commit(commit_id)
+        if commit.parents[:1] != [tx.base.commit_id]:
+            return
+        with contextlib.suppress(OSError):
+            self.fact_listing.learn(commit.tree, tx.base.tree_id, tx.written)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidInput, NotFound
@@ -92,6 +92,7 @@ class Transaction:
         self._unchanged: list[str] = []
         self.stage_batches: tuple[str, ...] = ()  # set by staging: named in the commit's trailer
         self.result: CommitResult | None = None
+        self._written: dict[bytes, tuple[Fact, bytes] | None] = {}
 
     # -- reads that see pending writes -----------------------------------------------------
 
@@ -321,6 +322,11 @@ class Transaction:
         self._pending_paths[fact.id] = path
         self._ops[fact.id] = "add" if self._ops.get(fact.id) == "add" else op
 
+    @property
+    def written(self) -> Mapping[bytes, tuple[Fact, bytes] | None]:
+        """After `commit`: each path it set, to the fact and the file's bytes, or removed (None)."""
+        return MappingProxyType(self._written)
+
     # -- commit ------------------------------------------------------------------------------
 
     def commit(self) -> CommitResult:
@@ -338,6 +344,8 @@ class Transaction:
             for p, f in self._pending.items()
             if f is not None or self.store.lookup(self.base.tree_id, p) is not None
         }
+        self._written = {p: None if (f := self._pending[p]) is None or d is None else (f, d)
+                         for p, d in changes.items()}  # fmt: skip
         if changes:
             sig = Signature(self.agent, self.message or self._default_message(), self.run,
                             self.trace, self.stage_batches)  # fmt: skip
