@@ -145,7 +145,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--compare", help="another checkout's src/ folder")
     parser.add_argument("--after-import", action="store_true",
-                        help="only: the first listing after an import that records its facts or not")  # fmt: skip
+                        help="only: the first listing after an import that records, or not")  # fmt: skip
     args = parser.parse_args()
     if args.after_import:
         after_import(args.facts, args.rounds)
