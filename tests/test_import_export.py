@@ -186,3 +186,19 @@ def test_api_errors_name_the_record(repo: Repo) -> None:
         repo.import_facts([{"id": "k", "scope": "app:y", "text": "x"}], agent="x")
     with pytest.raises(InvalidInput, match="existing must be one of"):
         repo.import_facts([], agent="x", existing="merge")
+
+
+def test_export_lists_facts_in_path_order(repo: Repo) -> None:
+    """As documented: by scope, then by path, the facts of one fan-out folder too (2,000 facts in
+    a scope put several in one folder; they came out in reverse before)."""
+    from agentmem.layout import fact_path
+
+    with repo.transaction(agent="loader") as tx:
+        for n in range(2_000):
+            tx.remember(f"Fact number {n}", ("shared", "user:ann")[n % 2])
+    exported = [json.loads(line) for line in repo.export_facts()]
+    paths = [fact_path(f["scope"], f["id"]) for f in exported]
+    folders = [p.rsplit(b"/", 1)[0] for p in paths]
+    assert len(paths) == 2_000 and len(set(folders)) < len(folders)  # folders holding several
+    assert paths == sorted(paths)
+    assert [f.id for f in repo.facts("user:ann")] == [f["id"] for f in exported if f["scope"] == "user:ann"]

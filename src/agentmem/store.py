@@ -252,7 +252,7 @@ class GitStore:
         stack = [(path, tree_id, depth)]
         while stack:
             path, sha, depth = stack.pop()
-            items = sorted(self._tree_at(sha, path).iteritems(), reverse=True)
+            items = sorted(self._tree_at(sha, path).iteritems(), reverse=depth < 2)  # a stack pops last first
             for entry in items:
                 child = path + b"/" + entry.path
                 if depth < 2 and stat.S_ISDIR(entry.mode):
