@@ -20,8 +20,8 @@ from .config import (
     load_config,
 )  # fmt: skip
 from .errors import InvalidInput, NotARepository, NothingStaged
-from .history import CommitInfo, commit_info
 from .repo_caches import DerivedCaches
+from .repo_history import HistoryVerbs
 from .repo_remotes import RemoteVerbs
 from .repo_search import SearchVerbs
 from .repo_vcs import VersionControlVerbs
@@ -29,20 +29,19 @@ from .session import Session
 from .signature import Signature
 from .snapshot import Snapshot
 from .store import GitStore
-from .values import DEFAULT_AGENT, author_filter
+from .values import DEFAULT_AGENT
 
 # Everything else loads on first use, inside the method that needs it: `agentmem log` should
 # not import merge, remotes (dulwich's network client), staging or search to list ten commits
 # (start-up figures in docs/benchmarks.md; tests/test_startup.py checks what a read imports).
 if TYPE_CHECKING:
-    from .diff import DiffResult
     from .exchange import ImportResult
     from .fact import Fact
     from .governance.admin import PolicyAdmin, QuarantineAdmin
     from .governance.purge import Purged
     from .governance.receipts import Receipts
     from .index import Index
-    from .lineage import Blame, Cascade, Derived
+    from .lineage import Cascade
     from .listing import FactPage
     from .staging import StageContents, StagedCommitResult, StagedOp
     from .subsystems import Bisection, Merges
@@ -52,7 +51,7 @@ LOCAL_DIR = ".agentmem"
 GIT_DIR = ".git"
 
 
-class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs, DerivedCaches):
+class Repo(VersionControlVerbs, HistoryVerbs, RemoteVerbs, SearchVerbs, DerivedCaches):
     """A memory repository: a git repository of facts plus the local `.agentmem/` folder."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
@@ -239,46 +238,6 @@ class Repo(VersionControlVerbs, RemoteVerbs, SearchVerbs, DerivedCaches):
     ) -> FactPage:
         """`facts`, newest change first, at most `limit` (`Session.newest_facts`)."""
         return self._owner().newest_facts(scope, at, limit=limit)
-
-    def log(
-        self, fact_id: str | None = None, *, n: int | None = None, author: str | None = None,
-        at: str | None = None, scope: str | None = None, agent: str | None = None,
-    ) -> list[CommitInfo]:  # fmt: skip
-        """Commits of the branch, newest first; with `fact_id`, only those that touched it
-        (`author`: only that agent's commits; `agent`: its old name, deprecated)."""
-        author = author_filter(author, agent)
-        return self._owner().log(fact_id, n=n, at=at, scope=scope, author=author)
-
-    def log_follow(
-        self, fact_id: str, *, n: int | None = None, author: str | None = None,
-        at: str | None = None, scope: str | None = None, agent: str | None = None,
-    ) -> list[CommitInfo]:  # fmt: skip
-        """A fact's history including the merge commits that brought its changes in."""
-        author = author_filter(author, agent)
-        return self._owner().log(fact_id, n=n, at=at, scope=scope, author=author, follow=True)
-
-    def commit_info(self, ref: str) -> CommitInfo:
-        """A commit with its provenance and the facts it changed."""
-        return commit_info(self.store, self.store.resolve(ref), with_changes=True)
-
-    def diff(
-        self, old: str | None = None, new: str | None = None, *, scope: str | None = None,
-        stat: bool = False,
-    ) -> DiffResult:  # fmt: skip
-        """Facts that differ from `old` to `new` (default HEAD). Without `old`: what `new`
-        itself changed against its first parent (the empty tree for a root commit), like
-        ``git show``. `stat` skips reading the fact bodies."""
-        return self._owner().diff(old, new, scope=scope, stat=stat)
-
-    def blame(self, fact_id: str, at: str | None = None, scope: str | None = None) -> Blame:
-        """Who introduced and last changed a fact, and the same for its sources, recursively."""
-        return self._owner().blame(fact_id, at, scope)
-
-    def derived(self, fact_id: str, at: str | None = None) -> list[Derived]:
-        """The fact and every fact derived from it, transitively (an O(n) scan of the facts)."""
-        from . import lineage as _lineage
-
-        return _lineage.derived_from(self.snapshot(at), fact_id)
 
     # -- writing (flat wrappers over `as_agent`) -------------------------------------------
 

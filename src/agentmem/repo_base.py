@@ -1,6 +1,6 @@
-"""What `Repo` (repo.py) provides to the verbs mixed into it: repo_vcs.py, repo_remotes.py and
-repo_search.py each subclass `RepoBase`, so the attributes and methods they use are declared
-once, here, for the type checker."""
+"""What `Repo` (repo.py) provides to the verbs mixed into it: repo_vcs.py, repo_history.py,
+repo_remotes.py, repo_search.py and repo_caches.py each subclass `RepoBase`, so the attributes
+and methods they use are declared once, here, for the type checker."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from .index import Index
     from .merge import MergeResult
     from .session import Session
+    from .snapshot import Snapshot
     from .store import GitStore
     from .subsystems import Bisection, Merges
 
@@ -39,6 +40,8 @@ class RepoBase:
         ) -> Session: ...  # fmt: skip
 
         def _owner(self) -> Session: ...
+
+        def snapshot(self, at: str | None = None) -> Snapshot: ...
 
         def unstage(self, agent: str | None = ...) -> int: ...
 
