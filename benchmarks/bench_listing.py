@@ -15,6 +15,8 @@ the search benchmarks, five scopes). Each figure is the median of --rounds runs,
 --after-import: only this, alternately: an import that records its facts in the file (as
 `import_facts` does), and one that does not, each into a new repository; the import's time, and
 the first newest_facts(limit=10) after it.
+--radius N with --compare: instead of the commands below, a fact N facts derive from is
+quarantined, and RADIUS_COMMANDS run alternately as below.
 --compare: then one fact is quarantined, 64 commits follow, and each command of COMMANDS runs
 as a process with PYTHONPATH at this checkout's src/ and at OTHER/src, alternately, after one
 untimed run of each (which fills this checkout's caches): the median of --rounds runs; each of
@@ -116,6 +118,33 @@ def compare(root: Path, sources: list[str], rounds: int) -> None:
         print(f"agentmem {' '.join(command)}: {shown}", flush=True)
 
 
+RADIUS_COMMANDS = [["ls", "-n", "10", "--agent", "admin"], ["ls", "-n", "10", "--agent", "billing"],
+                   ["log", "--scope", "shared", "-n", "3", "--agent", "billing"]]  # fmt: skip
+
+
+def radius(root: Path, derived: int, sources: list[str], rounds: int) -> None:
+    """A fact with `derived` facts derived from it is quarantined; then each of RADIUS_COMMANDS
+    runs with each checkout's code, alternately, as `compare` runs its commands."""
+    repo = Repo(root)
+    admin = repo.as_agent("admin")
+    rule = admin.remember("The refund window is 365 days", "shared").id
+    repo.import_facts(({"text": f"Conclusion {n} drawn from the refund rule", "derived_from": [rule]}
+                       for n in range(derived)), agent="admin")  # fmt: skip
+    repo.quarantine.add(rule, agent="admin")
+    print(f"# quarantined: one fact and the {derived} derived from it")
+    for command in RADIUS_COMMANDS:
+        times: dict[str, list[float]] = {src: [] for src in sources}
+        for n in range(rounds + 1):
+            for src in sources:
+                run = [sys.executable, "-m", "agentmem", "-C", str(root), *command]
+                start = time.perf_counter()
+                subprocess.run(run, env={**os.environ, "PYTHONPATH": src}, check=True, capture_output=True)
+                if n:
+                    times[src].append(time.perf_counter() - start)
+        shown = " | ".join(f"{src}: {statistics.median(t):.2f} s" for src, t in times.items())
+        print(f"agentmem {' '.join(command)}: {shown}", flush=True)
+
+
 def after_import(facts: int, rounds: int) -> None:
     """An import that records its facts in the file, beside one that does not (the first
     listing then reads every fact back), alternately, each into a new repository: the import,
@@ -146,6 +175,8 @@ def main() -> None:
     parser.add_argument("--compare", help="another checkout's src/ folder")
     parser.add_argument("--after-import", action="store_true",
                         help="only: the first listing after an import that records, or not")  # fmt: skip
+    parser.add_argument("--radius", type=int, metavar="N",
+                        help="with --compare: ls and log, a fact N derive from quarantined")  # fmt: skip
     args = parser.parse_args()
     if args.after_import:
         after_import(args.facts, args.rounds)
@@ -158,7 +189,7 @@ def main() -> None:
         repo.policy.set(POLICY, agent="admin")
         print(f"# {args.facts} facts imported in {took:.1f} s")
         listing = root / ".agentmem" / CACHE_NAME
-        for agent in (None, "billing"):
+        for agent in () if args.radius else (None, "billing"):
             old = every_sorted(root, agent)
             listing.unlink(missing_ok=True)
             first = newest(root, agent)
@@ -172,7 +203,10 @@ def main() -> None:
             print(f"{agent or 'owner'}: {total} facts listed | old {old:.2f} s | first {first:.2f} s | "
                   f"warm {warm:.3f} s | after commit {statistics.median(after):.3f} s | cli {cli:.2f} s | "
                   f"file {listing.stat().st_size / 1e6:.1f} MB")  # fmt: skip
-        if args.compare:
+        if args.compare and args.radius:
+            here = str(Path(__file__).resolve().parent.parent / "src")
+            radius(root, args.radius, [here, args.compare], args.rounds)
+        elif args.compare:
             here = str(Path(__file__).resolve().parent.parent / "src")
             compare(root, [here, args.compare], args.rounds)
 

@@ -33,6 +33,9 @@ class QuarantineEntry:
 @dataclass
 class QuarantineList:
     entries: list[QuarantineEntry] = field(default_factory=list)
+    _hidden: tuple[tuple[QuarantineEntry, ...], frozenset[str]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def parse(cls, text: str) -> QuarantineList:
@@ -49,7 +52,15 @@ class QuarantineList:
 
     @property
     def hidden(self) -> frozenset[str]:
-        return frozenset(i for e in self.entries for i in (e.id, *e.hidden))
+        """Every id listed or in a blast radius. Kept while the entries are the same objects: a
+        listing asks once per fact, and an entry's blast radius can hold thousands of ids."""
+        held = self._hidden
+        if held is None or len(held[0]) != len(self.entries) or any(
+            a is not b for a, b in zip(held[0], self.entries, strict=True)
+        ):
+            held = self._hidden = (tuple(self.entries),
+                                   frozenset(i for e in self.entries for i in (e.id, *e.hidden)))  # fmt: skip
+        return held[1]
 
     def hides(self, fact: Fact | FactHeader) -> bool:
         return self.hides_version(fact.id, fact.derived_from)
