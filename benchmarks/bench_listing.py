@@ -153,7 +153,7 @@ def after_import(facts: int, rounds: int) -> None:
     times: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
     for _round in range(rounds):
         for learn in (True, False):
-            Repo._list_imported = recorded if learn else lambda self, tx, commit: None  # type: ignore[method-assign]
+            Repo._list_imported = recorded if learn else lambda self, tx, commit: None  # type: ignore[method-assign, assignment]
             with tempfile.TemporaryDirectory() as tmp:
                 root = Path(tmp) / "mem"
                 start = time.perf_counter()
