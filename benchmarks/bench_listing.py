@@ -93,8 +93,26 @@ COMMANDS = [
 ONCE = [["bisect", "--contains", "refund window is 365", "--agent", "billing"]]
 
 
+def alternately(root: Path, command: list[str], sources: list[str], runs: int) -> None:
+    """`command` as a process with each checkout's code in turn, `runs` rounds after an untimed
+    one (0: one timed run each); prints each one's median and exit status (5 counts: a refusal)."""
+    times: dict[str, list[float]] = {src: [] for src in sources}
+    status: dict[str, int] = {}
+    for n in range(runs + 1):
+        for src in sources:
+            run = [sys.executable, "-m", "agentmem", "-C", str(root), *command]
+            env = {**os.environ, "PYTHONPATH": src}
+            start = time.perf_counter()
+            status[src] = subprocess.run(run, env=env, capture_output=True).returncode
+            if n or not runs:
+                times[src].append(time.perf_counter() - start)
+    shown = " | ".join(f"{src}: {statistics.median(t):.2f} s (exit {status[src]})"
+                       for src, t in times.items())  # fmt: skip
+    print(f"agentmem {' '.join(command)}: {shown}", flush=True)
+
+
 def compare(root: Path, sources: list[str], rounds: int) -> None:
-    """Each of COMMANDS with each checkout's code, alternately (exit status 5 counts: a refusal)."""
+    """Each of COMMANDS with each checkout's code, alternately."""
     repo = Repo(root)
     imported = next(c.id for c in repo.log() if c.subject == "bench")
     repo.quarantine.add(repo.newest_facts(limit=1).facts[0].id, agent="admin")
@@ -102,20 +120,7 @@ def compare(root: Path, sources: list[str], rounds: int) -> None:
     for n in range(64):
         admin.remember("the refund window is 365 days" if n == 40 else f"note {n} on the rollout", "shared")
     for command, runs in [*((c, rounds) for c in COMMANDS), *((c, 0) for c in ONCE)]:
-        args = [imported if a == "{import}" else a for a in command]
-        times: dict[str, list[float]] = {src: [] for src in sources}
-        status: dict[str, int] = {}
-        for n in range(runs + 1):
-            for src in sources:
-                run = [sys.executable, "-m", "agentmem", "-C", str(root), *args]
-                env = {**os.environ, "PYTHONPATH": src}
-                start = time.perf_counter()
-                status[src] = subprocess.run(run, env=env, capture_output=True).returncode
-                if n or not runs:
-                    times[src].append(time.perf_counter() - start)
-        shown = " | ".join(f"{src}: {statistics.median(t):.2f} s (exit {status[src]})"
-                           for src, t in times.items())
-        print(f"agentmem {' '.join(command)}: {shown}", flush=True)
+        alternately(root, [imported if a == "{import}" else a for a in command], sources, runs)
 
 
 RADIUS_COMMANDS = [["ls", "-n", "10", "--agent", "admin"], ["ls", "-n", "10", "--agent", "billing"],
@@ -124,7 +129,7 @@ RADIUS_COMMANDS = [["ls", "-n", "10", "--agent", "admin"], ["ls", "-n", "10", "-
 
 def radius(root: Path, derived: int, sources: list[str], rounds: int) -> None:
     """A fact with `derived` facts derived from it is quarantined; then each of RADIUS_COMMANDS
-    runs with each checkout's code, alternately, as `compare` runs its commands."""
+    runs with each checkout's code, alternately."""
     repo = Repo(root)
     admin = repo.as_agent("admin")
     rule = admin.remember("The refund window is 365 days", "shared").id
@@ -133,16 +138,7 @@ def radius(root: Path, derived: int, sources: list[str], rounds: int) -> None:
     repo.quarantine.add(rule, agent="admin")
     print(f"# quarantined: one fact and the {derived} derived from it")
     for command in RADIUS_COMMANDS:
-        times: dict[str, list[float]] = {src: [] for src in sources}
-        for n in range(rounds + 1):
-            for src in sources:
-                run = [sys.executable, "-m", "agentmem", "-C", str(root), *command]
-                start = time.perf_counter()
-                subprocess.run(run, env={**os.environ, "PYTHONPATH": src}, check=True, capture_output=True)
-                if n:
-                    times[src].append(time.perf_counter() - start)
-        shown = " | ".join(f"{src}: {statistics.median(t):.2f} s" for src, t in times.items())
-        print(f"agentmem {' '.join(command)}: {shown}", flush=True)
+        alternately(root, command, sources, rounds)
 
 
 def after_import(facts: int, rounds: int) -> None:
