@@ -15,6 +15,7 @@ Identity is declared (like a git author); see docs/governance.md.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import os
 from collections.abc import Iterable, Iterator
@@ -152,8 +153,9 @@ class Session(HistoryReads, BranchesAndMerges):
         # the facts of scopes it may not read are not even listed
         folders = [f for f in self.repo.store.scope_trees(snap.tree_id, scope) if vis.can_read(f[0])]
         shown = [h for h in self.repo.fact_listing.headers(folders, snap.read) if vis.shows(h)]
-        shown.sort(key=lambda h: (h.updated_at, h.id), reverse=True)
-        page = shown if limit is None else shown[:limit]
+        newest = lambda h: (h.updated_at, h.id)  # noqa: E731
+        page = (sorted(shown, key=newest, reverse=True) if limit is None
+                else heapq.nlargest(limit, shown, newest))  # the same as the sorted list's first  # fmt: skip
         facts = [vis.shown_fact(snap.read(h.path, h.blob), snap) for h in page]
         self.hand_out("ls", snap.commit, [(h.id, h.blob.decode()) for h in page], scope)
         return FactPage(snap.commit, facts, len(shown))
