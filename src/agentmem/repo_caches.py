@@ -43,10 +43,12 @@ class DerivedCaches(RepoBase):
         """Record the imported facts' headers in `.agentmem/fact-listing`, so that the first
         `ls` after an import of 100,000 facts does not read them all back (listing.py). Only for
         a commit made straight on the transaction's base: one replayed on another writer's
-        commit may keep that writer's version of a path. A derived file: if it cannot be
-        written, the next listing reads the facts from git."""
-        commit = self.store.commit(commit_id)
-        if commit.parents[:1] != [tx.base.commit_id]:
-            return
-        with contextlib.suppress(OSError):
-            self.fact_listing.learn(commit.tree, tx.base.tree_id, tx.written)
+        commit may keep that writer's version of a path. A derived file: when it cannot be
+        written, or the base's trees cannot be read, the import stands (it is committed) and the
+        next listing reads the facts from git."""
+        from .errors import AgentmemError
+
+        with contextlib.suppress(OSError, AgentmemError):
+            commit = self.store.commit(commit_id)
+            if commit.parents[:1] == [tx.base.commit_id]:
+                self.fact_listing.learn(commit.tree, tx.base.tree_id, tx.written)
