@@ -106,3 +106,17 @@ def test_a_commit_a_reader_may_not_see_is_refused_before_its_changes_are_compare
     assert result.exit_code == 5 and "may not see commit" in result.stderr, result.stderr
     result = CliRunner().invoke(app, ["-C", str(repo.root), "cat-commit", commit, "--agent", "admin"])
     assert result.exit_code == 1 and "damaged object" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("author", ["x y", "x' OR 1=1 --", "", "Billing"])
+def test_a_log_by_an_author_no_commit_can_name_is_refused(repo: Repo, cli: CliRunner, author: str) -> None:
+    """As search refuses it: a log of an impossible agent name is a mistake to report, not an
+    empty history."""
+    from agentmem import InvalidInput
+
+    repo.remember("A fact", agent="billing")
+    with pytest.raises(InvalidInput, match="agent name"):
+        repo.log(author=author)
+    code, out, err = invoke(cli, "log", "--author", author)
+    assert code == 2 and out == "" and err.startswith("error: invalid agent name"), err
+    assert [c.agent for c in repo.log(author="billing")] == ["billing"]

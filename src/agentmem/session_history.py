@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, cast
 
 from . import history
 from .errors import InvalidInput, NotFound
-from .fact import validate_id
+from .fact import validate_id, validate_name
 from .snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -50,6 +50,8 @@ class HistoryReads:
         scope, each commit's changes to it (`history.commits`)."""
         if n is not None and n < 0:
             raise InvalidInput("-n must be zero or more")
+        if author is not None:  # as search refuses it: a name no commit can carry is a mistake
+            validate_name(author, "agent name")
         head = self.snapshot(at).commit_id
         vis = self.visibility()
         if scope is not None:  # as for ls, search and diff of one scope
