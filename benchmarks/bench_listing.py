@@ -14,7 +14,7 @@ the search benchmarks, five scopes). Each figure is the median of --rounds runs,
   cli           `agentmem ls -n 10` as a process, start-up included (the owner's row as admin)
 --after-import: only this, alternately: an import that records its facts in the file (as
 `import_facts` does), and one that does not, each into a new repository; the import's time, and
-the first newest_facts(limit=10) after it.
+the first and second newest_facts(limit=10) after it.
 --radius N with --compare: instead of the commands below, a fact N facts derive from is
 quarantined, and RADIUS_COMMANDS run alternately as below.
 --compare: then one fact is quarantined, 64 commits follow, and each command of COMMANDS runs
@@ -146,7 +146,7 @@ def after_import(facts: int, rounds: int) -> None:
     listing then reads every fact back), alternately, each into a new repository: the import,
     then the owner's first `newest_facts(limit=10)` on a new `Repo`."""
     recorded = Repo._list_imported
-    times: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+    times: dict[bool, list[tuple[float, float, float]]] = {True: [], False: []}
     for _round in range(rounds):
         for learn in (True, False):
             Repo._list_imported = recorded if learn else lambda self, tx, commit: None  # type: ignore[method-assign, assignment]
@@ -155,13 +155,12 @@ def after_import(facts: int, rounds: int) -> None:
                 start = time.perf_counter()
                 Repo.init(root).import_facts(records(facts), agent="bench", message="bench")
                 took = time.perf_counter() - start
-                times[learn].append((took, newest(root, None)))
+                times[learn].append((took, newest(root, None), newest(root, None)))
     Repo._list_imported = recorded  # type: ignore[method-assign]
     for learn, label in ((False, "import, not recorded"), (True, "import, recorded")):
-        took = statistics.median(t[0] for t in times[learn])
-        first = statistics.median(t[1] for t in times[learn])
-        print(f"{label}: import {took:.2f} s | first listing after it {first:.2f} s "
-              f"(median of {rounds})")  # fmt: skip
+        took, first, warm = (statistics.median(t[n] for t in times[learn]) for n in range(3))
+        print(f"{label}: import {took:.2f} s | first listing after it {first:.2f} s | the next "
+              f"{warm:.2f} s (median of {rounds})")  # fmt: skip
 
 
 def main() -> None:
