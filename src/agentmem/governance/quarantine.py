@@ -52,14 +52,13 @@ class QuarantineList:
 
     @property
     def hidden(self) -> frozenset[str]:
-        """Every id listed or in a blast radius. Kept while the entries are the same objects: a
-        listing asks once per fact, and an entry's blast radius can hold thousands of ids."""
+        """Every id listed or in a blast radius. Kept while the entries are the same: a listing
+        asks once per fact, and an entry's blast radius can hold thousands of ids (comparing
+        the entries is a C loop that stops at identity)."""
+        entries = tuple(self.entries)
         held = self._hidden
-        if held is None or len(held[0]) != len(self.entries) or any(
-            a is not b for a, b in zip(held[0], self.entries, strict=True)
-        ):
-            held = self._hidden = (tuple(self.entries),
-                                   frozenset(i for e in self.entries for i in (e.id, *e.hidden)))  # fmt: skip
+        if held is None or held[0] != entries:
+            held = self._hidden = (entries, frozenset(i for e in entries for i in (e.id, *e.hidden)))
         return held[1]
 
     def hides(self, fact: Fact | FactHeader) -> bool:
