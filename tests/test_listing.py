@@ -254,3 +254,25 @@ def test_an_import_leaves_folders_it_cannot_know_to_the_next_listing(repo: Repo)
     assert path.stat().st_size == size  # nothing recorded
     truth, read = _headers(repo, repo.local_dir)
     assert len(truth) == 101 and {h[3] for h in truth if h[1] in read} == {"user:cy", "shared"}
+
+
+def test_a_few_facts_imported_into_a_large_listing_are_left_to_the_next_listing(repo: Repo) -> None:
+    """Recording means loading the whole file; for a few facts the next listing reading just
+    those is cheaper (`LEARN_BYTES_PER_FACT`). Enough facts are recorded again."""
+    from agentmem.listing import LEARN_BYTES_PER_FACT
+
+    repo.import_facts([{"text": f"Already here {n}"} for n in range(20)], agent="loader")
+    path = repo.local_dir / CACHE_NAME
+    with path.open("ab") as handle:  # what a large memory's file weighs (lines that do not check are skipped)
+        handle.write(b"x" * (LEARN_BYTES_PER_FACT * 30) + b"\n")
+    size = path.stat().st_size
+    repo = Repo(repo.root)  # a new process: the file not loaded yet
+    repo.import_facts([{"text": f"A few more {n}", "scope": "user:ann"} for n in range(10)], agent="loader")
+    assert path.stat().st_size == size
+    truth, read = _headers(repo, repo.local_dir)
+    assert len(truth) == 30 and len(read) == 10
+    repo = Repo(repo.root)
+    repo.import_facts([{"text": f"Many more {n}", "scope": "user:bob"} for n in range(60)], agent="loader")
+    assert path.stat().st_size > size
+    truth, read = _headers(repo, repo.local_dir)
+    assert len(truth) == 90 and read == []
