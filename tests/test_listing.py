@@ -276,3 +276,30 @@ def test_a_few_facts_imported_into_a_large_listing_are_left_to_the_next_listing(
     assert path.stat().st_size > size
     truth, read = _headers(repo, repo.local_dir)
     assert len(truth) == 90 and read == []
+
+
+def test_a_listing_leaves_the_cycle_collector_as_it_found_it(repo: Repo) -> None:
+    """A listing pauses Python's cycle collector while it makes its tuples; it is on again after
+    it, after one interrupted, and stays off where the caller had turned it off."""
+    import gc
+
+    for n in range(20):
+        repo.remember(f"Fact number {n}", agent="a")
+    snap, folders = _folders(repo)
+
+    def interrupted(p: bytes, b: bytes) -> Fact:
+        assert not gc.isenabled()  # paused while the listing runs
+        raise KeyboardInterrupt
+
+    assert gc.isenabled()
+    with pytest.raises(KeyboardInterrupt):
+        FactListing(repo.store, repo.local_dir).headers(folders, interrupted)
+    assert gc.isenabled()
+    assert len(FactListing(repo.store, repo.local_dir).headers(folders, snap.read)) == 20
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        FactListing(repo.store, repo.local_dir).headers(folders, snap.read)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -13,10 +13,12 @@ fact files it does not know. Derived and local: deleting the file costs only tim
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import stat
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -81,7 +83,7 @@ class FactListing:
         """The headers of the fact files under each (scope, scope folder, tree id) of
         `GitStore.scope_trees`, in no set order; what was read from git is appended to the file
         before it returns."""
-        with self._lock:
+        with self._lock, _collector_paused():
             self._load()
             self._visited = {}
             try:
@@ -208,6 +210,20 @@ class FactListing:
             parsed = _parse(value)
             if parsed is not None:
                 self._folders[parsed[0]] = parsed[1]
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a listing makes a tuple or two a fact (a header, a
+    row), which holds no cycle: at 1,000,000 facts its passes over the growing heap took a fifth
+    of a warm listing (4.7 s -> 3.7 s without them)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _known_key(scope_folder: str, below: str, blob: str) -> tuple[str, str, str]:
