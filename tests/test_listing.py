@@ -303,3 +303,19 @@ def test_a_listing_leaves_the_cycle_collector_as_it_found_it(repo: Repo) -> None
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("row", [
+    "eb/x.md", ["eb/x.md", "0" * 40, "t", None], ["eb/x.txt", "0" * 40, "t", None, []],
+    ["eb/x.md", "0" * 39, "t", None, []], ["eb/x.md", "G" * 40, "t", None, []],
+    ["eb/x.md", "0" * 40, 7, None, []], ["eb/x.md", "0" * 40, "t", 3, []],
+    ["eb/x.md", "0" * 40, "t", None, "abc"], ["eb/x.md", "0" * 40, "t", None, [1]],
+    [1, "0" * 40, "t", None, []],
+])  # fmt: skip
+def test_a_line_with_a_row_of_the_wrong_shape_is_foreign(row: object) -> None:
+    """Every row is checked (a line that checks its CRC can still be written by anything); one
+    wrong row makes the whole line foreign, to be computed again."""
+    good = ["eb/y.md", "1" * 40, "2026-01-01T00:00:00.000Z", None, ["src"]]
+    assert _parse(["facts/shared/87", "a" * 40, [good]]) == (
+        ("facts/shared/87", "a" * 40), (("eb/y.md", "1" * 40, "2026-01-01T00:00:00.000Z", None, ("src",)),))
+    assert _parse(["facts/shared/87", "a" * 40, [good, row]]) is None

@@ -248,11 +248,16 @@ def _parse(value: object) -> tuple[tuple[str, str], tuple[_Row, ...]] | None:
             and checked_lines.object_id(value[1]) and isinstance(value[2], list)):  # fmt: skip
         return None
     rows: list[_Row] = []
-    for item in value[2]:
-        if not (isinstance(item, list) and len(item) == 5 and isinstance(item[0], str)
-                and item[0].endswith(".md") and checked_lines.object_id(item[1])
-                and isinstance(item[2], str) and (item[3] is None or isinstance(item[3], str))
-                and isinstance(item[4], list) and all(isinstance(s, str) for s in item[4])):  # fmt: skip
+    is_object_id = checked_lines.object_id
+    for item in value[2]:  # the checks of every row, written for speed: a listing parses one a fact
+        if type(item) is not list or len(item) != 5:
             return None
-        rows.append((item[0], item[1], item[2], item[3], tuple(item[4])))
+        below, blob, updated, expires, sources = item
+        if not (type(below) is str and below.endswith(".md") and is_object_id(blob)
+                and type(updated) is str and (expires is None or type(expires) is str)
+                and type(sources) is list):  # fmt: skip
+            return None
+        if sources and not all(type(source) is str for source in sources):
+            return None
+        rows.append((below, blob, updated, expires, tuple(sources) if sources else ()))
     return (value[0], value[1]), tuple(rows)
