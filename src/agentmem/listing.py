@@ -28,7 +28,11 @@ from .fact import Fact
 from .store import GitStore
 
 CACHE_NAME = "fact-listing"
-MAX_CACHE_BYTES = 256 << 20  # past this the file is started again
+# Past this the file is started again. The rows are held in memory either way (a listing that
+# reads them from git keeps them too), so the bound only guards against a file grown wild; it is
+# about 10,000,000 facts' worth (about 100 bytes a fact). At 256 MiB, every listing past about
+# 2,600,000 facts deleted the file and read every fact from git again.
+MAX_CACHE_BYTES = 1 << 30
 MAX_LINE_BYTES = 64 << 20
 FLUSH_EVERY = 64  # fan-out folders read from git are appended at least this often
 # An import records its facts (`learn`) only when a listing would spend longer reading them from
