@@ -58,6 +58,7 @@ class Policy:
     retention: dict[str, int] = field(default_factory=dict)  # scope glob -> seconds
     source: str = ""
     exists: bool = False
+    _ttls: dict[str, int | None] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def parse(cls, text: str) -> Policy:
@@ -155,11 +156,12 @@ class Policy:
         return any(fnmatch.fnmatchcase(agent, r.agents) and "*" in r.write for r in self.rules)
 
     def ttl(self, scope: str) -> int | None:
-        """Seconds a fact in `scope` lives (the first matching retention glob), or None."""
-        for glob, seconds in self.retention.items():
-            if fnmatch.fnmatchcase(scope, glob):
-                return seconds
-        return None
+        """Seconds a fact in `scope` lives (the first matching retention glob), or None. Worked
+        out once per scope: a listing asks once per fact."""
+        if scope not in self._ttls:
+            found = (s for glob, s in self.retention.items() if fnmatch.fnmatchcase(scope, glob))
+            self._ttls[scope] = next(found, None)
+        return self._ttls[scope]
 
 
 OPEN = Policy()

@@ -33,7 +33,6 @@ class Visibility:
     quarantine: QuarantineList
     now: datetime
     _reads: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
-    _lives: dict[str, int | None] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls, store: GitStore, agent: str | None, commit: bytes | None) -> Visibility:
@@ -142,12 +141,6 @@ class Visibility:
 
     def expired(self, fact: Fact | FactHeader) -> bool:
         """Past its own expiry or its scope's time to live (retention)."""
-        if fact.expires_at is None:  # a listing asks once per fact: the scope's rule once per scope
-            lives = self._lives.get(fact.scope, -1)
-            if lives == -1:
-                lives = self._lives[fact.scope] = self.policy.ttl(fact.scope)
-            if lives is None:
-                return False
         return retention.expired(fact, self.policy, self.now)
 
     def shows(self, fact: Fact | FactHeader) -> bool:
