@@ -87,35 +87,35 @@ def _folders(repo: Repo) -> tuple[Snapshot, list[tuple[bytes, bytes]]]:
     return snap, list(repo.store.scope_trees(snap.tree_id))
 
 
+def _headers(repo: Repo, local_dir: Path) -> tuple[list[tuple[object, ...]], list[bytes]]:
+    """Every header listed with the fact-listing file in `local_dir`, and the fact files read."""
+    snap, folders = _folders(repo)
+    read: list[bytes] = []
+    counting = lambda p, b: (read.append(b), snap.read(p, b))[1]  # noqa: E731
+    headers = FactListing(repo.store, local_dir).headers(folders, counting)
+    return sorted(tuple(h) for h in headers), read
+
+
 def test_a_listing_reads_only_the_fact_files_it_does_not_know(repo: Repo) -> None:
     """Read from git once; then from the file (nothing read); after a commit changing one fact,
     that fact's new version only; after the file is damaged or deleted, again as needed."""
     ids = {n: repo.remember(f"Fact number {n}", "shared", agent="a").id for n in range(40)}
     repo.remember("A user fact", "user:ann", agent="a")
     path = repo.local_dir / CACHE_NAME
-    read: list[bytes] = []
-
-    def listed() -> list[tuple[bytes, bytes, str]]:
-        snap, folders = _folders(repo)
-        counting = lambda p, b: (read.append(b), snap.read(p, b))[1]  # noqa: E731
-        headers = FactListing(repo.store, repo.local_dir).headers(folders, counting)
-        return sorted((h.path, h.blob, h.updated_at) for h in headers)
-
-    truth = listed()
+    truth, read = _headers(repo, repo.local_dir)
     assert len(truth) == 41 and len(read) == 41
-    read.clear()
-    assert listed() == truth and read == []
+    assert _headers(repo, repo.local_dir) == (truth, [])
     repo.update(ids[7], text="Fact number 7, revised", agent="a")
-    now = listed()
+    now, read = _headers(repo, repo.local_dir)
     assert len(read) == 1 and len(now) == 41 and now != truth
     lines = path.read_bytes().splitlines(keepends=True)
     damaged = [b"not a line\n", lines[0][:20] + b"\n", lines[1].replace(b'"facts/', b'"factz/')]
     path.write_bytes(b"".join(damaged + lines[2:]) + b"[1, 2]\t" + b"%08x" % zlib.crc32(b"[1, 2]"))
-    read.clear()
-    assert listed() == now and 0 < len(read) < 41  # the folders of the two damaged lines
+    listed, read = _headers(repo, repo.local_dir)
+    assert listed == now and 0 < len(read) < 41  # the folders of the two damaged lines
     path.unlink()
-    read.clear()
-    assert listed() == now and len(read) == 41
+    listed, read = _headers(repo, repo.local_dir)
+    assert listed == now and len(read) == 41
 
 
 def test_the_file_is_written_again_when_outdated_lines_outnumber_current_ones(repo: Repo) -> None:
@@ -195,19 +195,8 @@ def test_an_interrupted_first_listing_keeps_what_it_read(
     lines = [_parse(value) for value in checked_lines.read(path, 1 << 30)]
     kept = sum(len(line[1]) for line in lines if line is not None)
     assert kept > 50  # the facts of every folder completed before the interruption
-    again: list[bytes] = []
-    counting = lambda p, b: (again.append(b), snap.read(p, b))[1]  # noqa: E731
-    assert len(FactListing(repo.store, repo.local_dir).headers(folders, counting)) == 120
-    assert len(again) == 120 - kept
-
-
-def _headers(repo: Repo, local_dir: Path) -> tuple[list[tuple[object, ...]], list[bytes]]:
-    """Every header listed with the fact-listing file in `local_dir`, and the fact files read."""
-    snap, folders = _folders(repo)
-    read: list[bytes] = []
-    counting = lambda p, b: (read.append(b), snap.read(p, b))[1]  # noqa: E731
-    headers = FactListing(repo.store, local_dir).headers(folders, counting)
-    return sorted(tuple(h) for h in headers), read
+    listed, again = _headers(repo, repo.local_dir)
+    assert len(listed) == 120 and len(again) == 120 - kept
 
 
 def test_an_import_records_its_facts_so_the_next_listing_reads_none(repo: Repo, tmp_path: Path) -> None:
