@@ -8,6 +8,8 @@ indexed with the real model.
     python benchmarks/eval_ranking.py            # the table for ranking.WEIGHT_MODEL
     python benchmarks/eval_ranking.py --tune     # refit the weight model on the dev splits
     python benchmarks/eval_ranking.py --one-repository   # and REALTALK as one memory of many users
+    python benchmarks/eval_ranking.py --model PATH  # another sentence-transformers model (a folder),
+                                                    # and its query embedding time beside the default's
 
 `--one-repository` adds rows for every REALTALK conversation imported into one repository, each
 in its own scope (``user:chat_N``), each question searched through `Repo.search(..., scope=)`
@@ -35,6 +37,7 @@ import numpy as np
 import realtalk
 
 from agentmem import Repo
+from agentmem.embed import DEFAULT_MODEL
 from agentmem.ranking import (
     IDENTIFIER_WEIGHT,
     MENTION_WEIGHT,
@@ -52,6 +55,7 @@ OUT = ROOT / "benchmarks" / "out"
 PROJECT_SETS = ["short", "conversation", "long", "paraphrase", "identifiers"]
 MODES = ("keyword", "vector", "hybrid")
 POOL = 50
+MODEL: str | None = None  # --model: embed with this model, in benchmarks/out/<its folder name>/
 
 
 @dataclass
@@ -73,6 +77,10 @@ def _open(name: str, records: list[dict[str, Any]]) -> Repo:
     path = OUT / name
     if not (path / ".agentmem").exists():
         repo = Repo.init(path)
+        if MODEL is not None:  # the checkout's own setting (docs/format.md), as a user sets it
+            config = path / ".agentmem" / "config"
+            default = f'model = "{DEFAULT_MODEL}"'
+            config.write_text(config.read_text().replace(default, f"model = {json.dumps(MODEL)}"))
         repo.import_facts(records, agent="eval", message=f"eval set {name}")
     repo = Repo(path)
     started = time.perf_counter()
@@ -276,6 +284,26 @@ def one_repository(level: str) -> None:
                   f"| {m['recall@5']:.3f} | {m['recall@10']:.3f} | {m['mrr']:.3f} |")  # fmt: skip
 
 
+def query_latency(queries: list[str]) -> None:
+    """p50 / p95 of one query embedded alone, the default model and --model alternated per query."""
+    from agentmem.embed import SentenceTransformerEmbedder
+
+    models = {name: SentenceTransformerEmbedder(name) for name in (DEFAULT_MODEL, str(MODEL))}
+    times: dict[str, list[float]] = {name: [] for name in models}
+    for embedder in models.values():
+        embedder.encode(queries[:4])  # warm
+    for query in queries:
+        for name, embedder in models.items():
+            started = time.perf_counter()
+            embedder.encode([query])
+            times[name].append((time.perf_counter() - started) * 1000)
+    for name, spent in times.items():
+        spent.sort()
+        p50, p95 = spent[len(spent) // 2], spent[int(len(spent) * 0.95) - 1]
+        print(f"query embedding, {Path(name).name}: p50 {p50:.1f} ms, p95 {p95:.1f} ms "
+              f"({len(spent)} queries, one at a time)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tune", action="store_true", help="fit the ranking model on the dev splits")
@@ -283,7 +311,11 @@ def main() -> None:
     parser.add_argument("--levels", nargs="*", default=list(realtalk.LEVELS), help="REALTALK levels")
     parser.add_argument("--one-repository", action="store_true",
                         help="also REALTALK in one repository, a scope per conversation")  # fmt: skip
+    parser.add_argument("--model", help="embedding model (name or folder) instead of the default")
     args = parser.parse_args()
+    if args.model:
+        global MODEL, OUT
+        MODEL, OUT = args.model, OUT / Path(args.model).name
     OUT.mkdir(parents=True, exist_ok=True)
     groups = all_sets(args)
     check_api(groups)
@@ -305,6 +337,8 @@ def main() -> None:
     if args.one_repository and realtalk.folder() is not None:
         for level in args.levels:
             one_repository(level)
+    if MODEL is not None:
+        query_latency([query.text for rows in data.values() for query, _found in rows][:40])
 
 
 if __name__ == "__main__":
