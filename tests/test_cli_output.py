@@ -78,6 +78,7 @@ def test_search_output_is_escaped_and_its_score_labelled(repo: Repo, cli: CliRun
     assert code == 0 and "cosine similarity" in err and "fused" not in err, err
     code, out, err = invoke(cli, "search", "office wifi floor", "--no-daemon")
     assert code == 0 and "fused" in err, err
+    assert out.startswith("1 result at ") or "\n1 result at " in out, out  # not "1 results"
 
 
 def test_a_terminal_sees_the_escapes_too(repo: Repo) -> None:

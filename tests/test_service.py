@@ -102,6 +102,7 @@ def test_first_search_starts_the_service_and_later_ones_reuse_it(mem: Repo) -> N
     assert cli(mem, "search", "late", "--json").returncode == 0
     assert service_pid(mem) == pid
     assert "search" in log_path().read_text()
+    assert f"pid {pid}, 1 repository open" in cli(mem, "service", "status").stdout
 
 
 def test_first_search_in_a_pipe_prints_only_results(mem: Repo) -> None:
@@ -162,6 +163,7 @@ def test_one_service_serves_two_repositories_without_mixing_them(mem: Repo, tmp_
         assert all(h.commit == other.resolve() for h in theirs)
         info = call(mem.root, "status", {}, start=False)
         assert sorted(r["root"] for r in info["repositories"]) == sorted([str(mem.root), str(other.root)])
+        assert "2 repositories open" in cli(mem, "service", "status").stdout
     finally:
         stop_service(other)
 

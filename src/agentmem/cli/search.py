@@ -16,7 +16,7 @@ import typer
 from ..errors import AgentmemError, NotFound
 from . import app, open_repo
 from .identity import Agent, Branch, Run, Trace, note_if_blind, session
-from .output import console, err, err_console, print_json, table
+from .output import console, err, err_console, plural, print_json, table
 
 At = Annotated[str | None, typer.Option("--at", help="Branch, tag or commit to search (default: HEAD).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -103,7 +103,7 @@ def search(
             row[2:2] = [hit.keyword_rank or "-", hit.vector_rank or "-", hit.chunk, cosine]
         rows.append(row)
     footer = SCORE_NOTES[mode] if hits else None
-    table(columns, rows, title=f"{len(hits)} results at {commit} ({mode})", footer=footer)
+    table(columns, rows, title=f"{plural(len(hits), 'result')} at {commit} ({mode})", footer=footer)
 
 
 # What a hit's "rank score" is, per mode (the footer of the table).
@@ -183,7 +183,9 @@ def service_status(json_out: Json = False) -> None:
     if info is None:
         console.print("search service: not running")
         return
-    console.print(f"search service: pid {info['pid']}, {len(info['repositories'])} repositories open")
+    count = len(info["repositories"])
+    open_ = "1 repository" if count == 1 else f"{count} repositories"
+    console.print(f"search service: pid {info['pid']}, {open_} open")
     for entry in info["repositories"]:
         doing = entry["doing"] or "idle"
         if entry["progress"]:
