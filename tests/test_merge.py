@@ -253,6 +253,12 @@ def test_each_agent_has_its_own_merge_in_progress(repo: Repo, cli: CliRunner) ->
     assert repo.merge_abort(agent="coder").status == "aborted"
     repo.resolve_conflict(f0, "theirs")  # of the one in progress, as planner
     repo.resolve_conflict("f1", "ours")
+    head = repo.resolve()
+    code, _out, err = invoke(cli, "commit", "--agent", "planner")  # as `git commit` would end it
+    assert code == 2 and err.count("\n") == 1, err
+    assert "its merge in progress is committed by 'agentmem merge --continue --agent planner'" in err
+    code, _out, err = invoke(cli, "commit", "--agent", "coder")  # no merge of coder's: stage first
+    assert code == 2 and "use 'agentmem add --agent coder' first" in err and repo.resolve() == head
     code, _out, _ = invoke(cli, "merge", "--continue", "--agent", "planner")
     assert code == 0 and repo.log()[0].agent == "planner"
     assert repo.get(f0).text == "a theirs" and repo.get(f2).text == "c theirs"

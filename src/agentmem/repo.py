@@ -19,7 +19,7 @@ from .config import (
     REPO_TOML_PATH,
     load_config,
 )  # fmt: skip
-from .errors import InvalidInput, NotARepository, NothingStaged
+from .errors import CorruptObject, InvalidInput, NotARepository, NothingStaged
 from .repo_caches import DerivedCaches
 from .repo_history import HistoryVerbs
 from .repo_remotes import RemoteVerbs
@@ -350,12 +350,27 @@ class Repo(VersionControlVerbs, HistoryVerbs, RemoteVerbs, SearchVerbs, DerivedC
         try:
             return staging.commit_staged(self.store, staging.folder_of(self.local_dir, agent), tx)
         except NothingStaged as nothing:
+            merging = self._merge_in_progress(agent)
+            if merging is not None:  # `git commit` ends a merge; here `merge --continue` does
+                raise NothingStaged(f"nothing staged by agent {agent}; its {merging[0]} in progress "
+                                    f"is committed by '{merging[1]}'") from None  # fmt: skip
             others = self.staged_by_others(agent)
             if not others:
                 raise
             counts = ", ".join(f"{n} by {a}" for a, n in others.items())
             raise NothingStaged(f"{nothing}; staged here by other agents, theirs to commit (--agent): "
                                 f"{counts}") from None  # fmt: skip
+
+    def _merge_in_progress(self, agent: str) -> tuple[str, str] | None:
+        """(merge or revert, the command that commits it) for `agent`'s merge in progress."""
+        from . import merge_state
+
+        path = merge_state.state_path(self.local_dir, agent)
+        try:
+            state = merge_state.read(path)
+        except CorruptObject:  # its own commands say so
+            return None
+        return None if state is None else (str(state["kind"]), merge_state.command(path, "--continue"))
 
 
 def _gate(*args: Any) -> None:
