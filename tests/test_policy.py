@@ -420,6 +420,8 @@ def test_a_policy_change_reaches_the_branches_that_held_the_same_policy(repo: Re
     (repo.root.parent / "strict.toml").write_text(strict)
     code, out, err = invoke(cli, "policy", "set", str(repo.root.parent / "strict.toml"), "--agent", "admin")
     assert code == 0 and "held the same policy: billing" in out and "policy of their own: custom" in err
+    code, out, err = invoke(cli, "policy", "set", str(repo.root.parent / "strict.toml"), "--agent", "admin")
+    assert code == 0 and out == "policy unchanged\n", out  # and so on no other branch either
     with pytest.raises(NotFound):
         on_billing.get(private)
     assert repo.policy.show("billing") == strict and repo.policy.show("custom") == own

@@ -45,7 +45,7 @@ def policy_set(
     names = [current] if branch else repo.policy.sharing(current)
     commit = repo.policy.set(text, agent=agent, message=message, branch=branch)
     console.print(f"policy {'committed in ' + commit[:12] if commit else 'unchanged'}")
-    if len(names) > 1:
+    if commit and len(names) > 1:  # unchanged here: unchanged on the branches sharing it too
         console.print(f"and on every branch that held the same policy: {', '.join(names[1:])}")
     left = [ref.name for ref in repo.branches() if ref.name not in names]
     if left and not branch:
