@@ -63,7 +63,7 @@ def _render(path: str, command: Any) -> list[str]:
 
 def _usage(param: Any) -> str:
     if param.param_type_name == "argument":
-        name = (param.metavar or param.name).upper()
+        name = param.metavar or param.name.upper()  # a metavar as written: "ID | release"
         return name if param.required else f"[{name.strip('[]')}]"
     return ""
 

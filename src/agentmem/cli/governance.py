@@ -213,8 +213,10 @@ def trace_(
 
 @app.command()
 def quarantine(
-    target: Annotated[str | None, typer.Argument(metavar="[ID | release ID]")] = None,
-    fact_id: Annotated[str | None, typer.Argument(metavar="", hidden=True)] = None,
+    target: Annotated[str | None, typer.Argument(
+        metavar="ID | release", help="The fact to quarantine, or 'release'.")] = None,
+    fact_id: Annotated[str | None, typer.Argument(
+        metavar="ID", help="After 'release': the fact to release.")] = None,
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the list).")] = "",
     agent: Agent = "cli", run: Run = None, trace: Trace = None, branch: Branch = None,
     json_out: Json = False,
