@@ -77,6 +77,20 @@ def test_every_command_has_help() -> None:
         assert command.help, f"agentmem {name} has no help text"
 
 
+def test_every_usage_line_names_each_argument() -> None:
+    """`--help`'s usage line shows every argument, hidden or not: none may print as "[]"."""
+    def walk(path: str, command: Any) -> Any:
+        yield path, command
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from walk(f"{path} {name}", sub)
+
+    for name, top in commands().items():
+        for path, command in walk(f"agentmem {name}", top):
+            ctx = typer.Context(command, info_name=path)
+            pieces = command.collect_usage_pieces(ctx)
+            assert all(p.strip("[]{}. ") for p in pieces), f"{path}: usage {' '.join(pieces)!r}"
+
+
 if __name__ == "__main__":
     CLI_MD.write_text(render(), encoding="utf-8")
     sys.stdout.write(f"wrote {CLI_MD}\n")
