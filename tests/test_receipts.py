@@ -51,6 +51,12 @@ def test_reads_through_every_interface_are_recorded(repo: Repo, cli: CliRunner) 
     assert [r.op for r in repo.receipts.read(run="run-2")] == ["show", "ls"]
     code, out, _ = invoke(cli, "reads", "--fact", one, "--agent", "billing", "--json")
     assert code == 0 and [r["op"] for r in json.loads(out)] == ["show", "ls", "search"]
+    code, out, _ = invoke(cli, "reads", "--fact", one, "--agent", "billing", "-n", "2", "--json")
+    assert code == 0 and [r["op"] for r in json.loads(out)] == ["ls", "search"]  # the newest two
+    code, out, err = invoke(cli, "reads", "-n", "1")
+    assert code == 0 and out.startswith("1 of 5 reads\n") and "planner\trun-2\tls" in out, out
+    assert "4 older not shown" in err
+    assert invoke(cli, "reads", "-n", "-1")[0] == 2
     assert not (repo.root / ".git" / "reads").exists()
     assert "reads" not in git(repo, "ls-tree", "-r", "--name-only", "HEAD")
 

@@ -173,19 +173,25 @@ def reads(
     fact: Annotated[str | None, typer.Option("--fact", help="Reads that handed out this fact.")] = None,
     agent: Annotated[str | None, typer.Option("--agent", help="Reads by this agent.")] = None,
     run: Annotated[str | None, typer.Option("--run", help="Reads in this run.")] = None,
+    limit: Annotated[int | None, typer.Option(
+        "-n", "--limit", min=0, help="Only the newest N (still oldest first).")] = None,
     json_out: Json = False,
     reader: Annotated[str, typer.Option(
         "--as", envvar="AGENTMEM_AGENT", help="The acting agent (under a policy, a non-admin reads its own)."
     )] = "cli",
 ) -> None:  # fmt: skip
-    """Read receipts: who read which facts, in which run, at which commit, when."""
-    found = session(reader).reads(fact_id=fact, agent=agent, run=run)
+    """Read receipts: who read which facts, in which run, at which commit, when (oldest first)."""
+    everything = session(reader).reads(fact_id=fact, agent=agent, run=run)
+    found = everything if limit is None else everything[len(everything) - limit:]
     if json_out:
         print_json(found)
         return
     rows = [[r.time[:19], r.agent, r.run, r.op, r.commit[:12], len(r.facts),
              " ".join(r.fact_ids[:3]) + (" ..." if len(r.facts) > 3 else "")] for r in found]  # fmt: skip
-    table(("time", "agent", "run", "op", "commit", "facts", "ids"), rows, title=f"{len(found)} reads")
+    left_out = len(everything) - len(found)
+    title = f"{len(found)} of {len(everything)} reads" if left_out else plural(len(found), "read")
+    footer = f"{left_out} older not shown" if left_out else None
+    table(("time", "agent", "run", "op", "commit", "facts", "ids"), rows, title=title, footer=footer)
 
 
 @app.command("trace")
