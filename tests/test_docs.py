@@ -64,7 +64,8 @@ def _render(path: str, command: Any) -> list[str]:
 def _usage(param: Any) -> str:
     if param.param_type_name == "argument":
         name = param.metavar or param.name.upper()  # a metavar as written: "ID | release"
-        return name if param.required else f"[{name.strip('[]')}]"
+        name = name if param.required else f"[{name}]"
+        return name + "..." if param.nargs == -1 else name
     return ""
 
 
@@ -78,7 +79,8 @@ def test_every_command_has_help() -> None:
 
 
 def test_every_usage_line_names_each_argument() -> None:
-    """`--help`'s usage line shows every argument, hidden or not: none may print as "[]"."""
+    """`--help`'s usage line shows every argument, hidden or not: none may print as "[]", and
+    none in brackets twice ("[[A]]": Typer brackets an optional argument's metavar itself)."""
     def walk(path: str, command: Any) -> Any:
         yield path, command
         for name, sub in getattr(command, "commands", {}).items():
@@ -88,7 +90,8 @@ def test_every_usage_line_names_each_argument() -> None:
         for path, command in walk(f"agentmem {name}", top):
             ctx = typer.Context(command, info_name=path)
             pieces = command.collect_usage_pieces(ctx)
-            assert all(p.strip("[]{}. ") for p in pieces), f"{path}: usage {' '.join(pieces)!r}"
+            usage = " ".join(pieces)
+            assert all(p.strip("[]{}. ") for p in pieces) and "[[" not in usage, f"{path}: {usage!r}"
 
 
 if __name__ == "__main__":

@@ -124,7 +124,7 @@ def review(ctx: typer.Context, json_out: Json = False, agent: Agent = "cli", bra
                 "agents with a promote right review others' (act as one with --agent)")  # fmt: skip
 
 
-Ids = Annotated[list[str] | None, typer.Argument(metavar="[ID]...", help="Only these facts.")]
+Ids = Annotated[list[str] | None, typer.Argument(metavar="ID", help="Only these facts.")]
 Proposer = Annotated[str, typer.Argument(metavar="PROPOSAL", help="proposals/<agent> or <agent>.")]
 
 

@@ -86,7 +86,7 @@ def ls(
 
 @app.command()
 def log(
-    fact_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="Only this fact.")] = None,
+    fact_id: Annotated[str | None, typer.Argument(metavar="ID", help="Only this fact.")] = None,
     n: Annotated[int | None, typer.Option("-n", help="At most N commits.")] = None,
     author: Annotated[str | None, typer.Option("--author", help="Only this agent's commits.")] = None,
     at: At = None,

@@ -93,8 +93,8 @@ def tag(
 
 @app.command()
 def diff(
-    old: Annotated[str | None, typer.Argument(metavar="[A]", help="From (or A..B).")] = None,
-    new: Annotated[str | None, typer.Argument(metavar="[B]", help="To (default HEAD).")] = None,
+    old: Annotated[str | None, typer.Argument(metavar="A", help="From (or A..B).")] = None,
+    new: Annotated[str | None, typer.Argument(metavar="B", help="To (default HEAD).")] = None,
     scope: ScopeFilter = None,
     stat: Annotated[bool, typer.Option("--stat", help="Counts per scope only.")] = False,
     json_out: Json = False,
@@ -167,7 +167,7 @@ def _print_merge(result: Any) -> None:
 
 @app.command()
 def merge(
-    other: Annotated[str | None, typer.Argument(metavar="[BRANCH]", help="Branch to merge.")] = None,
+    other: Annotated[str | None, typer.Argument(metavar="BRANCH", help="Branch to merge.")] = None,
     strategy: Strategy = None,
     continue_: Annotated[bool, typer.Option("--continue", help="Commit the resolved merge.")] = False,
     abort: Annotated[bool, typer.Option("--abort", help="Drop the merge in progress.")] = False,
@@ -259,7 +259,7 @@ def reset(
 
 @app.command()
 def reflog(
-    name: Annotated[str | None, typer.Argument(metavar="[BRANCH]")] = None,
+    name: Annotated[str | None, typer.Argument(metavar="BRANCH")] = None,
     n: Annotated[int | None, typer.Option("-n", help="At most N entries.")] = None,
     json_out: Json = False, agent: Agent = "cli",
 ) -> None:  # fmt: skip

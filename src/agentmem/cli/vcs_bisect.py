@@ -20,7 +20,7 @@ bisect_app = typer.Typer(
 app.add_typer(bisect_app, name="bisect")
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-RefArg = Annotated[str | None, typer.Argument(metavar="[REF]", help="Default: the candidate.")]
+RefArg = Annotated[str | None, typer.Argument(metavar="REF", help="Default: the candidate.")]
 
 
 def _show(step: Any, json_out: bool, agent: str) -> None:
@@ -116,7 +116,7 @@ def reset(agent: Agent = "cli") -> None:
     "run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
 )
 def run(
-    command: Annotated[list[str], typer.Argument(metavar="CMD...", help="Command to run.")],
+    command: Annotated[list[str], typer.Argument(metavar="CMD", help="Command to run.")],
     json_out: Json = False, agent: Agent = "cli",
 ) -> None:  # fmt: skip
     """Run CMD on each candidate ($AGENTMEM_REF): exit 0 good, 125 skip, 1-127 bad, else abort.
