@@ -77,7 +77,9 @@ def test_init_on_a_clone_adopts_it(source: Repo, tmp_path: Path) -> None:
 def test_a_bare_clone_under_dot_git_opens(source: Repo, tmp_path: Path) -> None:
     target = tmp_path / "clone"
     _clone(source, target / ".git", "--bare")
-    assert len(Repo.open(target).facts()) == 2
+    opened = Repo.open(target)
+    assert len(opened.facts()) == 2
+    assert repr(opened) == f"Repo({str(target.resolve())!r})"  # where it is, as a session says who
 
 
 def test_a_copy_without_local_state_opens(source: Repo, tmp_path: Path) -> None:

@@ -67,6 +67,9 @@ class Repo(VersionControlVerbs, HistoryVerbs, RemoteVerbs, SearchVerbs, DerivedC
         if version != FORMAT_VERSION:
             raise NotARepository(f"unsupported repository format {version!r} at {self.root}")
 
+    def __repr__(self) -> str:
+        return f"Repo({str(self.root)!r})"
+
     def close(self) -> None:
         """Release open pack files (also done by leaving a ``with Repo.open(...)`` block)."""
         self.store.git.close()
