@@ -181,6 +181,15 @@ def test_bad_input(mem: Repo) -> None:
         mem.search("x" * 5000)
     with pytest.raises(NotFound):
         mem.search("x", at="no-such-branch")
+    # the wrong type is named, in-process and through the service, never a ValueError or TypeError
+    for daemon in (False, True):
+        for k in ("abc", "5", 5.5, True, None):
+            with pytest.raises(InvalidInput, match=f"-k must be a whole number .*, not {k!r}"):
+                mem.search("x", k=k, daemon=daemon)  # type: ignore[arg-type]
+        with pytest.raises(InvalidInput, match="search query must be a string, not int"):
+            mem.search(123, daemon=daemon)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="fact text must be a string, not NoneType"):
+        mem.remember(None, agent="x")  # type: ignore[arg-type]
 
 
 def test_near_duplicates(mem: Repo) -> None:

@@ -103,16 +103,20 @@ def keyword_text(fact: Fact) -> str:
 
 
 def check_query(query: str, k: int, mode: str) -> None:
-    if not isinstance(query, str) or not query.strip():
+    """A search's query, `k` and mode, checked where the search is asked for (before a search
+    service is started) and again where it runs."""
+    if not isinstance(query, str):
+        raise InvalidInput(f"search query must be a string, not {type(query).__name__}")
+    if not query.strip():
         raise InvalidInput("empty search query")
     if len(query) > MAX_QUERY_CHARS:
         raise InvalidInput(f"search query is over {MAX_QUERY_CHARS} characters")
     if "\0" in query:
         raise InvalidInput("search query contains a NUL character")
-    if not 1 <= k <= MAX_K:
-        raise InvalidInput(f"-k must be between 1 and {MAX_K}")
-    if mode not in MODES:
-        raise InvalidInput(f"invalid mode {mode[:20]!r}: use {', '.join(MODES)}")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise InvalidInput(f"-k must be a whole number between 1 and {MAX_K}, not {repr(k)[:20]}")
+    if not isinstance(mode, str) or mode not in MODES:
+        raise InvalidInput(f"invalid mode {str(mode)[:20]!r}: use {', '.join(MODES)}")
 
 
 @cache

@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 def search(
     session: Session, params: dict[str, Any], daemon: bool | None, progress: Any, note: Any
 ) -> list[SearchHit]:
-    from .search import SearchHit
+    from .search import SearchHit, check_query
 
+    check_query(params["query"], params["k"], params["mode"])  # before a service is started for it
     at, scope = params["at"], params["scope"]
     session.reading(at)  # refused here before a service starts; the service checks it too
     vis = session.visibility()

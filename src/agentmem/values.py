@@ -121,7 +121,9 @@ def validate_unicode(value: str, what: str) -> str:
 def validate_text(text: Any) -> str:
     """Fact text: non-blank, valid Unicode, at most 256 KiB, no control characters but tab and
     newline (they would reach terminals raw and carriage returns would hide lines)."""
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
+        raise InvalidInput(f"fact text must be a string, not {type(text).__name__}")
+    if not text.strip():
         raise InvalidInput("fact text is empty")
     validate_unicode(text, "fact text")
     if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
