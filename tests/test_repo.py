@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -230,3 +231,32 @@ def test_a_fact_added_then_forgotten_in_one_transaction_leaves_no_commit(repo: R
         assert tx.get(fact_id) is None
     assert tx.result is not None and tx.result.commit is None
     assert repo.resolve() == head
+
+
+def test_arguments_of_the_wrong_type_are_named_and_change_nothing(repo: Repo) -> None:
+    """The Python API is the product: a ref, a count or an import of the wrong type is an
+    InvalidInput saying what was expected, not a TypeError from deep inside, and writes nothing."""
+    fact = repo.remember("Alice prefers email", "user:alice", agent="support").id
+    head, refs = repo.resolve(), git(repo, "show-ref")
+    wrong: list[tuple[str, Any]] = [
+        ("a ref must be a string .*, not int", lambda: repo.get(fact, at=5)),
+        ("a ref must be a string .*, not int", lambda: repo.diff(5)),
+        ("a ref must be a string .*, not int", lambda: repo.merge(5)),
+        ("a ref must be a string .*, not int", lambda: repo.revert(5, agent="ops")),
+        ("a ref must be a string .*, not int", lambda: repo.reset(5)),
+        ("a ref must be a string .*, not int", lambda: repo.create_branch("x", 5)),
+        ("a branch name must be a string, not int", lambda: repo.create_branch(5)),
+        ("a tag name must be a string, not NoneType", lambda: repo.tag(None)),
+        ("-n must be a whole number, zero or more, not 'x'", lambda: repo.log(n="x")),
+        ("-n must be a whole number, zero or more, not 1.5", lambda: repo.log(fact, n=1.5)),
+        ("the limit must be a whole number, zero or more, not -1", lambda: repo.newest_facts(limit=-1)),
+        ("import takes records .* not one str", lambda: repo.import_facts("facts.jsonl", agent="a")),
+        ("import takes records .* not one int", lambda: repo.import_facts(5, agent="a")),
+        ("line 2: a record is a dict or a line of JSON, not int",
+         lambda: repo.import_facts([{"text": "fine"}, 5], agent="a")),
+    ]
+    for message, call in wrong:
+        with pytest.raises(InvalidInput, match=message):
+            call()
+    assert repo.resolve() == head and git(repo, "show-ref") == refs
+    assert repo.log(n=0) == [] and repo.newest_facts(limit=0).total == 1

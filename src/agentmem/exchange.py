@@ -10,6 +10,7 @@ exactly one of the result's lists.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -55,10 +56,15 @@ def import_records(
     are counted, not read). Any bad record raises with its number and nothing is written."""
     if existing not in EXISTING:
         raise InvalidInput(f"existing must be one of {', '.join(EXISTING)}, not {existing!r}")
+    if isinstance(items, str | bytes | os.PathLike) or not isinstance(items, Iterable):
+        raise InvalidInput(f"import takes records (dicts) or JSON lines, not one {type(items).__name__}"
+                           " (a file: pass it open, as `agentmem import` does)")  # fmt: skip
     result = ImportResult(commit=None)
     for number, item in enumerate(items, 1):
         where = f"record {number}" if isinstance(item, dict) else f"line {number}"
         try:
+            if not isinstance(item, dict | str | bytes):
+                raise InvalidInput(f"a record is a dict or a line of JSON, not {type(item).__name__}")
             record = item if isinstance(item, dict) else parse_line(item, first=number == 1)
             if record is None:
                 result.blank += 1

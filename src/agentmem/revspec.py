@@ -34,6 +34,8 @@ _REFLOG = re.compile(r"(?P<ref>.*)@\{(?P<n>[^}]*)\}\Z")
 def resolve(store: GitStore, spec: str | None, head: bytes | None = None) -> bytes:
     """Commit id named by `spec` (default HEAD). `head`, when given, is the value the current
     branch is taken to hold (`reset` resolves ``HEAD~1`` against the head it read under lock)."""
+    if spec is not None and not isinstance(spec, str):
+        raise InvalidInput(f"a ref must be a string (branch, tag or commit), not {type(spec).__name__}")
     spec = spec or "HEAD"
     bad = any(ord(c) < 32 for c in spec) or ".." in spec or ":" in spec or spec.startswith("-")
     if len(spec) > MAX_REF_LENGTH or bad:

@@ -21,13 +21,14 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidInput, NotFound, PermissionDenied
+from .errors import NotFound, PermissionDenied
 from .fact import Fact, validate_name
 from .governance.visibility import Visibility
 from .session_history import HistoryReads
 from .session_refs import BranchesAndMerges
 from .signature import Signature
 from .snapshot import Snapshot
+from .values import validate_count
 
 # Merge, lineage, diff, search and the write path load when a method needs them, so a command
 # that only reads (`agentmem log`) does not import them (start-up: docs/benchmarks.md).
@@ -145,8 +146,7 @@ class Session(HistoryReads, BranchesAndMerges):
         leave a receipt. The others' times come from `.agentmem/fact-listing` (listing.py)."""
         from .listing import FactPage
 
-        if limit is not None and limit < 0:
-            raise InvalidInput("the limit must be zero or more")
+        validate_count(limit, "the limit")
         vis = self.visibility()
         scope = None if scope is None else vis.require_scope(scope)
         snap = self.snapshot(at)

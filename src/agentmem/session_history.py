@@ -8,9 +8,10 @@ import itertools
 from typing import TYPE_CHECKING, cast
 
 from . import history
-from .errors import InvalidInput, NotFound
+from .errors import NotFound
 from .fact import validate_id, validate_name
 from .snapshot import Snapshot
+from .values import validate_count
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -48,8 +49,7 @@ class HistoryReads:
         """Commits of the branch (or of one fact), newest first, without those that touched a
         fact this agent may not see (their messages may quote it). `changes`: with a fact or a
         scope, each commit's changes to it (`history.commits`)."""
-        if n is not None and n < 0:
-            raise InvalidInput("-n must be zero or more")
+        validate_count(n, "-n")
         if author is not None:  # as search refuses it: a name no commit can carry is a mistake
             validate_name(author, "agent name")
         head = self.snapshot(at).commit_id

@@ -74,6 +74,13 @@ def author_filter(author: str | None, agent: str | None) -> str | None:
     return agent
 
 
+def validate_count(value: Any, what: str) -> int | None:
+    """A count the caller may leave out (None): a whole number, zero or more."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise InvalidInput(f"{what} must be a whole number, zero or more, not {repr(value)[:20]}")
+    return value
+
+
 def validate_name(value: str, what: str) -> str:
     """Validate an agent or scope name (it becomes a path component)."""
     if not isinstance(value, str) or not _NAME_RE.fullmatch(value) or ".." in value:
