@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from agentmem import NotFound, PermissionDenied, Repo, merge_state
+from agentmem import InvalidInput, NotFound, PermissionDenied, Repo, merge_state
 from agentmem import merge as _merge
 from agentmem.service import call
 from agentmem.signature import Signature
@@ -72,6 +72,25 @@ def test_the_list_shows_an_agent_only_entries_of_facts_it_may_read(radius, cli: 
     code, out, _ = invoke(cli, "log", "--json", "--agent", "planner")
     assert code == 0 and pin not in out and f"quarantine {bad} and" in out
     assert f"quarantine {pin} and" in invoke(cli, "log", "--json", "--agent", "ir")[1]
+
+
+def test_a_reason_is_one_line_of_text(radius, cli: CliRunner) -> None:
+    """The reason is committed in quarantine.json and shown in every listing and on every
+    checkout that fetches it: text, one line, at most 1,000 characters. Nothing is committed
+    for a reason refused."""
+    repo, bad, _child, _ok = radius
+    head = repo.resolve()
+    for reason, message in ((5, "the reason must be a string, not int"),
+                            ("x" * 1001, "the reason is over 1000 characters"),
+                            ("wrong\nsee ticket", "must be one line without control .*: it holds U\\+000A"),
+                            ("\x1b[31mred", "it holds U\\+001B at offset 0")):  # fmt: skip
+        with pytest.raises(InvalidInput, match=message):
+            repo.quarantine.add(bad, agent="ir", reason=reason)  # type: ignore[arg-type]
+    code, _out, err = invoke(cli, "quarantine", bad, "--reason", "two\nlines", "--agent", "ir")
+    assert code == 2 and "must be one line" in err
+    assert repo.resolve() == head and repo.quarantine.list() == []
+    entry = repo.quarantine.add(bad, agent="ir", reason="wrong refund window, see T-12")
+    assert repo.quarantine.list() == [entry] and entry.reason == "wrong refund window, see T-12"
 
 
 def test_only_admins_quarantine_under_a_policy(radius) -> None:

@@ -144,6 +144,21 @@ def validate_text(text: Any) -> str:
     return text
 
 
+def validate_line(value: Any, what: str, limit: int) -> str:
+    """One line of text of at most `limit` characters, no control characters (a reason kept in a
+    committed file: it reaches tables, logs and other checkouts)."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be a string, not {type(value).__name__}")
+    validate_unicode(value, what)
+    if len(value) > limit:
+        raise InvalidInput(f"{what} is over {limit} characters")
+    bad = CONTROL_CHARS.search(value) or re.search("[\n\t]", value)
+    if bad:
+        where = f"U+{ord(bad.group()):04X} at offset {bad.start()}"
+        raise InvalidInput(f"{what} must be one line without control characters: it holds {where}")
+    return value
+
+
 def validate_message(message: Any) -> str:
     """A commit message: valid Unicode, no NUL or other control character but tab and newline,
     so `git fsck --strict` stays clean and a log never drives the terminal."""

@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING
 
 from ..errors import NotFound, PermissionDenied
 from ..fact import now_iso
+from ..values import validate_line
 from .policy import POLICY_PATH, Decision, Policy
 from .quarantine import QuarantineEntry, QuarantineList
 from .state import QUARANTINE_PATH, read_tree_file
 from .visibility import Visibility, load_policy, load_quarantine
+
+MAX_REASON_CHARS = 1000  # a quarantine entry's reason (docs/format.md)
 
 if TYPE_CHECKING:
     from ..repo import Repo
@@ -97,6 +100,7 @@ class QuarantineAdmin:
         branch that knows the fact: an agent reads the list committed on its own branch, and
         agents often work on branches of their own, so a fact quarantined on one branch would
         stay in sight on the others (and may exist only on an agent's branch)."""
+        validate_line(reason, "the reason", MAX_REASON_CHARS)
         session = self.repo.as_agent(agent, run=run, trace=trace, branch=branch)
         others = [] if branch else [name for name in self._branches() if name != session.branch]
         names = [session.branch, *others]
