@@ -38,6 +38,12 @@ def test_session_rejects_forged_names(repo: Repo) -> None:
         repo.as_agent("Robert'); DROP")
     with pytest.raises(InvalidInput):
         repo.as_agent("ok", branch="../escape")
+    # run and trace are checked when the session is made: a read leaves a receipt naming them
+    for bad in ({"run": "my run"}, {"run": 5}, {"trace": "a\nb"}, {"branch": 5}):
+        with pytest.raises(InvalidInput, match=r"invalid (run id|trace id)|branch name must be a string"):
+            repo.as_agent("ok", **bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="a policy is TOML text"):
+        repo.policy.set(5, agent="admin")  # type: ignore[arg-type]
 
 
 def test_merge_and_revert_carry_the_session_identity(repo: Repo) -> None:

@@ -28,7 +28,7 @@ from .session_history import HistoryReads
 from .session_refs import BranchesAndMerges
 from .signature import Signature
 from .snapshot import Snapshot
-from .values import validate_count
+from .values import validate_count, validate_token
 
 # Merge, lineage, diff, search and the write path load when a method needs them, so a command
 # that only reads (`agentmem log`) does not import them (start-up: docs/benchmarks.md).
@@ -52,11 +52,16 @@ class Session(HistoryReads, BranchesAndMerges):
     ) -> None:  # fmt: skip
         self.repo = repo
         self.agent = validate_name(agent, "agent name")
-        self.run, self.trace = run, trace
+        # who is acting is checked when the session is made, not at its first write: a read
+        # leaves a receipt naming the run and trace too
+        self.run = None if run is None else validate_token(run, "run id")
+        self.trace = None if trace is None else validate_token(trace, "trace id")
         name = branch or os.environ.get(BRANCH_ENV) or repo.branch
         from .refs import validate_ref_name
 
-        self.branch = validate_ref_name(name.removeprefix("refs/heads/"))
+        if isinstance(name, str):
+            name = name.removeprefix("refs/heads/")
+        self.branch = validate_ref_name(name)
         self.governed = governed  # False: the library's owner reading (no policy, no receipts)
 
     def __repr__(self) -> str:

@@ -94,7 +94,8 @@ def validate_name(value: str, what: str) -> str:
 def validate_token(value: str, what: str) -> str:
     """Validate a run id, trace id or similar opaque token (kept on one line)."""
     if not isinstance(value, str) or not _TOKEN_RE.fullmatch(value):
-        raise InvalidInput(f"invalid {what} {short(repr(value))}: 1-128 printable characters")
+        raise InvalidInput(f"invalid {what} {short(repr(value))}: use 1-128 letters, digits or "
+                           ". _ : @ / + = -, starting with a letter or digit")  # fmt: skip
     return value
 
 
