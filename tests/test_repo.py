@@ -254,9 +254,14 @@ def test_arguments_of_the_wrong_type_are_named_and_change_nothing(repo: Repo) ->
         ("import takes records .* not one int", lambda: repo.import_facts(5, agent="a")),
         ("line 2: a record is a dict or a line of JSON, not int",
          lambda: repo.import_facts([{"text": "fine"}, 5], agent="a")),
+        ("--contains needs a non-empty pattern .*, not 5", lambda: repo.bisect(5)),
+        ("a staged operation is a dict .*, not int", lambda: repo.stage(5, agent="a")),
+        ("a remote name must be a string, not int", lambda: repo.add_remote(5, "x")),
+        ("a remote URL must be a string, not int", lambda: repo.add_remote("origin", 5)),
     ]
     for message, call in wrong:
         with pytest.raises(InvalidInput, match=message):
             call()
     assert repo.resolve() == head and git(repo, "show-ref") == refs
+    assert repo.staged("a") == [] and repo.remotes() == []
     assert repo.log(n=0) == [] and repo.newest_facts(limit=0).total == 1

@@ -232,8 +232,8 @@ def _save(path: Path, state: dict[str, Any]) -> None:
 
 def matcher(pattern: str) -> Callable[[str], bool]:
     """A regular expression, or the literal text when `pattern` is not a valid one."""
-    if not pattern:
-        raise InvalidInput("--contains needs a non-empty pattern")
+    if not isinstance(pattern, str) or not pattern:
+        raise InvalidInput(f"--contains needs a non-empty pattern (text), not {repr(pattern)[:20]}")
     try:
         compiled = re.compile(pattern)
     except re.error:

@@ -25,6 +25,8 @@ class RemoteInfo:
 
 def validate_remote_name(name: str) -> str:
     """`name` if it can name a remote (a ref component, no '/', not an option)."""
+    if not isinstance(name, str):
+        raise InvalidInput(f"a remote name must be a string, not {type(name).__name__}")
     if not name or name.startswith("-") or "/" in name or len(name) > 100:
         raise InvalidInput(f"invalid remote name {name[:40]!r}")
     return validate_ref_name(name, "remote")
@@ -58,6 +60,8 @@ def absolute_if_local(url: str) -> str:
 
 def add_remote(store: GitStore, name: str, url: str) -> RemoteInfo:
     validate_remote_name(name)
+    if not isinstance(url, str):
+        raise InvalidInput(f"a remote URL must be a string, not {type(url).__name__}")
     if not url or url.startswith("-") or any(ord(c) < 32 for c in url):
         raise InvalidInput(f"invalid remote URL {url[:60]!r}")
     if any(r.name == name for r in remotes(store)):

@@ -69,6 +69,9 @@ class StagedOp:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StagedOp:
+        if not isinstance(data, dict):
+            kind = type(data).__name__
+            raise InvalidInput(f"a staged operation is a dict ({{'op': 'remember', ...}}), not {kind}")
         if data.get("op") not in OPS:
             raise InvalidInput(f"unknown staged operation {data.get('op')!r}")
         known = {f.name for f in fields(cls)}
