@@ -180,7 +180,9 @@ def reads(
         "--as", envvar="AGENTMEM_AGENT", help="The acting agent (under a policy, a non-admin reads its own)."
     )] = "cli",
 ) -> None:  # fmt: skip
-    """Read receipts: who read which facts, in which run, at which commit, when (oldest first)."""
+    """Read receipts: who read which facts, in which run, at which commit, when.
+
+    Oldest first; -n N shows only the newest N."""
     everything = session(reader).reads(fact_id=fact, agent=agent, run=run)
     found = everything if limit is None else everything[len(everything) - limit:]
     if json_out:
