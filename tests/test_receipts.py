@@ -57,6 +57,9 @@ def test_reads_through_every_interface_are_recorded(repo: Repo, cli: CliRunner) 
     assert code == 0 and out.startswith("1 of 5 reads\n") and "planner\trun-2\tls" in out, out
     assert "4 older not shown" in err
     assert invoke(cli, "reads", "-n", "-1")[0] == 2
+    for option, bad in (("--fact", "../x"), ("--agent", "Billing"), ("--run", "run 2")):  # matches no receipt
+        code, _out, err = invoke(cli, "reads", option, bad)
+        assert code == 2 and err.startswith("error: invalid"), (option, err)
     assert not (repo.root / ".git" / "reads").exists()
     assert "reads" not in git(repo, "ls-tree", "-r", "--name-only", "HEAD")
 

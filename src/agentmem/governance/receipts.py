@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fact import now_iso
+from ..values import validate_id, validate_name, validate_token
 
 READS_DIR = "reads"
 CURRENT = "reads.jsonl"
@@ -140,7 +141,14 @@ class Receipts:
         fact_ids: Iterable[str] | None = None,
     ) -> list[Receipt]:  # fmt: skip
         """Receipts, oldest first, of reads that handed out `fact_id` (or any of `fact_ids`),
-        by `agent`, in `run`."""
+        by `agent`, in `run`. A filter no receipt can match (a malformed id or name) is
+        `InvalidInput`, not an empty answer."""
+        if fact_id is not None:
+            validate_id(fact_id)
+        if agent is not None:
+            validate_name(agent, "agent name")
+        if run is not None:
+            validate_token(run, "run id")
         wanted = set(fact_ids or ()) | ({fact_id} if fact_id else set())
         found = []
         for receipt in self._all():
