@@ -132,6 +132,9 @@ def test_import_jsonl_in_one_commit(repo: Repo, cli: CliRunner, tmp_path: Path) 
         (["log", "-n", "-3"], 2, "-n"),
         (["cat-commit", "deadbeef"], 3, "unknown ref"),
         (["import", "/no/such/file"], 2, "no such file"),
+        (["import", "/"], 2, "/ is a folder, not a file"),
+        (["policy", "set", "/"], 2, "/ is a folder, not a file"),
+        (["policy", "set", "/no/such/file"], 2, "no such file"),
         (["add"], 2, "give TEXT"),
     ],
 )
@@ -154,6 +157,12 @@ def test_huge_payload_and_bad_import_store_nothing(repo: Repo, cli: CliRunner, t
     bad.write_text('{"text": "ok"}\n{"text": broken\n')
     code, _, err = invoke(cli, "import", str(bad))
     assert code == 2 and "line 2" in err
+    binary = tmp_path / "policy.toml"
+    binary.write_bytes(b'default = "allow"\n# \xff\n')  # not UTF-8: a one-line error, not a bug (exit 70)
+    code, _, err = invoke(cli, "policy", "set", str(binary))
+    assert code == 2 and err == f"error: {binary} is not UTF-8 text (byte 21)\n", err
+    code, _, err = invoke(cli, "policy", "set", "-", input=binary.read_bytes())
+    assert code == 2 and err == "error: standard input is not UTF-8 text (byte 21)\n", err
     assert repo.resolve() == head
 
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from ..errors import AgentmemError
+from ..errors import AgentmemError, InvalidInput
 from .commands import COMMANDS
 from .lazy import LazyGroup
 from .output import err
@@ -103,6 +104,26 @@ def open_repo() -> Any:
     from ..repo import Repo
 
     return Repo.open(_state["repo"])
+
+
+def input_file(name: str) -> Path:
+    """A file named on the command line, or `InvalidInput` saying why it is not one."""
+    path = Path(name)
+    if path.is_dir():
+        raise InvalidInput(f"{name} is a folder, not a file")
+    if not path.is_file():
+        raise InvalidInput(f"no such file: {name}")
+    return path
+
+
+def input_text(name: str) -> str:
+    """The UTF-8 text of the file named on the command line ('-': standard input)."""
+    data = sys.stdin.buffer.read() if name == "-" else input_file(name).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = "standard input" if name == "-" else name
+        raise InvalidInput(f"{where} is not UTF-8 text (byte {exc.start + 1})") from None
 
 
 def main() -> None:

@@ -5,14 +5,12 @@ table or JSON; see docs/governance.md."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from ..errors import InvalidInput
-from . import app, open_repo
+from . import app, input_text, open_repo
 from .identity import Agent, Branch, Run, Trace, session
 from .output import console, err, plural, print_json, table
 
@@ -34,12 +32,7 @@ def policy_set(
     agent: Agent = "cli", message: Message = "", branch: Branch = None,
 ) -> None:  # fmt: skip
     """Commit FILE as the new policy (only an admin of the current policy may)."""
-    if file == "-":
-        text = sys.stdin.read()
-    elif Path(file).is_file():
-        text = Path(file).read_text(encoding="utf-8")
-    else:
-        raise InvalidInput(f"no such file: {file}")
+    text = input_text(file)
     repo = open_repo()
     current = branch or repo.as_agent(agent).branch
     names = [current] if branch else repo.policy.sharing(current)

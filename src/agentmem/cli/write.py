@@ -4,7 +4,6 @@ JSON-lines exchange: import and export."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +12,7 @@ import typer
 
 from ..errors import InvalidInput
 from ..values import agent_option, loads_json
-from . import app, open_repo
+from . import app, input_file, open_repo
 from .identity import Agent as Reader
 from .identity import Branch, note_if_blind, session
 from .output import console, err, err_console, plural, print_json, table
@@ -331,8 +330,7 @@ def import_(
     if file == "-":
         handle, total = sys.stdin.buffer, None
     else:
-        if not os.path.isfile(file):
-            raise InvalidInput(f"no such file: {file}")
+        input_file(file)
         with open(file, "rb") as counting:
             total = sum(1 for _ in counting)
         handle = open(file, "rb")  # noqa: SIM115 (closed below)
