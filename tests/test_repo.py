@@ -234,8 +234,9 @@ def test_a_fact_added_then_forgotten_in_one_transaction_leaves_no_commit(repo: R
 
 
 def test_arguments_of_the_wrong_type_are_named_and_change_nothing(repo: Repo) -> None:
-    """The Python API is the product: a ref, a count or an import of the wrong type is an
-    InvalidInput saying what was expected, not a TypeError from deep inside, and writes nothing."""
+    """The Python API is the product: a ref, a count or an import of the wrong type (or text
+    that is not text) is an InvalidInput saying what was expected, not a TypeError or
+    UnicodeEncodeError from deep inside, and writes nothing."""
     fact = repo.remember("Alice prefers email", "user:alice", agent="support").id
     head, refs = repo.resolve(), git(repo, "show-ref")
     wrong: list[tuple[str, Any]] = [
@@ -258,6 +259,11 @@ def test_arguments_of_the_wrong_type_are_named_and_change_nothing(repo: Repo) ->
         ("a staged operation is a dict .*, not int", lambda: repo.stage(5, agent="a")),
         ("a remote name must be a string, not int", lambda: repo.add_remote(5, "x")),
         ("a remote URL must be a string, not int", lambda: repo.add_remote("origin", 5)),
+        # a lone surrogate (what Python makes of bytes that are not UTF-8) is not text either
+        ("ref is not valid UTF-8 text", lambda: repo.facts(at="\ud800")),
+        ("ref is not valid UTF-8 text", lambda: repo.diff("main", "\ud800")),
+        ("the policy is not valid UTF-8 text", lambda: repo.policy.set("\ud800", agent="a")),
+        ("remote URL is not valid UTF-8 text", lambda: repo.add_remote("origin", "/tmp/\ud800")),
     ]
     for message, call in wrong:
         with pytest.raises(InvalidInput, match=message):

@@ -13,6 +13,7 @@ from pathlib import Path
 from .errors import Conflict, InvalidInput, NotFound
 from .refs import validate_ref_name
 from .store import GitStore
+from .values import validate_unicode
 
 REMOTES = b"refs/remotes/"
 
@@ -62,6 +63,7 @@ def add_remote(store: GitStore, name: str, url: str) -> RemoteInfo:
     validate_remote_name(name)
     if not isinstance(url, str):
         raise InvalidInput(f"a remote URL must be a string, not {type(url).__name__}")
+    validate_unicode(url, "remote URL")
     if not url or url.startswith("-") or any(ord(c) < 32 for c in url):
         raise InvalidInput(f"invalid remote URL {url[:60]!r}")
     if any(r.name == name for r in remotes(store)):

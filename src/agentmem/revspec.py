@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from dulwich.objects import Commit, ShaFile, Tag
 
 from .errors import AmbiguousRef, CorruptObject, InvalidInput, NotFound
+from .values import validate_unicode
 
 if TYPE_CHECKING:
     from .store import GitStore
@@ -36,7 +37,7 @@ def resolve(store: GitStore, spec: str | None, head: bytes | None = None) -> byt
     branch is taken to hold (`reset` resolves ``HEAD~1`` against the head it read under lock)."""
     if spec is not None and not isinstance(spec, str):
         raise InvalidInput(f"a ref must be a string (branch, tag or commit), not {type(spec).__name__}")
-    spec = spec or "HEAD"
+    spec = validate_unicode(spec or "HEAD", "ref")
     bad = any(ord(c) < 32 for c in spec) or ".." in spec or ":" in spec or spec.startswith("-")
     if len(spec) > MAX_REF_LENGTH or bad:
         raise InvalidInput(f"invalid ref {spec[:40]!r}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import InvalidInput, NotFound, PermissionDenied
 from ..fact import now_iso
-from ..values import validate_line
+from ..values import validate_line, validate_unicode
 from .policy import POLICY_PATH, Decision, Policy
 from .quarantine import QuarantineEntry, QuarantineList
 from .state import QUARANTINE_PATH, read_tree_file
@@ -45,7 +45,7 @@ class PolicyAdmin:
         branch (None: unchanged)."""
         if not isinstance(text, str):
             raise InvalidInput(f"a policy is TOML text (a string), not {type(text).__name__}")
-        Policy.parse(text)
+        Policy.parse(validate_unicode(text, "the policy"))
         session = self.repo.as_agent(agent, branch=branch)
         names = [session.branch] if branch else self.sharing(session.branch)
         commits = [writer.commit_file(POLICY_PATH, text.encode("utf-8"), message or "set policy")
