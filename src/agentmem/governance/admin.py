@@ -6,9 +6,9 @@ from __future__ import annotations
 import builtins
 from typing import TYPE_CHECKING
 
-from ..errors import InvalidInput, NotFound, PermissionDenied
+from ..errors import NotFound, PermissionDenied
 from ..fact import now_iso
-from ..values import validate_line, validate_unicode
+from ..values import validate_line
 from .policy import POLICY_PATH, Decision, Policy
 from .quarantine import QuarantineEntry, QuarantineList
 from .state import QUARANTINE_PATH, read_tree_file
@@ -43,9 +43,7 @@ class PolicyAdmin:
         own is left as it is. Only an admin of each branch's current policy may (anyone while it
         has none), and no branch changes when one would refuse. Returns the commit on the current
         branch (None: unchanged)."""
-        if not isinstance(text, str):
-            raise InvalidInput(f"a policy is TOML text (a string), not {type(text).__name__}")
-        Policy.parse(validate_unicode(text, "the policy"))
+        Policy.parse(text)
         session = self.repo.as_agent(agent, branch=branch)
         names = [session.branch] if branch else self.sharing(session.branch)
         commits = [writer.commit_file(POLICY_PATH, text.encode("utf-8"), message or "set policy")

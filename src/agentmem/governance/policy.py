@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidInput, PermissionDenied
+from ..values import validate_unicode
 
 POLICY_PATH = ".agentmem/policy.toml"
 ACTIONS = ("read", "write", "promote")
@@ -63,7 +64,9 @@ class Policy:
     @classmethod
     def parse(cls, text: str) -> Policy:
         """Parse and validate policy text; `InvalidInput` names the first problem."""
-        if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
+        if not isinstance(text, str):
+            raise InvalidInput(f"a policy is TOML text (a string), not {type(text).__name__}")
+        if len(validate_unicode(text, "the policy").encode("utf-8")) > MAX_POLICY_BYTES:
             raise InvalidInput("policy.toml is larger than 256 KiB")
         try:
             data = tomllib.loads(text)
