@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import InvalidInput
+from ..values import validate_count
 from . import app, open_repo
 from .identity import Agent, Branch, Run, Trace, note_if_blind, session
 from .output import (
@@ -67,8 +67,7 @@ def ls(
     Shows one page (-n, default 50) and says how many it left out; --all shows every fact;
     --json lists every fact unless -n is given. Only the facts shown are read in full and named
     in the read receipt."""
-    if limit is not None and limit < 0:
-        raise InvalidInput("-n must be zero or more")
+    validate_count(limit, "-n")  # here too: --all and --json would set it aside
     reader = session(agent, run, trace, branch)
     every = all_ or (json_out and limit is None)
     listed = reader.newest_facts(scope, at, limit=None if every else PAGE if limit is None else limit)
