@@ -24,6 +24,7 @@ _TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}")
 _TAG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}")
 # C0 controls but tab and newline, DEL, and C1 controls: never in fact text (docs/format.md).
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")  # CONTROL_CHARS with tab and newline
 _DURATION_RE = re.compile(r"([0-9]{1,9})([dhms])")
 _DURATION_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
@@ -153,7 +154,7 @@ def validate_line(value: Any, what: str, limit: int) -> str:
     validate_unicode(value, what)
     if len(value) > limit:
         raise InvalidInput(f"{what} is over {limit} characters")
-    bad = CONTROL_CHARS.search(value) or re.search("[\n\t]", value)
+    bad = _NOT_ONE_LINE.search(value)
     if bad:
         where = f"U+{ord(bad.group()):04X} at offset {bad.start()}"
         raise InvalidInput(f"{what} must be one line without control characters: it holds {where}")
