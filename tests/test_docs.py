@@ -27,6 +27,10 @@ Output: tables on a terminal; in a pipe, the title, a header line and one tab-se
 row, never wrapped (hints such as "N more not shown" go to stderr). Control characters, terminal
 escape sequences and bidirectional overrides in stored text are shown escaped (`\\x1b`), never
 sent to the terminal; `--json` output is exact JSON.
+
+Ids: a fact ID may be shortened to any start of at least 4 characters that only one fact the
+agent may read has (`show 73amw9`), as a commit id may (docs/version-control.md); `purge` takes
+the whole id.
 """
 
 

@@ -60,6 +60,7 @@ def _calls(billing: Session, shared: list[str]) -> dict[str, Callable[[], Any]]:
     return {
         "get": lambda: billing.get(first),
         "get at v1": lambda: billing.get(first, at="v1"),
+        "expand_id": lambda: billing.expand_id(first[:6]),
         "facts": lambda: billing.facts(),
         "newest_facts": lambda: billing.newest_facts(),
         "export_facts": lambda: list(billing.export_facts()),

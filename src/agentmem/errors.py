@@ -35,6 +35,11 @@ class AmbiguousRef(InvalidInput):
     """A short commit id that more than one object starts with; the message names them."""
 
 
+class AmbiguousFactId(InvalidInput):
+    """The start of a fact id that more than one fact the agent may find starts with; the
+    message names them."""
+
+
 class NothingStaged(InvalidInput):
     """A commit of the stage of an agent that staged nothing; the message names the agents that
     did stage writes in this checkout (each agent commits its own)."""

@@ -28,7 +28,7 @@ from .session_history import HistoryReads
 from .session_refs import BranchesAndMerges
 from .signature import Signature
 from .snapshot import Snapshot
-from .values import validate_count, validate_token
+from .values import MIN_ID_PREFIX, complete_id, validate_count, validate_id, validate_token
 
 # Merge, lineage, diff, search and the write path load when a method needs them, so a command
 # that only reads (`agentmem log`) does not import them (start-up: docs/benchmarks.md).
@@ -134,6 +134,22 @@ class Session(HistoryReads, BranchesAndMerges):
         assert found is not None
         self.hand_out("show", snap.commit, [(fact.id, found[1].decode())], fact_id)
         return vis.shown_fact(fact, snap)
+
+    def expand_id(self, fact_id: str, at: str | None = None, scope: str | None = None) -> str:
+        """The full id of the one fact at `at` this agent may find whose id starts with
+        `fact_id` (`values.complete_id`: at least 4 characters, as git takes a short commit id),
+        else `fact_id` itself. Only facts the agent may find count, so a hidden fact never makes
+        a start ambiguous. Nothing is read in full and no receipt is left: the read that follows
+        leaves it."""
+        validate_id(fact_id)
+        snap = self.snapshot(at)
+        vis = self.visibility()
+        scope = None if scope is None else vis.require_scope(scope)
+        if len(fact_id) < MIN_ID_PREFIX or snap.locate(fact_id, scope) is not None:
+            return fact_id
+        folders = [f for f in self.repo.store.scope_trees(snap.tree_id, scope) if vis.can_read(f[0])]
+        headers = self.repo.fact_listing.headers(folders, snap.read)
+        return complete_id(fact_id, (h.id for h in headers if h.id.startswith(fact_id) and vis.finds(h)))
 
     def facts(
         self, scope: str | None = None, at: str | None = None, *, limit: int | None = None

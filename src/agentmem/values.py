@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from .errors import InvalidInput
+from .errors import AmbiguousFactId, InvalidInput
 
 MAX_TEXT_BYTES = 256 * 1024
 MAX_META_BYTES = 16 * 1024
@@ -46,6 +47,25 @@ def validate_id(fact_id: str) -> str:
             "'.', '_' or '-', starting with a letter or digit"
         )
     return fact_id
+
+
+# The shortest start of a fact id that `complete_id` completes (git's for commit ids).
+MIN_ID_PREFIX = 4
+
+
+def complete_id(prefix: str, ids: Iterable[str]) -> str:
+    """The one id of `ids` that starts with `prefix`, as git takes a short commit id; `prefix`
+    itself when it is one of `ids`, none starts with it, or it is shorter than `MIN_ID_PREFIX`
+    (so the caller's own "no fact" follows). `AmbiguousFactId` (exit 2) when several do."""
+    validate_id(prefix)
+    found = sorted({i for i in ids if i.startswith(prefix)}) if len(prefix) >= MIN_ID_PREFIX else []
+    if prefix in found or not found:
+        return prefix
+    if len(found) > 1:
+        more = f" and {len(found) - 6} more" if len(found) > 6 else ""
+        names = ", ".join(found[:6])
+        raise AmbiguousFactId(f"fact id {prefix} is ambiguous: {names}{more}; give more characters")
+    return found[0]
 
 
 # The command line's acting agent when none is named: its stage, bisection and merge in progress

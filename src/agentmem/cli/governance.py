@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import InvalidInput
+from ..values import complete_id
 from . import app, input_text, open_repo
 from .identity import Agent, Branch, Run, Trace, session
 from .output import console, err, plural, print_json, table
@@ -81,7 +82,8 @@ def promote(
     json_out: Json = False,
 ) -> None:  # fmt: skip
     """Write a copy of a fact in a wider scope, derived from it (needs the promote right)."""
-    result = session(agent, run, trace, branch).promote(fact_id, to, propose=propose)
+    actor = session(agent, run, trace, branch)
+    result = actor.promote(actor.expand_id(fact_id), to, propose=propose)
     if json_out:
         print_json(result)
     else:
@@ -197,7 +199,8 @@ def trace_(
 
     Derived facts on the branch and in its history, and every agent and run that read any of
     them."""
-    found = session(agent, None, None, branch).trace_fact(fact_id)
+    reader = session(agent, None, None, branch)
+    found = reader.trace_fact(reader.expand_id(fact_id))
     if json_out:
         print_json(found)
         return
@@ -229,6 +232,7 @@ def quarantine(
     if target == "release":
         if fact_id is None:
             raise InvalidInput("quarantine release needs an ID")
+        fact_id = complete_id(fact_id, (e.id for e in repo.quarantine.list(branch, agent=agent)))
         held = [branch] if branch else repo.quarantine.holding(fact_id)
         entry: Any = repo.quarantine.release(fact_id, agent=agent, branch=branch)
         console.print(f"released {entry.id} and {plural(len(entry.hidden), 'derived fact')} "
@@ -244,6 +248,7 @@ def quarantine(
         return
     if fact_id is not None:
         raise InvalidInput("give one ID (or: quarantine release ID)")
+    target = session(agent, run, trace, branch).expand_id(target)
     entry = repo.quarantine.add(target, agent=agent, reason=reason, run=run, trace=trace,
                                 branch=branch)  # fmt: skip
     if json_out:

@@ -37,7 +37,7 @@ def show(
     """Show one fact as stored (front matter and text)."""
     reader = session(agent, run, trace, branch)
     commit = reader.snapshot(at).commit
-    fact = reader.get(fact_id, commit, scope)
+    fact = reader.get(reader.expand_id(fact_id, commit, scope), commit, scope)
     expired = reader.visibility().expired(fact)  # own expiry or the scope's time to live
     if json_out:
         print_json({**fact.to_dict(), "commit": commit, "expired": expired})
@@ -101,6 +101,7 @@ def log(
 ) -> None:  # fmt: skip
     """History of the branch, or of one fact, or of one scope (--scope without ID)."""
     reader = session(agent, run, trace, branch)
+    fact_id = None if fact_id is None else reader.expand_id(fact_id, at)
     commits = reader.log(  # the table shows no changes: they are not read for it
         fact_id, n=n, author=author, at=at, scope=scope, follow=follow and fact_id is not None,
         changes=json_out,

@@ -305,7 +305,8 @@ def blame(
     agent: Agent = "cli", run: Run = None, trace: Trace = None, branch: Branch = None,
 ) -> None:  # fmt: skip
     """Who introduced and last changed a fact, and the same for its derived_from sources."""
-    result = session(agent, run, trace, branch).blame(fact_id, at=at, scope=scope)
+    reader = session(agent, run, trace, branch)
+    result = reader.blame(reader.expand_id(fact_id, at, scope), at=at, scope=scope)
     if json_out:
         print_json(result)
         return

@@ -159,7 +159,8 @@ def update(
     text = text if text is not None else text_option
     if text is not None:
         fields["text"] = _text(text)
-    result = session(agent, run, trace, branch).update(fact_id, message=message, **fields)
+    writer = session(agent, run, trace, branch)
+    result = writer.update(writer.expand_id(fact_id), message=message, **fields)
     if json_out:
         print_json(result)
     else:
@@ -179,15 +180,17 @@ def forget(
     ] = False,
 ) -> None:  # fmt: skip
     """Remove a fact from the branch in one commit (history keeps it)."""
+    writer = session(agent, run, trace, branch)
+    fact_id = writer.expand_id(fact_id)
     if dry_run and not cascade:
-        fact = session(agent, run, trace, branch).get(fact_id)
+        fact = writer.get(fact_id)
         if json_out:
             print_json({"dry_run": True, "facts": [fact]})
         else:
             console.print(f"would forget {fact.id} ({fact.scope}): {fact.summary}")
         return
     if cascade:
-        gone = session(agent, run, trace, branch).forget_cascade(
+        gone = writer.forget_cascade(
             fact_id, message=message, dry_run=dry_run
         )
         if json_out:
@@ -199,7 +202,7 @@ def forget(
               title=f"{verb} {plural(len(gone.facts), 'fact')}"
               + (f" in {gone.commit[:12]}" if gone.commit else ""))  # fmt: skip
         return
-    result = session(agent, run, trace, branch).forget(fact_id, message=message)
+    result = writer.forget(fact_id, message=message)
     if json_out:
         print_json(result)
     else:
@@ -223,9 +226,9 @@ def add(
     fields = _fields(kind, tag, meta, derived_from, source, expires)
     repo = open_repo()
     if forget_id is not None:
-        op: dict[str, Any] = {"op": "forget", "id": forget_id}
+        op: dict[str, Any] = {"op": "forget", "id": session(agent).expand_id(forget_id)}
     elif update_id is not None:
-        op = {"op": "update", "id": update_id, **fields}
+        op = {"op": "update", "id": session(agent).expand_id(update_id), **fields}
         if text is not None:
             op["text"] = _text(text)
     elif text is not None:
