@@ -52,9 +52,13 @@ def test_update_and_forget(repo: Repo, cli: CliRunner) -> None:
 def test_stage_then_commit_atomically(repo: Repo, cli: CliRunner) -> None:
     keep = repo.remember("keep", agent="a").id
     head = repo.resolve()
-    assert invoke(cli, "add", "one", "--agent", "planner")[0] == 0
-    assert invoke(cli, "add", "two", "--scope", "agent:planner", "--id", "plan-2", "-a", "planner")[0] == 0
-    assert invoke(cli, "add", "--update", keep, "keep, edited", "--agent", "planner")[0] == 0
+    # each add names what it staged and how many writes the agent's commit will take
+    code, out, _ = invoke(cli, "add", "one", "--agent", "planner")
+    assert (code, out) == (0, "staged remember one (1 write staged for 'agentmem commit --agent planner')\n")
+    code, out, _ = invoke(cli, "add", "two", "--scope", "agent:planner", "--id", "plan-2", "-a", "planner")
+    assert out == "staged remember plan-2 (2 writes staged for 'agentmem commit --agent planner')\n"
+    code, out, _ = invoke(cli, "add", "--update", keep, "keep, edited", "--agent", "planner")
+    assert code == 0 and out.startswith(f"staged update {keep} (3 writes")
     code, out, _ = invoke(cli, "status", "--json", "--agent", "planner")
     assert len(json.loads(out)["staged"]) == 3
     assert repo.resolve() == head  # staging writes no commit

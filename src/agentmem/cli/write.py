@@ -236,7 +236,10 @@ def add(
     else:
         raise InvalidInput("give TEXT, --update ID or --forget ID")
     staged = repo.stage(op, agent=agent)
-    console.print(f"staged {staged.op} {staged.sid}")
+    line = (staged.text or "").strip().split("\n", 1)[0]
+    what = staged.id or (line if len(line) <= 60 else line[:57] + "...")
+    count = plural(len(repo.staged(agent)), "write")
+    console.print(f"staged {staged.op} {what} ({count} staged for 'agentmem commit{agent_option(agent)}')")
 
 
 @app.command()
