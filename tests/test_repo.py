@@ -264,6 +264,13 @@ def test_arguments_of_the_wrong_type_are_named_and_change_nothing(repo: Repo) ->
         ("ref is not valid UTF-8 text", lambda: repo.diff("main", "\ud800")),
         ("the policy is not valid UTF-8 text", lambda: repo.policy.set("\ud800", agent="a")),
         ("remote URL is not valid UTF-8 text", lambda: repo.add_remote("origin", "/tmp/\ud800")),
+        # a yes/no read as truthy would do the opposite of what was asked: erase, commit, force
+        ("yes must be True or False, not 'no'", lambda: repo.purge(fact, agent="a", yes="no")),
+        ("dry_run must be True or False, not ''", lambda: repo.forget_cascade(fact, agent="a", dry_run="")),
+        ("hard must be True or False, not 'no'", lambda: repo.reset("HEAD", hard="no")),
+        ("force must be True or False, not 'yes'", lambda: repo.push(force="yes")),
+        ("propose must be True or False, not 1",
+         lambda: repo.as_agent("a").promote(fact, "shared", propose=1)),
     ]
     for message, call in wrong:
         with pytest.raises(InvalidInput, match=message):

@@ -43,6 +43,7 @@ from .remote_config import (
     validate_remote_name,
 )
 from .store import GitStore
+from .values import validate_flag
 
 STRATEGIES = ("fail", *_merge.STRATEGIES)
 
@@ -235,6 +236,7 @@ def push(
 ) -> PushResult:  # fmt: skip
     """Send the current branch (or `branch`) to `remote`; refused unless a fast-forward or
     `force`. The first push of a branch without an upstream sets it (``git push -u``)."""
+    validate_flag(force, "force")
     local = store.current_branch().decode().removeprefix("refs/heads/")
     remote, remote_branch = resolve_target(store, remote, branch)
     source = branch if branch is not None else local

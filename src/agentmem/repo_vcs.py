@@ -89,7 +89,9 @@ class VersionControlVerbs(RepoBase):
         """Move the current branch to `target` (old head kept in the reflog); `hard` also drops
         the staged writes (every agent's), as ``git reset --hard`` drops the index."""
         from . import refs as _refs
+        from .values import validate_flag
 
+        validate_flag(hard, "hard")
         self.merges.require_idle("reset")
         result = _refs.reset(self.store, target)
         if hard:

@@ -28,7 +28,7 @@ from .session_history import HistoryReads
 from .session_refs import BranchesAndMerges
 from .signature import Signature
 from .snapshot import Snapshot
-from .values import MIN_ID_PREFIX, complete_id, validate_count, validate_id, validate_token
+from .values import MIN_ID_PREFIX, complete_id, validate_count, validate_flag, validate_id, validate_token
 
 # Merge, lineage, diff, search and the write path load when a method needs them, so a command
 # that only reads (`agentmem log`) does not import them (start-up: docs/benchmarks.md).
@@ -318,6 +318,7 @@ class Session(HistoryReads, BranchesAndMerges):
         """Forget a fact and everything derived from it in one commit (`dry_run`: list only)."""
         from . import lineage as _lineage
 
+        validate_flag(dry_run, "dry_run")
         self._writable(fact_id)
         facts = _lineage.derived_from(self.snapshot(), fact_id)
         vis = self.visibility()

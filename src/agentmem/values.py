@@ -102,6 +102,14 @@ def validate_count(value: Any, what: str) -> int | None:
     return value
 
 
+def validate_flag(value: Any, what: str) -> bool:
+    """A yes/no argument: True or False only, since a truthy string ("no") or a falsy number
+    would read the other way (a `purge(yes="no")` erases)."""
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{what} must be True or False, not {short(repr(value))}")
+    return value
+
+
 def validate_name(value: str, what: str) -> str:
     """Validate an agent or scope name (it becomes a path component)."""
     if not isinstance(value, str) or not _NAME_RE.fullmatch(value) or ".." in value:

@@ -22,6 +22,7 @@ from ..object_errors import reading
 from ..refs import PROPOSALS, delete_branch
 from ..store import GitStore
 from ..transaction import WriteResult
+from ..values import validate_flag
 from .gate import PROMOTED
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class Proposal:
 
 
 def promote(session: Session, fact_id: str, to: str, *, propose: bool = False) -> WriteResult:
+    validate_flag(propose, "propose")
     original = session.get(fact_id)
     target = parse_scope(to)
     fields: dict[str, Any] = {

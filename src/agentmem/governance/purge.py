@@ -35,6 +35,7 @@ from ..fact import Fact, now_iso, validate_id
 from ..layout import fact_path
 from ..locking import RefUpdate
 from ..store import GitStore
+from ..values import validate_flag
 from .receipts import Receipt
 from .state import PURGED_PATH, read_tree_file
 from .visibility import load_policy
@@ -65,7 +66,7 @@ class Purged:
 
 def purge(repo: Repo, fact_id: str, *, agent: str, yes: bool = False) -> Purged:
     validate_id(fact_id)
-    if not yes:
+    if not validate_flag(yes, "yes"):
         raise InvalidInput("purge rewrites every branch, tag and reflog and cannot be undone: "
                            "add --yes")  # fmt: skip
     session = repo.as_agent(agent)

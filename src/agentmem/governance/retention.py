@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..expiry import is_expired
 from ..fact import Fact
+from ..values import validate_flag
 from .policy import Policy
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def expire(session: Session, *, dry_run: bool = False) -> Expired:
     """Forget, in one commit on the session's branch, every fact past its expiry or its
     scope's time to live (history keeps them). Under a policy, those in the scopes the agent may
     read and write: the others are not its to remove, nor to name."""
+    validate_flag(dry_run, "dry_run")
     snapshot = session.snapshot()
     vis = session.visibility()
     policy, now = vis.policy, datetime.now(UTC)
