@@ -101,3 +101,12 @@ def test_completing_a_start_reads_nothing_and_checks_what_it_is_given(ships: Rep
     for bad in ("../ship", "", "SHIP", 5):
         with pytest.raises(InvalidInput):
             reader.expand_id(bad)  # type: ignore[arg-type]
+
+
+def test_release_completes_among_the_quarantine_of_every_branch(ships: Repo, cli: CliRunner) -> None:
+    ships.create_branch("side")
+    ships.quarantine.add("ship-alpha", agent="a", reason="checking", branch="side")
+    assert ships.quarantine.list() == []  # main's list is empty: only side holds it
+    code, out, _ = invoke(cli, "quarantine", "release", "ship-al")
+    assert (code, out) == (0, "released ship-alpha and 0 derived facts on branch side\n")
+    assert ships.quarantine.list("side") == []

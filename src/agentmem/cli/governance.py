@@ -232,7 +232,9 @@ def quarantine(
     if target == "release":
         if fact_id is None:
             raise InvalidInput("quarantine release needs an ID")
-        fact_id = complete_id(fact_id, (e.id for e in repo.quarantine.list(branch, agent=agent)))
+        lists = [repo.quarantine.list(name, agent=agent) for name in ([branch] if branch else
+                 [ref.name for ref in repo.branches()])]  # fmt: skip
+        fact_id = complete_id(fact_id, (entry.id for listed in lists for entry in listed))
         held = [branch] if branch else repo.quarantine.holding(fact_id)
         entry: Any = repo.quarantine.release(fact_id, agent=agent, branch=branch)
         console.print(f"released {entry.id} and {plural(len(entry.hidden), 'derived fact')} "
