@@ -5,7 +5,9 @@ repository, beside plain `git rev-parse` of the same expressions. Prints a markd
     python benchmarks/bench_resolve.py --facts 1000    # smoke run
 
 A short id is looked up in the loose-object folder it names and in each pack index's fan-out
-range (`DiskObjectStore.iter_prefix`): no scan of all objects.
+range (`DiskObjectStore.iter_prefix`): no scan of all objects. A start of a fact id is
+completed among the fact headers of `.agentmem/fact-listing` (listing.py); the last table times
+it beside a whole id.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -74,6 +77,29 @@ def main() -> None:
         naive = median_ms(lambda: [s for s in repo.store.objects if s.startswith(prefix)], 3)
         print(f"| for comparison: a 7-char lookup scanning every object id (median of 3) "
               f"| {naive:.1f} | - |")  # fmt: skip
+        fact_ids(root, args.runs)
+
+
+def fact_ids(root: Path, runs: int) -> None:
+    """A fact named by a start of its id (`Session.expand_id`, as `agentmem show 73amw9` does)
+    beside its whole id, in-process, and `agentmem show` as a new process."""
+    fact = Repo.open(root).newest_facts(limit=1).facts[0].id
+    (root / ".agentmem" / "fact-listing").unlink(missing_ok=True)
+    reader = Repo.open(root).as_agent("bench")
+    start = time.perf_counter()
+    assert reader.expand_id(fact[:6]) == fact
+    cold = (time.perf_counter() - start) * 1000
+    print(f"\n| fact id | `Session.expand_id`, ms (median of {runs}) "
+          "| `agentmem show` process, ms (median of 5) |")  # fmt: skip
+    print("|---|---|---|")
+    for label, given in (("whole id (26 characters)", fact), ("a start of 6 characters", fact[:6])):
+        assert reader.expand_id(given) == fact
+        ours = median_ms(lambda g=given: reader.expand_id(g), runs)  # type: ignore[misc]
+        shown = median_ms(lambda g=given: subprocess.run(  # type: ignore[misc]
+            [sys.executable, "-m", "agentmem", "-C", str(root), "show", g], capture_output=True,
+            check=True), 5)  # fmt: skip
+        print(f"| {label} | {ours:.1f} | {shown:.0f} |")
+    print(f"| a start of 6 characters, `.agentmem/fact-listing` deleted first (once) | {cold:.0f} | - |")
 
 
 if __name__ == "__main__":
