@@ -67,6 +67,9 @@ def test_cli_diff_text_stat_json_and_ranges(repo: Repo, cli: CliRunner) -> None:
     code, out, _ = invoke(cli, "diff", "before", "HEAD", "--json")
     data = json.loads(out)
     assert code == 0 and len(data["changes"]) == 3 and len(data["stats"]) == 3
+    repo.remember("one more", agent="a")
+    code, out, _ = invoke(cli, "diff", "--stat")
+    assert code == 0 and out.startswith("1 fact differs\n")
 
 
 def test_bad_refs_are_one_line_errors(repo: Repo, cli: CliRunner) -> None:

@@ -94,7 +94,8 @@ def test_conflicts_stop_with_nothing_committed_then_resolve_and_continue(
     assert code == 4 and repo.resolve() == head
     code, out, _ = invoke(cli, "status")  # status says a merge waits, and how to end it
     assert code == 0 and "A merge is in progress (2 unresolved conflicts)" in out and "--abort" in out
-    assert invoke(cli, "resolve", f0, "--take", "theirs")[0] == 0
+    code, out, _ = invoke(cli, "resolve", f0[:6], "--take", "theirs")  # a start of the id will do
+    assert (code, out) == (0, f"{f0}: theirs\n")
     assert json.loads(invoke(cli, "status", "--json")[1])["merge"] == {
         "kind": "merge", "conflicts": 2, "unresolved": 1}  # fmt: skip
     assert invoke(cli, "resolve", f1, "--take", "edit", "--text", "b merged by hand")[0] == 0

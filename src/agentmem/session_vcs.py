@@ -19,6 +19,7 @@ from . import refs as _refs
 from .errors import Conflict, CorruptObject, InvalidInput, NotFound, PermissionDenied
 from .merge import MergeConflict, MergeResult
 from .refs import RefInfo, ReflogEntry, ResetResult
+from .values import complete_id
 
 if TYPE_CHECKING:
     from .bisect import BisectStep
@@ -233,13 +234,16 @@ def resolve_conflict(session: Session, fact_id: str, take: str, text: str | None
     """Settle one conflict (one the agent may see); the conflict returned shows its versions,
     so they are handed out. Settling it decides the fact's text in its scope, which the merge
     commit then writes under the name of the agent who began the merge: it needs the write right
-    there, under the policy of the branch merged into."""
+    there, under the policy of the branch merged into. `fact_id` may be a start of the id that
+    only one of the conflicts the agent may see has (`values.complete_id`): the candidates are
+    the few facts of one merge, not the memory."""
     from .governance.visibility import load_policy
 
     repo = session.repo
     _require_owner(session, "resolve its conflicts")
     pending = _merge.pending(repo.store, _own(session))
     vis = session.visibility()
+    fact_id = complete_id(fact_id, (c.id for c in pending.conflicts if _finds(vis, c)))
     for found in (c for c in pending.conflicts if c.id == fact_id):
         if not _finds(vis, found):
             raise NotFound(f"no conflict on fact {fact_id}")

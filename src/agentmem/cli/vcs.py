@@ -114,8 +114,9 @@ def diff(
     stats = result.stats
     if stat or not result.changes:
         rows = [[s.scope, f"+{s.added}", f"~{s.changed}", f"-{s.removed}"] for s in stats]
+        verb = "differs" if len(result.changes) == 1 else "differ"
         table(("scope", "added", "changed", "removed"), rows,
-              title=f"{plural(len(result.changes), 'fact')} differ")  # fmt: skip
+              title=f"{plural(len(result.changes), 'fact')} {verb}")  # fmt: skip
         return
     current = None
     for change in result.changes:
