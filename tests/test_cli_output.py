@@ -230,3 +230,11 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(repo: Repo) -> Non
                               stderr=subprocess.PIPE, check=False)  # fmt: skip
         os.close(write_end)
         assert (done.returncode, done.stderr) == (141, b""), args
+
+
+def test_plural_of_words_ending_in_y() -> None:
+    from agentmem.cli.output import plural
+
+    assert [plural(1, "text"), plural(2, "text"), plural(1, "repository"), plural(2, "repository"),
+            plural(0, "key"), plural(3, "entry")] == [
+        "1 text", "2 texts", "1 repository", "2 repositories", "0 keys", "3 entries"]  # fmt: skip

@@ -102,7 +102,8 @@ def test_first_search_starts_the_service_and_later_ones_reuse_it(mem: Repo) -> N
     assert cli(mem, "search", "late", "--json").returncode == 0
     assert service_pid(mem) == pid
     assert "search" in log_path().read_text()
-    assert f"pid {pid}, 1 repository open" in cli(mem, "service", "status").stdout
+    status = cli(mem, "service", "status").stdout
+    assert f"pid {pid}, 1 repository open" in status and ", 2 texts embedded" in status
 
 
 def test_first_search_in_a_pipe_prints_only_results(mem: Repo) -> None:

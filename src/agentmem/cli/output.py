@@ -86,8 +86,12 @@ err_console: Any = _Console(stderr=True)  # progress bars and notes that must no
 
 
 def plural(count: int, word: str) -> str:
-    """``1 fact``, ``2 facts``."""
-    return f"{count} {word}" + ("" if count == 1 else "s")
+    """``1 fact``, ``2 facts``; ``1 repository``, ``2 repositories``."""
+    if count == 1:
+        return f"{count} {word}"
+    if word.endswith("y") and word[-2:-1] not in ("a", "e", "o", "u"):
+        return f"{count} {word[:-1]}ies"
+    return f"{count} {word}s"
 
 
 def err(message: str) -> None:

@@ -183,14 +183,13 @@ def service_status(json_out: Json = False) -> None:
     if info is None:
         console.print("search service: not running")
         return
-    count = len(info["repositories"])
-    open_ = "1 repository" if count == 1 else f"{count} repositories"
-    console.print(f"search service: pid {info['pid']}, {open_} open")
+    repositories = plural(len(info["repositories"]), "repository")
+    console.print(f"search service: pid {info['pid']}, {repositories} open")
     for entry in info["repositories"]:
         doing = entry["doing"] or "idle"
         if entry["progress"]:
             doing += " ({}/{})".format(*entry["progress"])
-        console.print(f"  {entry['root']}: {doing}, {entry['embedded_texts']} texts embedded")
+        console.print(f"  {entry['root']}: {doing}, {plural(entry['embedded_texts'], 'text')} embedded")
 
 
 @service_app.command("stop")
