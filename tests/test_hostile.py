@@ -17,9 +17,10 @@ from typer.testing import CliRunner
 from agentmem import Repo, merge_state
 from agentmem.cli import app
 from agentmem.errors import CorruptObject
+from agentmem.fact import Fact
 from agentmem.layout import fact_path
 from agentmem.object_size import object_size
-from agentmem.store import MAX_FACT_BYTES
+from agentmem.store import MAX_FACT_BYTES, GitStore
 from agentmem.validate import validate_incoming
 from conftest import AGENTMEM, fsck
 from hostile_corpus import CASES, Case, build_case, fact_file, fan, git, put, read_tree, write_tree
@@ -219,6 +220,33 @@ def test_object_headers_in_deltified_packs_read_as_git_reads_them(repo: Repo) ->
     assert newest is not None and store.read_fact(newest).text == text(40)
     with pytest.raises(CorruptObject, match="limit"):
         Repo(repo.root).get("evil")
+
+
+def test_object_headers_are_read_from_packs_written_or_removed_after_the_first_read(repo: Repo) -> None:
+    """`object_size` keeps the store's pack list while the pack folder is unchanged: a pack
+    written by another process afterwards, and a repack that removes the packs it read, are
+    both seen by the same store object."""
+    def every_object() -> list[list[str]]:
+        listed = git(repo.root, "cat-file", "--batch-all-objects", "--batch-check").splitlines()
+        return [line.split() for line in listed]
+
+    repo.import_facts([{"text": f"first {n}"} for n in range(300)], agent="a")  # a pack
+    store = Repo(repo.root).store
+    for sha, kind, size in every_object():
+        assert object_size(store.objects, sha.encode()) == (kind, int(size)), sha
+    Repo(repo.root).import_facts([{"text": f"later {n}"} for n in range(300)], agent="a")  # another
+    for sha, kind, size in every_object():
+        assert object_size(store.objects, sha.encode()) == (kind, int(size)), sha
+    git(repo.root, "repack", "-a", "-d")  # both packs read so far are removed (as `git gc` does)
+    for sha, kind, size in every_object():
+        assert object_size(store.objects, sha.encode()) == (kind, int(size)), sha
+    assert {f.text for f in Repo(repo.root).facts()} == {fact.text for fact in store_facts(store)}
+
+
+def store_facts(store: GitStore) -> list[Fact]:
+    """Every fact at the head, read through `store` (a store opened before a repack)."""
+    head = store.commit(store.resolve("HEAD")).tree
+    return [store.read_fact(blob, path) for path, blob in store.entries(head, None)]
 
 
 def test_blame_over_a_1000_deep_derived_from_chain(repo: Repo) -> None:

@@ -9,10 +9,12 @@ at the start of its (compressed) delta data. Only a few dozen bytes are read eit
 from __future__ import annotations
 
 import os
+import weakref
 import zlib
 from typing import Any
 
 from dulwich.objects import hex_to_sha
+from dulwich.pack import PackFileDisappeared
 
 TYPE_NAMES = {1: "commit", 2: "tree", 3: "blob", 4: "tag"}
 _OFS_DELTA, _REF_DELTA = 6, 7
@@ -25,6 +27,8 @@ PackFile = tuple[str, int, int, int]  # path, inode, size, modification time (ns
 # never changes once written; one written again under the same name (dulwich names a pack by
 # its objects, not its bytes) is another inode.
 _KINDS: dict[tuple[PackFile, int], str] = {}
+# object store -> (its pack folder's modification time, its packs then): `_packs`
+_PACKS: weakref.WeakKeyDictionary[Any, tuple[int, list[Any]]] = weakref.WeakKeyDictionary()
 
 
 def object_size(objects: Any, sha: bytes) -> tuple[str, int] | None:
@@ -47,21 +51,45 @@ def _object_size(objects: Any, sha: bytes) -> tuple[str, int] | None:
             raise ValueError("bad loose object header")
         return kind.decode(), int(size)
     binary = hex_to_sha(sha)
-    for pack in objects.packs:
-        try:
-            offset = pack.index.object_offset(binary)
-        except KeyError:
-            continue
-        if offset is None:
-            continue
-        fd = os.open(pack.data.path, os.O_RDONLY)
-        try:
-            held = os.fstat(fd)  # which file this is: a pack rewritten under its name is another
-            pack_file = (pack.data.path, held.st_ino, held.st_size, held.st_mtime_ns)
-            return _packed_size(fd, pack_file, offset, pack)
-        finally:
-            os.close(fd)
+    for fresh in (False, True):  # a pack written or removed since the list was made: look again
+        for pack in _packs(objects, fresh):
+            try:
+                offset = pack.index.object_offset(binary)
+                fd = None if offset is None else os.open(pack.data.path, os.O_RDONLY)
+            except (KeyError, FileNotFoundError, PackFileDisappeared):
+                continue
+            if fd is None:
+                continue
+            try:
+                held = os.fstat(fd)  # which file this is: a pack rewritten under its name is another
+                pack_file = (pack.data.path, held.st_ino, held.st_size, held.st_mtime_ns)
+                return _packed_size(fd, pack_file, offset, pack)
+            finally:
+                os.close(fd)
     return None
+
+
+def _packs(objects: Any, fresh: bool) -> list[Any]:
+    """The store's packs. dulwich's `packs` lists the pack folder on every call (about 40 us,
+    more than the rest of a header read), so the list is kept while the folder's modification
+    time stays the same: adding or removing a pack changes it. `fresh` lists it again. The
+    list dulwich returns just after a repack still holds the packs it removed (and closed)."""
+    try:
+        stamp = os.stat(objects.pack_dir).st_mtime_ns
+    except OSError:
+        return list(objects.packs)
+    held = _PACKS.get(objects)
+    if fresh or held is None or held[0] != stamp:
+        packs = [pack for pack in objects.packs if _present(pack)]
+        held = _PACKS[objects] = (stamp, packs)
+    return held[1]
+
+
+def _present(pack: Any) -> bool:
+    try:
+        return os.path.exists(pack.data.path)
+    except (OSError, PackFileDisappeared):
+        return False
 
 
 def _packed_size(fd: int, pack_file: PackFile, offset: int, pack: Any) -> tuple[str, int]:
