@@ -210,11 +210,16 @@ def loads_json(text: str | bytes) -> Any:
     """`json.loads` that refuses NaN and Infinity (not JSON numbers; a fact could not be stored
     or printed as valid JSON with them). Raises ValueError (JSONDecodeError is one) or
     RecursionError, for the caller to word."""
+    if isinstance(text, str):  # one decoder for every call: `json.loads` with an argument makes one each time
+        return _DECODER.decode(text)
     return json.loads(text, parse_constant=_refuse_constant)
 
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number (NaN and Infinity cannot be stored)")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 def validate_json(value: Any, what: str) -> Any:
