@@ -1,11 +1,11 @@
 """Version control costs beside the nearest git command on the same repository.
 
 * diff of 10 changed facts in a 100,000-fact repository vs a 1,000-fact one (ratio ~1: the cost
-  follows the change, not the repository);
+  follows the change, not the repository), and of the import that wrote the 100,000 facts;
 * merge of two branches with 1,000 changed facts each;
 * blame of a fact in a 10,000-commit history.
 
-Prints a markdown table. Run:  python benchmarks/bench_vcs.py [--quick]
+Prints a markdown table. Run:  python benchmarks/bench_vcs.py [--quick] [--only diff|merge|blame]
 (--quick: 10,000 / 1,000 facts, 200 changes per branch, 1,000 commits, for a smoke run).
 """
 
@@ -63,6 +63,16 @@ def bench_diff(tmp: Path, big: int, small: int) -> None:
         figures[size] = ours
         ROWS.append((f"diff, 10 changed facts, {size:,}-fact repo (built in {built:.1f} s)",
                      f"{ours:.1f} ms", "git diff-tree -r", f"{theirs:.1f} ms"))  # fmt: skip
+    # the import itself: every fact added, each one read (the --stat form reads none)
+    repo = Repo.open(tmp / f"diff-{big}")
+    assert len(repo.diff("HEAD~2", "HEAD~1", stat=True).changes) == big
+    whole = timed(lambda: repo.diff("HEAD~2", "HEAD~1"), runs=3)
+    stat = timed(lambda: repo.diff("HEAD~2", "HEAD~1", stat=True), runs=3)
+    patch = timed(git(repo.root, "diff", "HEAD~2", "HEAD~1"), runs=3)
+    names = timed(git(repo.root, "diff", "--stat", "HEAD~2", "HEAD~1"), runs=3)
+    ROWS.append((f"diff of the import, {big:,} facts added: every fact read / --stat",
+                 f"{whole / 1000:.1f} s / {stat / 1000:.1f} s", "git diff (patch) / git diff --stat",
+                 f"{patch / 1000:.1f} s / {names / 1000:.1f} s"))  # fmt: skip
     ROWS.append((f"ratio diff {big:,} / {small:,} facts", f"{figures[big] / figures[small]:.2f}", "", ""))
 
 
@@ -111,14 +121,18 @@ def bench_blame(tmp: Path, commits: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes for a smoke run")
+    parser.add_argument("--only", choices=("diff", "merge", "blame"), help="run one of the three")
     args = parser.parse_args()
     big, small, changes, commits = (10_000, 1_000, 200, 1_000) if args.quick else (
         100_000, 1_000, 1_000, 10_000)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        bench_diff(Path(tmp), big, small)
-        bench_merge(Path(tmp), big, changes)
-        bench_blame(Path(tmp), commits)
-    flag = " --quick" if args.quick else ""
+        if args.only in (None, "diff"):
+            bench_diff(Path(tmp), big, small)
+        if args.only in (None, "merge"):
+            bench_merge(Path(tmp), big, changes)
+        if args.only in (None, "blame"):
+            bench_blame(Path(tmp), commits)
+    flag = (" --quick" if args.quick else "") + (f" --only {args.only}" if args.only else "")
     print(f"`python benchmarks/bench_vcs.py{flag}` (Python {sys.version.split()[0]})\n")
     print("| operation | agentmem | git command | git |")
     print("|---|---|---|---|")
