@@ -41,6 +41,12 @@ def object_size(objects: Any, sha: bytes) -> tuple[str, int] | None:
 
 
 def _object_size(objects: Any, sha: bytes) -> tuple[str, int] | None:
+    """In the order dulwich reads an object: the packs it knows, a loose file, the packs again
+    (one written or removed since the list was made)."""
+    binary = hex_to_sha(sha)
+    packed = _packed(objects, binary, fresh=False)
+    if packed is not None:
+        return packed
     loose = os.path.join(objects.path, sha[:2].decode(), sha[2:].decode())
     if os.path.exists(loose):
         with open(loose, "rb") as handle:
@@ -50,22 +56,24 @@ def _object_size(objects: Any, sha: bytes) -> tuple[str, int] | None:
         if kind.decode("ascii", "replace") not in TYPE_NAMES.values() or not size.isdigit():
             raise ValueError("bad loose object header")
         return kind.decode(), int(size)
-    binary = hex_to_sha(sha)
-    for fresh in (False, True):  # a pack written or removed since the list was made: look again
-        for pack in _packs(objects, fresh):
-            try:
-                offset = pack.index.object_offset(binary)
-                fd = None if offset is None else os.open(pack.data.path, os.O_RDONLY)
-            except (KeyError, FileNotFoundError, PackFileDisappeared):
-                continue
-            if fd is None:
-                continue
-            try:
-                held = os.fstat(fd)  # which file this is: a pack rewritten under its name is another
-                pack_file = (pack.data.path, held.st_ino, held.st_size, held.st_mtime_ns)
-                return _packed_size(fd, pack_file, offset, pack)
-            finally:
-                os.close(fd)
+    return _packed(objects, binary, fresh=True)
+
+
+def _packed(objects: Any, binary: bytes, fresh: bool) -> tuple[str, int] | None:
+    for pack in _packs(objects, fresh):
+        try:
+            offset = pack.index.object_offset(binary)
+            fd = None if offset is None else os.open(pack.data.path, os.O_RDONLY)
+        except (KeyError, FileNotFoundError, PackFileDisappeared):
+            continue
+        if fd is None:
+            continue
+        try:
+            held = os.fstat(fd)  # which file this is: a pack rewritten under its name is another
+            pack_file = (pack.data.path, held.st_ino, held.st_size, held.st_mtime_ns)
+            return _packed_size(fd, pack_file, offset, pack)
+        finally:
+            os.close(fd)
     return None
 
 
