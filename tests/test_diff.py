@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from agentmem import Repo
+from agentmem.diff import text_diff
+from agentmem.fact import Fact
 from conftest import invoke
 
 
@@ -81,3 +85,19 @@ def test_bad_refs_are_one_line_errors(repo: Repo, cli: CliRunner) -> None:
         assert code == want, (args, out, err)
         assert err.startswith("error: ") and err.count("\n") == 1
     assert repo.resolve() == head
+
+
+@pytest.mark.parametrize(
+    "text", ["one line", "two\nlines", "ends in a newline\n", "a\r\nb\x0bc\x1cd\u2028e\n\nf", "\n"]
+)
+def test_the_text_diff_of_an_added_or_removed_fact_is_difflibs(text: str) -> None:
+    """An added or removed fact's diff is written without difflib's matching (a 100,000-fact
+    import diffs every text against nothing), and reads exactly as difflib writes it."""
+    def reference(before: str, after: str) -> str:
+        lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                     "a/text", "b/text", lineterm="")  # fmt: skip
+        return "\n".join(line.rstrip("\n") for line in lines)
+
+    fact = Fact(id="x", text=text)
+    assert text_diff(None, fact) == reference("", text)
+    assert text_diff(fact, None) == reference(text, "")

@@ -115,8 +115,17 @@ def text_diff(old: Fact | None, new: Fact | None) -> str:
     after = "" if new is None else new.text
     if before == after:
         return ""
+    if not before or not after:  # added or removed whole: difflib's lines, without its matching
+        whole = [line.rstrip("\n") for line in (before or after).splitlines(keepends=True)]
+        sign, hunk = ("+", f"-0,0 +{_span(len(whole))}") if after else ("-", f"-{_span(len(whole))} +0,0")
+        return "\n".join(["--- a/text", "+++ b/text", f"@@ {hunk} @@", *(sign + line for line in whole)])
     lines = difflib.unified_diff(
         before.splitlines(keepends=True), after.splitlines(keepends=True),
         "a/text", "b/text", lineterm="",
     )  # fmt: skip
     return "\n".join(line.rstrip("\n") for line in lines)
+
+
+def _span(count: int) -> str:
+    """A unified diff's range of `count` lines from the first, as difflib writes it."""
+    return "1" if count == 1 else f"1,{count}"
