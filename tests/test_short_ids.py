@@ -110,3 +110,15 @@ def test_release_completes_among_the_quarantine_of_every_branch(ships: Repo, cli
     code, out, _ = invoke(cli, "quarantine", "release", "ship-al")
     assert (code, out) == (0, "released ship-alpha and 0 derived facts on branch side\n")
     assert ships.quarantine.list("side") == []
+
+
+def test_a_start_in_a_scope_the_agent_may_not_read_is_answered_as_a_whole_id(
+    repo: Repo, cli: CliRunner
+) -> None:
+    repo = use_fake_model(repo)
+    repo.policy.set(POLICY, agent="admin")
+    repo.as_agent("support").remember("Card PIN is 4242", "agent:support", id="card-secret")
+    for given in ("card-secret", "card-s"):
+        code, out, err = invoke(cli, "show", given, "--scope", "agent:support", "--agent", "billing")
+        where = f"in scope agent:support at {repo.resolve()[:12]}"
+        assert (code, out, err) == (3, "", f"error: no fact {given} {where}\n")

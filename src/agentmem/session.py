@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .errors import NotFound, PermissionDenied
-from .fact import Fact, validate_name
+from .fact import Fact, parse_scope, validate_name
 from .governance.visibility import Visibility
 from .session_history import HistoryReads
 from .session_refs import BranchesAndMerges
@@ -144,7 +144,9 @@ class Session(HistoryReads, BranchesAndMerges):
         validate_id(fact_id)
         snap = self.snapshot(at)
         vis = self.visibility()
-        scope = None if scope is None else vis.require_scope(scope)
+        scope = None if scope is None else parse_scope(scope)
+        if scope is not None and not vis.can_read(scope):
+            return fact_id  # the read that follows answers, as it would for a whole id
         if len(fact_id) < MIN_ID_PREFIX or snap.locate(fact_id, scope) is not None:
             return fact_id
         folders = [f for f in self.repo.store.scope_trees(snap.tree_id, scope) if vis.can_read(f[0])]
