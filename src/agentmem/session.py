@@ -35,7 +35,7 @@ from .values import MIN_ID_PREFIX, complete_id, validate_count, validate_flag, v
 if TYPE_CHECKING:
     from .governance.receipts import Receipt
     from .lineage import Cascade
-    from .listing import FactPage
+    from .listing import FactHeader, FactPage
     from .repo import Repo
     from .search import SearchHit
     from .transaction import CommitResult, Transaction, WriteResult
@@ -149,8 +149,7 @@ class Session(HistoryReads, BranchesAndMerges):
             return fact_id  # the read that follows answers, as it would for a whole id
         if len(fact_id) < MIN_ID_PREFIX or snap.locate(fact_id, scope) is not None:
             return fact_id
-        folders = [f for f in self.repo.store.scope_trees(snap.tree_id, scope) if vis.can_read(f[0])]
-        headers = self.repo.fact_listing.headers(folders, snap.read)
+        headers = self._headers(snap, vis, scope)
         return complete_id(fact_id, (h.id for h in headers if h.id.startswith(fact_id) and vis.finds(h)))
 
     def facts(
@@ -173,15 +172,19 @@ class Session(HistoryReads, BranchesAndMerges):
         vis = self.visibility()
         scope = None if scope is None else vis.require_scope(scope)
         snap = self.snapshot(at)
-        # the facts of scopes it may not read are not even listed
-        folders = [f for f in self.repo.store.scope_trees(snap.tree_id, scope) if vis.can_read(f[0])]
-        shown = [h for h in self.repo.fact_listing.headers(folders, snap.read) if vis.shows(h)]
+        shown = [h for h in self._headers(snap, vis, scope) if vis.shows(h)]
         newest = lambda h: (h.updated_at, h.id)  # noqa: E731
         page = (sorted(shown, key=newest, reverse=True) if limit is None
                 else heapq.nlargest(limit, shown, newest))  # the same as the sorted list's first  # fmt: skip
         facts = [vis.shown_fact(snap.read(h.path, h.blob), snap) for h in page]
         self.hand_out("ls", snap.commit, [(h.id, h.blob.decode()) for h in page], scope)
         return FactPage(snap.commit, facts, len(shown))
+
+    def _headers(self, snap: Snapshot, vis: Visibility, scope: str | None) -> list[FactHeader]:
+        """The fact headers (`.agentmem/fact-listing`) of `snap` in `scope`, or in every scope:
+        those of scopes the agent may not read are not even listed."""
+        folders = [f for f in self.repo.store.scope_trees(snap.tree_id, scope) if vis.can_read(f[0])]
+        return self.repo.fact_listing.headers(folders, snap.read)
 
     def export_facts(self, scope: str | None = None, at: str | None = None) -> Iterator[str]:
         """`Repo.export_facts` of the facts this agent may read, as they are written out."""
