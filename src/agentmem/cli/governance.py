@@ -250,7 +250,7 @@ def quarantine(
         return
     if fact_id is not None:
         raise InvalidInput("give one ID (or: quarantine release ID)")
-    target = session(agent, run, trace, branch).expand_id(target)
+    target = repo.as_agent(agent, run=run, trace=trace, branch=branch).expand_id(target)
     entry = repo.quarantine.add(target, agent=agent, reason=reason, run=run, trace=trace,
                                 branch=branch)  # fmt: skip
     if json_out:

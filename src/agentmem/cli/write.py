@@ -226,9 +226,9 @@ def add(
     fields = _fields(kind, tag, meta, derived_from, source, expires)
     repo = open_repo()
     if forget_id is not None:
-        op: dict[str, Any] = {"op": "forget", "id": session(agent).expand_id(forget_id)}
+        op: dict[str, Any] = {"op": "forget", "id": repo.as_agent(agent).expand_id(forget_id)}
     elif update_id is not None:
-        op = {"op": "update", "id": session(agent).expand_id(update_id), **fields}
+        op = {"op": "update", "id": repo.as_agent(agent).expand_id(update_id), **fields}
         if text is not None:
             op["text"] = _text(text)
     elif text is not None:
