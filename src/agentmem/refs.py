@@ -21,6 +21,7 @@ from .object_errors import walk_commits
 from .revspec import reflog_lines
 from .signature import parse_trailers
 from .store import GitStore
+from .values import validate_str
 
 HEADS = b"refs/heads/"
 TAGS = b"refs/tags/"
@@ -64,8 +65,7 @@ class ReflogEntry:
 
 def validate_ref_name(name: str, what: str = "branch") -> str:
     """Reject names git would refuse, and ones that look like options or commit ranges."""
-    if not isinstance(name, str):
-        raise InvalidInput(f"a {what} name must be a string, not {type(name).__name__}")
+    name = validate_str(name, f"a {what} name")
     bad = not name or name.startswith("-") or name == "HEAD" or len(name) > 200
     if bad or not check_ref_format(HEADS + name.encode("utf-8", "replace")):
         raise InvalidInput(f"invalid {what} name {name[:40]!r}")

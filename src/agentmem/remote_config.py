@@ -13,7 +13,7 @@ from pathlib import Path
 from .errors import Conflict, InvalidInput, NotFound
 from .refs import validate_ref_name
 from .store import GitStore
-from .values import validate_unicode
+from .values import validate_str, validate_unicode
 
 REMOTES = b"refs/remotes/"
 
@@ -26,9 +26,7 @@ class RemoteInfo:
 
 def validate_remote_name(name: str) -> str:
     """`name` if it can name a remote (a ref component, no '/', not an option)."""
-    if not isinstance(name, str):
-        raise InvalidInput(f"a remote name must be a string, not {type(name).__name__}")
-    if not name or name.startswith("-") or "/" in name or len(name) > 100:
+    if not validate_str(name, "a remote name") or name.startswith("-") or "/" in name or len(name) > 100:
         raise InvalidInput(f"invalid remote name {name[:40]!r}")
     return validate_ref_name(name, "remote")
 
@@ -61,9 +59,7 @@ def absolute_if_local(url: str) -> str:
 
 def add_remote(store: GitStore, name: str, url: str) -> RemoteInfo:
     validate_remote_name(name)
-    if not isinstance(url, str):
-        raise InvalidInput(f"a remote URL must be a string, not {type(url).__name__}")
-    validate_unicode(url, "remote URL")
+    validate_unicode(validate_str(url, "a remote URL"), "remote URL")
     if not url or url.startswith("-") or any(ord(c) < 32 for c in url):
         raise InvalidInput(f"invalid remote URL {url[:60]!r}")
     if any(r.name == name for r in remotes(store)):

@@ -26,6 +26,7 @@ from .ranking import (
     rank,
     without,
 )
+from .values import validate_str
 
 if TYPE_CHECKING:
     from .index import Index
@@ -105,9 +106,7 @@ def keyword_text(fact: Fact) -> str:
 def check_query(query: str, k: int, mode: str) -> None:
     """A search's query, `k` and mode, checked where the search is asked for (before a search
     service is started) and again where it runs."""
-    if not isinstance(query, str):
-        raise InvalidInput(f"search query must be a string, not {type(query).__name__}")
-    if not query.strip():
+    if not validate_str(query, "search query").strip():
         raise InvalidInput("empty search query")
     if len(query) > MAX_QUERY_CHARS:
         raise InvalidInput(f"search query is over {MAX_QUERY_CHARS} characters")

@@ -95,6 +95,14 @@ def author_filter(author: str | None, agent: str | None) -> str | None:
     return agent
 
 
+def validate_str(value: object, what: str) -> str:
+    """`value` if it is a string, else `InvalidInput` naming what was given instead (an API
+    caller's int or None, not a TypeError from deep inside)."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be a string, not {type(value).__name__}")
+    return value
+
+
 def validate_count(value: Any, what: str) -> int | None:
     """A count the caller may leave out (None): a whole number, zero or more."""
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
@@ -155,11 +163,10 @@ def validate_unicode(value: str, what: str) -> str:
     return value
 
 
-def validate_text(text: Any) -> str:
+def validate_text(text: object) -> str:
     """Fact text: non-blank, valid Unicode, at most 256 KiB, no control characters but tab and
     newline (they would reach terminals raw and carriage returns would hide lines)."""
-    if not isinstance(text, str):
-        raise InvalidInput(f"fact text must be a string, not {type(text).__name__}")
+    text = validate_str(text, "fact text")
     if not text.strip():
         raise InvalidInput("fact text is empty")
     validate_unicode(text, "fact text")
@@ -174,12 +181,10 @@ def validate_text(text: Any) -> str:
     return text
 
 
-def validate_line(value: Any, what: str, limit: int) -> str:
+def validate_line(value: object, what: str, limit: int) -> str:
     """One line of text of at most `limit` characters, no control characters (a reason kept in a
     committed file: it reaches tables, logs and other checkouts)."""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{what} must be a string, not {type(value).__name__}")
-    validate_unicode(value, what)
+    value = validate_unicode(validate_str(value, what), what)
     if len(value) > limit:
         raise InvalidInput(f"{what} is over {limit} characters")
     bad = _NOT_ONE_LINE.search(value)
