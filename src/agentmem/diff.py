@@ -12,7 +12,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .fact import FIELDS, Fact, parse_scope
+from .fact import FIELDS, Fact, first_line, parse_scope
 from .history import changes_between
 from .store import GitStore
 
@@ -34,8 +34,7 @@ class FactDiff:
     @property
     def summary(self) -> str:
         fact = self.new or self.old or {}
-        text = str(fact.get("text", "")).strip().split("\n", 1)[0]
-        return text if len(text) <= 72 else text[:69] + "..."
+        return first_line(str(fact.get("text", "")))
 
 
 @dataclass

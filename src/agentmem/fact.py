@@ -276,8 +276,13 @@ class Fact:
     @property
     def summary(self) -> str:
         """First line of the text, cut to 72 characters, for tables and commit subjects."""
-        line = self.text.strip().split("\n", 1)[0]
-        return line if len(line) <= 72 else line[:69] + "..."
+        return first_line(self.text)
+
+
+def first_line(text: str, width: int = 72) -> str:
+    """The first line of `text`, cut to `width` characters (the last three "...")."""
+    line = text.strip().split("\n", 1)[0]
+    return line if len(line) <= width else line[: width - 3] + "..."
 
 
 _EMPTY: tuple[Any, ...] = (None, "", [], {}, ())

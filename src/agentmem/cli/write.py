@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import InvalidInput
+from ..fact import first_line
 from ..values import agent_option, loads_json
 from . import app, input_file, open_repo
 from .identity import Agent as Reader
@@ -236,8 +237,7 @@ def add(
     else:
         raise InvalidInput("give TEXT, --update ID or --forget ID")
     staged = repo.stage(op, agent=agent)
-    line = (staged.text or "").strip().split("\n", 1)[0]
-    what = staged.id or (line if len(line) <= 60 else line[:57] + "...")
+    what = staged.id or first_line(staged.text or "", 60)
     count = plural(len(repo.staged(agent)), "write")
     console.print(f"staged {staged.op} {what} ({count} staged for 'agentmem commit{agent_option(agent)}')")
 
