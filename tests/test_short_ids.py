@@ -41,9 +41,18 @@ def test_a_unique_start_of_an_id_names_the_fact(ships: Repo, cli: CliRunner) -> 
     assert [op["id"] for op in json.loads(out)["staged"]] == ["ship-beta"]
     assert invoke(cli, "commit", "-m", "edit")[0] == 0
     assert ships.get("ship-beta").text == "fact ship-beta, edited"
+    # a source named by a start of its id, on a write at once and on a staged one
+    code, out, _ = invoke(cli, "remember", "derived at once", "--derived-from", "ship-b")
+    at_once = out.strip()
+    assert code == 0 and ships.get(at_once).derived_from == ("ship-beta",)
+    assert invoke(cli, "add", "derived later", "--id", "later", "-d", "ship-b")[0] == 0
+    assert invoke(cli, "commit", "-m", "later")[0] == 0
+    assert ships.get("later").derived_from == ("ship-beta",)
+    code, out, _ = invoke(cli, "update", "later", "--derived-from", "deploy-k")
+    assert code == 0 and ships.get("later").derived_from == ("deploy-key",)
     code, out, _ = invoke(cli, "forget", "ship-a")
     assert code == 0 and out.startswith("forgot ship-alpha ")
-    assert {f.id for f in ships.facts()} == {"ship-beta", "deploy", "deploy-key", generated}
+    assert {f.id for f in ships.facts()} == {"ship-beta", "deploy", "deploy-key", generated, at_once, "later"}
     # an id that is exactly a fact's is that fact, though another id starts with it
     code, out, _ = invoke(cli, "show", "deploy")
     assert code == 0 and 'id: "deploy"' in out

@@ -93,6 +93,13 @@ def _fields(
     return fields
 
 
+def _sources(actor: Any, fields: dict[str, Any]) -> dict[str, Any]:
+    """`fields` with each --derived-from given as a start of an id completed (`expand_id`)."""
+    if "derived_from" in fields:
+        fields["derived_from"] = [actor.expand_id(source) for source in fields["derived_from"]]
+    return fields
+
+
 @app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Folder to create the repository in.")] = Path("."),
@@ -125,7 +132,7 @@ def remember(
     stderr)."""
     fields = _fields(kind, tag, meta, derived_from, source, expires)
     writer = session(agent, run, trace, branch)
-    result = writer.remember(_text(text), scope, message=message, id=id, **fields)
+    result = writer.remember(_text(text), scope, message=message, id=id, **_sources(writer, fields))
     if json_out:
         print_json(result)
     else:
@@ -161,7 +168,7 @@ def update(
     if text is not None:
         fields["text"] = _text(text)
     writer = session(agent, run, trace, branch)
-    result = writer.update(writer.expand_id(fact_id), message=message, **fields)
+    result = writer.update(writer.expand_id(fact_id), message=message, **_sources(writer, fields))
     if json_out:
         print_json(result)
     else:
@@ -226,10 +233,12 @@ def add(
     Each agent has its own stage: `agentmem commit --agent A` commits what A staged."""
     fields = _fields(kind, tag, meta, derived_from, source, expires)
     repo = open_repo()
+    actor = repo.as_agent(agent)
+    fields = _sources(actor, fields)
     if forget_id is not None:
-        op: dict[str, Any] = {"op": "forget", "id": repo.as_agent(agent).expand_id(forget_id)}
+        op: dict[str, Any] = {"op": "forget", "id": actor.expand_id(forget_id)}
     elif update_id is not None:
-        op = {"op": "update", "id": repo.as_agent(agent).expand_id(update_id), **fields}
+        op = {"op": "update", "id": actor.expand_id(update_id), **fields}
         if text is not None:
             op["text"] = _text(text)
     elif text is not None:
