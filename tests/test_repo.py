@@ -278,3 +278,28 @@ def test_arguments_of_the_wrong_type_are_named_and_change_nothing(repo: Repo) ->
     assert repo.resolve() == head and git(repo, "show-ref") == refs
     assert repo.staged("a") == [] and repo.remotes() == []
     assert repo.log(n=0) == [] and repo.newest_facts(limit=0).total == 1
+
+
+def test_a_field_that_remember_or_update_does_not_take_is_named_with_the_nearest(repo: Repo) -> None:
+    """`remember` and `update` of `Repo` and `Session` declare the fields `Transaction` takes:
+    a misspelt one is a TypeError from the verb the caller called, naming the field it is
+    nearest to, and nothing is written (it was a TypeError from `Transaction.remember`)."""
+    fact = repo.remember("Alice prefers email", "user:alice", agent="support").id
+    head = repo.resolve()
+    session = repo.as_agent("support")
+    wrong: list[tuple[str, Any]] = [
+        (r"^remember\(\) got an unexpected keyword argument 'expires'; did you mean 'expires_at'\?$",
+         lambda: repo.remember("Bob prefers chat", agent="support", expires="2030-01-01T00:00:00Z")),
+        (r"^remember\(\) got an unexpected keyword argument 'tag'; did you mean 'tags'\?$",
+         lambda: session.remember("Bob prefers chat", tag=["x"])),
+        (r"^remember\(\) got an unexpected keyword argument 'colour' \(it takes id, kind, tags, ",
+         lambda: repo.remember("Bob prefers chat", agent="support", colour="red")),
+        (r"^update\(\) got an unexpected keyword argument 'txt'; did you mean 'text'\?$",
+         lambda: repo.update(fact, agent="support", txt="Alice prefers chat")),
+        (r"^update\(\) got an unexpected keyword argument 'scope'",
+         lambda: session.update(fact, scope="shared")),
+    ]  # fmt: skip
+    for message, call in wrong:
+        with pytest.raises(TypeError, match=message):
+            call()
+    assert repo.resolve() == head and repo.get(fact).text == "Alice prefers email"

@@ -7,7 +7,7 @@ import shutil
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from . import adopt as _adopt
 from .config import (
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from .listing import FactPage
     from .staging import StageContents, StagedCommitResult, StagedOp
     from .subsystems import Bisection, Merges
-    from .transaction import CommitResult, Transaction, WriteResult
+    from .transaction import ChangedFactFields, CommitResult, NewFactFields, Transaction, WriteResult
 
 LOCAL_DIR = ".agentmem"
 GIT_DIR = ".git"
@@ -252,7 +252,7 @@ class Repo(VersionControlVerbs, HistoryVerbs, RemoteVerbs, SearchVerbs, DerivedC
 
     def remember(
         self, text: str, scope: str = "shared", *, agent: str, run: str | None = None,
-        trace: str | None = None, message: str = "", **fields: Any,
+        trace: str | None = None, message: str = "", **fields: Unpack[NewFactFields],
     ) -> WriteResult:  # fmt: skip
         """Add one fact in its own commit; the same text in the same scope is a no-op."""
         return self.as_agent(agent, run=run, trace=trace).remember(text, scope, message=message,
@@ -260,7 +260,7 @@ class Repo(VersionControlVerbs, HistoryVerbs, RemoteVerbs, SearchVerbs, DerivedC
 
     def update(
         self, fact_id: str, *, agent: str, run: str | None = None, trace: str | None = None,
-        message: str = "", **fields: Any,
+        message: str = "", **fields: Unpack[ChangedFactFields],
     ) -> WriteResult:  # fmt: skip
         """Change a fact in its own commit, keeping its id."""
         return self.as_agent(agent, run=run, trace=trace).update(fact_id, message=message, **fields)

@@ -19,7 +19,7 @@ import heapq
 import itertools
 import os
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from .errors import NotFound, PermissionDenied
 from .fact import Fact, parse_scope, validate_name
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from .listing import FactHeader, FactPage
     from .repo import Repo
     from .search import SearchHit
-    from .transaction import CommitResult, Transaction, WriteResult
+    from .transaction import ChangedFactFields, CommitResult, NewFactFields, Transaction, WriteResult
 
 BRANCH_ENV = "AGENTMEM_BRANCH"
 
@@ -290,14 +290,22 @@ class Session(HistoryReads, BranchesAndMerges):
         reader = self.visibility if self.governed else None  # what it writes names: see Transaction
         return Transaction(self.repo.store, self.ref, self.agent, message, self.run, self.trace, reader)
 
-    def remember(self, text: str, scope: str = "shared", *, message: str = "", **fields: Any) -> WriteResult:
+    def remember(
+        self, text: str, scope: str = "shared", *, message: str = "", **fields: Unpack[NewFactFields]
+    ) -> WriteResult:
+        from .transaction import NewFactFields, check_fields
+
+        check_fields("remember", fields, NewFactFields)
         with self.transaction(message) as tx:
             written = tx.remember(text, scope, **fields)
         assert tx.result is not None
         written.commit = tx.result.commit
         return written
 
-    def update(self, fact_id: str, *, message: str = "", **fields: Any) -> WriteResult:
+    def update(self, fact_id: str, *, message: str = "", **fields: Unpack[ChangedFactFields]) -> WriteResult:
+        from .transaction import ChangedFactFields, check_fields
+
+        check_fields("update", fields, ChangedFactFields)
         self._writable(fact_id)
         with self.transaction(message) as tx:
             written = tx.update(fact_id, **fields)
