@@ -131,3 +131,28 @@ def test_a_start_in_a_scope_the_agent_may_not_read_is_answered_as_a_whole_id(
         code, out, err = invoke(cli, "show", given, "--scope", "agent:support", "--agent", "billing")
         where = f"in scope agent:support at {repo.resolve()[:12]}"
         assert (code, out, err) == (3, "", f"error: no fact {given} {where}\n")
+
+
+def test_an_id_the_agent_has_staged_is_that_fact_not_the_start_of_a_committed_one(
+    ships: Repo, cli: CliRunner
+) -> None:
+    """`add --id ship` stages a fact whose id is also a start of committed ids: a later
+    `add --update`, `--forget` or `--derived-from` naming it means the staged fact."""
+    assert invoke(cli, "add", "the ship sails at dawn", "--id", "ship-a")[0] == 0
+    assert invoke(cli, "add", "--update", "ship-a", "the ship sails at noon")[0] == 0
+    assert invoke(cli, "add", "the crew boards first", "--id", "crew", "-d", "ship-a")[0] == 0
+    code, out, _ = invoke(cli, "status", "--json")
+    staged = json.loads(out)["staged"]
+    assert [(op["op"], op["id"]) for op in staged] == [("remember", "ship-a"), ("update", "ship-a"),
+                                                       ("remember", "crew")]  # fmt: skip
+    assert staged[2]["derived_from"] == ["ship-a"]
+    assert invoke(cli, "commit", "-m", "ship")[0] == 0
+    assert ships.get("ship-a").text == "the ship sails at noon"
+    assert ships.get("crew").derived_from == ("ship-a",)
+    assert ships.get("ship-alpha").text == "fact ship-alpha"
+    # and another agent's stage does not count: its start completes as before
+    assert invoke(cli, "add", "beta's twin", "--id", "ship-b", "-a", "other")[0] == 0
+    assert invoke(cli, "add", "--forget", "ship-b")[0] == 0
+    code, out, _ = invoke(cli, "status", "--json")
+    assert code == 0
+    assert [(op["op"], op["id"]) for op in json.loads(out)["staged"]] == [("forget", "ship-beta")]

@@ -93,11 +93,18 @@ def _fields(
     return fields
 
 
-def _sources(actor: Any, fields: dict[str, Any]) -> dict[str, Any]:
-    """`fields` with each --derived-from given as a start of an id completed (`expand_id`)."""
+def _sources(actor: Any, fields: dict[str, Any], staged: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """`fields` with each --derived-from given as a start of an id completed (`_expand`)."""
     if "derived_from" in fields:
-        fields["derived_from"] = [actor.expand_id(source) for source in fields["derived_from"]]
+        fields["derived_from"] = [_expand(actor, source, staged) for source in fields["derived_from"]]
     return fields
+
+
+def _expand(actor: Any, fact_id: str, staged: frozenset[str] = frozenset()) -> str:
+    """`fact_id` completed from a start of a committed fact's id (`Session.expand_id`), unless
+    it is the id of a fact the agent has staged: `add --update plan-2` after `add --id plan-2`
+    means the staged fact, not a committed ``plan-2b``."""
+    return fact_id if fact_id in staged else actor.expand_id(fact_id)
 
 
 @app.command()
@@ -234,11 +241,12 @@ def add(
     fields = _fields(kind, tag, meta, derived_from, source, expires)
     repo = open_repo()
     actor = repo.as_agent(agent)
-    fields = _sources(actor, fields)
+    staged = frozenset(op.id for op in repo.staged(agent) if op.op == "remember" and op.id)
+    fields = _sources(actor, fields, staged)
     if forget_id is not None:
-        op: dict[str, Any] = {"op": "forget", "id": actor.expand_id(forget_id)}
+        op: dict[str, Any] = {"op": "forget", "id": _expand(actor, forget_id, staged)}
     elif update_id is not None:
-        op = {"op": "update", "id": actor.expand_id(update_id), **fields}
+        op = {"op": "update", "id": _expand(actor, update_id, staged), **fields}
         if text is not None:
             op["text"] = _text(text)
     elif text is not None:
