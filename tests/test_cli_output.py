@@ -238,3 +238,16 @@ def test_plural_of_words_ending_in_y() -> None:
     assert [plural(1, "text"), plural(2, "text"), plural(1, "repository"), plural(2, "repository"),
             plural(0, "key"), plural(3, "entry")] == [
         "1 text", "2 texts", "1 repository", "2 repositories", "0 keys", "3 entries"]  # fmt: skip
+
+
+def test_what_the_file_system_refuses_is_one_short_line(repo: Repo, cli: CliRunner) -> None:
+    """An OSError exits 1 with its reason and path as a person reads them; it printed
+    "error: [Errno 36] File name too long: 'xxxx...'" with all 5,000 characters of the name."""
+    head = repo.resolve()
+    code, out, err = invoke(cli, "import", "x" * 5000)
+    assert code == 1 and out == ""
+    assert re.fullmatch(r"error: file name too long: x{60}\.\.\.x{40} \(5000 characters\)\n", err), err
+    code, _, err = invoke(cli, "export", "-o", str(repo.root / "missing" / "out.jsonl"))
+    assert code == 1
+    assert err == f"error: no such file or directory: {repo.root / 'missing' / 'out.jsonl.partial'}\n"
+    assert repo.resolve() == head

@@ -55,11 +55,27 @@ class _Group(LazyGroup):
             if _state["debug"]:
                 traceback.print_exc()
             if isinstance(exc, OSError):  # the file system refused (a file in the way, no space...)
-                err(f"error: {exc}")
+                err(f"error: {os_message(exc)}")
                 raise typer.Exit(1) from None
             err(f"error: unexpected {type(exc).__name__}: {exc} (a bug in agentmem: please report it "
                 "with the output of --debug)")  # fmt: skip
             raise typer.Exit(70) from None  # EX_SOFTWARE
+
+
+def os_message(exc: OSError) -> str:
+    """What the file system refused, in one line a person reads: "file name too long: PATH"
+    rather than "[Errno 36] File name too long: 'PATH'", a path of thousands of characters cut
+    in the middle."""
+    if not exc.strerror:
+        return str(exc)
+    paths = [_shown(p) for p in (exc.filename, exc.filename2) if p is not None]
+    reason = exc.strerror[:1].lower() + exc.strerror[1:]
+    return f"{reason}: {' -> '.join(paths)}" if paths else reason
+
+
+def _shown(path: Any, width: int = 120) -> str:
+    text = os.fsdecode(path) if isinstance(path, bytes | os.PathLike) else str(path)
+    return text if len(text) <= width else f"{text[:60]}...{text[-40:]} ({len(text)} characters)"
 
 
 app = typer.Typer(
