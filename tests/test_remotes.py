@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from agentmem import Conflict, Repo, merge_state
+from agentmem import Conflict, InvalidInput, NotFound, Repo, merge_state
 from agentmem.incoming import PURGED_PATH, PurgeNeeded
 from agentmem.layout import fact_path
 from agentmem.remotes import RemoteError
@@ -361,6 +361,13 @@ def test_bad_remote_input(tmp_path: Path) -> None:
         a.push()
     with pytest.raises(Exception, match="unknown strategy"):
         a.pull("origin", strategy="mine")
+    # a name no remote can have is refused as such (it was "no remote 'x...'" with every character)
+    for name in ("x" * 300, "../x", "-x"):
+        for verb in (a.fetch, a.push, a.pull, a.remove_remote):
+            with pytest.raises(InvalidInput, match=r"^invalid remote name '.{1,40}'$"):
+                verb(name)
+    with pytest.raises(NotFound, match="no remote 'origin'"):
+        a.fetch("origin")
 
 
 def test_purged_secret_does_not_return_through_a_pull(tmp_path: Path, daemon_url: str) -> None:

@@ -42,6 +42,8 @@ def remotes(store: GitStore) -> list[RemoteInfo]:
 
 
 def remote_url(store: GitStore, name: str) -> str:
+    """The URL of the remote `name`; `InvalidInput` for a name no remote can have."""
+    validate_remote_name(name)
     for remote in remotes(store):
         if remote.name == name:
             return remote.url
