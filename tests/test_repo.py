@@ -271,6 +271,20 @@ def test_arguments_of_the_wrong_type_are_named_and_change_nothing(repo: Repo) ->
         ("force must be True or False, not 'yes'", lambda: repo.push(force="yes")),
         ("propose must be True or False, not 1",
          lambda: repo.as_agent("a").promote(fact, "shared", propose=1)),
+        # found by calling every public method with such values (2026-11-28)
+        ("-n must be a whole number, zero or more, not 1.5", lambda: repo.reflog(n=1.5)),
+        ("the limit must be a whole number, zero or more, not -1",
+         lambda: repo.as_agent("support").facts(limit=-1)),
+        ("the threshold must be a cosine between -1 and 1, not ''",
+         lambda: repo.duplicates("shared", threshold="", daemon=False)),
+        ("the threshold must be a cosine between -1 and 1, not 2",
+         lambda: repo.near_duplicates(fact, threshold=2, daemon=False)),
+        # refused before the request is sent to the search service (json's TypeError before)
+        ("invalid kind b'note'", lambda: repo.search("x", kind=b"note", daemon=True)),
+        ("invalid agent name b'support'", lambda: repo.search("x", author=b"support", daemon=True)),
+        ("at must be a string or a number, not bytes", lambda: repo.index(at=b"main", daemon=True)),
+        ("actor must be an agentmem.visibility.Actor, not int", lambda: repo.search("x", actor=5)),
+        ("invalid branch name", lambda: repo.as_agent("a").delete_branch("\ud800")),
     ]
     for message, call in wrong:
         with pytest.raises(InvalidInput, match=message):

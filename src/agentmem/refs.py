@@ -21,7 +21,7 @@ from .object_errors import walk_commits
 from .revspec import reflog_lines
 from .signature import parse_trailers
 from .store import GitStore
-from .values import validate_str
+from .values import validate_count, validate_str
 
 HEADS = b"refs/heads/"
 TAGS = b"refs/tags/"
@@ -237,6 +237,7 @@ def reset(store: GitStore, target: str) -> ResetResult:
 
 def reflog(store: GitStore, name: str | None = None, limit: int | None = None) -> list[ReflogEntry]:
     """Moves of a branch (default: the current one), newest first."""
+    validate_count(limit, "-n")
     ref = store.current_branch() if name is None else HEADS + validate_ref_name(name).encode()
     found = []
     for index, (old_sha, new_sha, stamp, message) in enumerate(reflog_lines(store, ref, limit)):

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from .errors import InvalidInput
 from .repo_base import RepoBase
-from .values import author_filter
+from .values import author_filter, short
 
 if TYPE_CHECKING:
     from .repo import Repo
@@ -39,6 +40,8 @@ class SearchVerbs(RepoBase):
         from .visibility import Actor
 
         author = author_filter(author, agent)
+        if actor is not None and not isinstance(actor, Actor):
+            raise InvalidInput(f"actor must be an agentmem.visibility.Actor, not {type(actor).__name__}")
         actor = actor or Actor.from_env()
         searcher = self._owner() if actor.agent is None else self.as_agent(
             actor.agent, run=actor.run, trace=actor.trace)
@@ -54,7 +57,7 @@ class SearchVerbs(RepoBase):
         write), None when no service runs or it is busy: the check is skipped, never waited for."""
         from .search import SearchHit
 
-        limit = float(self.config["search"]["duplicate_threshold"] if threshold is None else threshold)
+        limit = self._threshold(threshold)
         params = {"fact_id": fact_id, "at": at, "threshold": limit, "k": k}
         found = self._search_call("near_duplicates", params, daemon, actor, start=start, quick=not start)
         return None if found is None else [SearchHit.from_dict(hit) for hit in found]
@@ -64,7 +67,7 @@ class SearchVerbs(RepoBase):
         daemon: bool | None = None, actor: Actor | None = None,
     ) -> tuple[str, list[tuple[str, str, float]]]:  # fmt: skip
         """(commit, pairs of facts in `scope` within `threshold` cosine, most similar first)."""
-        limit = float(self.config["search"]["duplicate_threshold"] if threshold is None else threshold)
+        limit = self._threshold(threshold)
         params = {"scope": scope, "at": at, "threshold": limit}
         found = self._search_call("duplicates", params, daemon, actor)
         return found["commit"], [(a, b, float(s)) for a, b, s in found["pairs"]]
@@ -90,6 +93,13 @@ class SearchVerbs(RepoBase):
         local: dict[str, Any] = self._search_call("status", {}, False, None)
         return local
 
+    def _threshold(self, threshold: float | None) -> float:
+        """The cosine above which two facts are near duplicates: `threshold`, or the config's."""
+        value = self.config["search"]["duplicate_threshold"] if threshold is None else threshold
+        if isinstance(value, bool) or not isinstance(value, int | float) or not -1.0 <= value <= 1.0:
+            raise InvalidInput(f"the threshold must be a cosine between -1 and 1, not {short(repr(value))}")
+        return float(value)
+
     def _search_call(
         self, op: str, params: dict[str, Any], daemon: bool | None, actor: Actor | None, *,
         start: bool = True, quick: bool = False, progress: Callable[[int, int], None] | None = None,
@@ -98,6 +108,8 @@ class SearchVerbs(RepoBase):
         from . import service
         from .visibility import Actor, visible
 
+        if actor is not None and not isinstance(actor, Actor):
+            raise InvalidInput(f"actor must be an agentmem.visibility.Actor, not {type(actor).__name__}")
         actor = actor or Actor.from_env()
         if service.daemon_enabled(self.config) if daemon is None else daemon:
             return service.call(self.root, op, params, actor=actor, start=start, progress=progress,

@@ -169,6 +169,12 @@ def call(
     Returns None when no service runs and `start` is false, or (`quick`) when the service is busy
     or slow: such a request gives up after `QUICK_DEADLINE` seconds rather than wait.
     A service that dies mid-request is restarted and the request sent again (twice at most)."""
+    for name, value in params.items():  # as the service's own checks would: not json's TypeError
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            kind = type(value).__name__
+            raise errors.InvalidInput(f"{name} must be a string or a number, not {kind}") from None
     path = socket_path()
     identity = repo_identity(root)
     if identity is None:

@@ -156,6 +156,7 @@ class Session(HistoryReads, BranchesAndMerges):
         self, scope: str | None = None, at: str | None = None, *, limit: int | None = None
     ) -> list[Fact]:
         """The facts this agent may read (of one scope; `PermissionDenied` for a scope it may not)."""
+        validate_count(limit, "the limit")
         commit, readable = self._readable(scope, at)
         handed = list(itertools.islice(readable, limit))
         self.hand_out("ls", commit, [(fact.id, blob) for fact, blob in handed], scope)

@@ -25,9 +25,10 @@ if TYPE_CHECKING:
 def search(
     session: Session, params: dict[str, Any], daemon: bool | None, progress: Any, note: Any
 ) -> list[SearchHit]:
-    from .search import SearchHit, check_query
+    from .search import SearchHit, check_query, where_clause
 
     check_query(params["query"], params["k"], params["mode"])  # before a service is started for it
+    where_clause(None, params.get("agent"), params.get("kind"))  # the filters' values, likewise
     at, scope = params["at"], params["scope"]
     session.reading(at)  # refused here before a service starts; the service checks it too
     vis = session.visibility()

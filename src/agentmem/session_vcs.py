@@ -18,7 +18,7 @@ from . import merge as _merge
 from . import refs as _refs
 from .errors import Conflict, CorruptObject, InvalidInput, NotFound, PermissionDenied
 from .merge import MergeConflict, MergeResult
-from .refs import RefInfo, ReflogEntry, ResetResult
+from .refs import RefInfo, ReflogEntry, ResetResult, validate_ref_name
 from .values import complete_id
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ def reset(session: Session, target: str, hard: bool) -> ResetResult:
 
 
 def delete_branch(session: Session, name: str) -> RefInfo:
-    _require_admin(session, name, "delete")
+    _require_admin(session, validate_ref_name(name), "delete")
     return _listed(session, "branch", session.repo.delete_branch(name))
 
 
