@@ -73,3 +73,21 @@ def test_search_never_returns_an_expired_fact(repo: Repo, cli: CliRunner) -> Non
         assert ids["old"] not in {h.fact.id for h in repo.search("wifi password", k=10, mode=mode)}
     code, out, _ = invoke(cli, "search", "hunter2", "--no-daemon", "--json", "--mode", "keyword")
     assert code == 0 and ids["old"] not in out
+
+
+def test_an_expiry_that_has_already_passed_is_noted_when_written(repo: Repo, cli: CliRunner) -> None:
+    """`--expires 2020-01-01` (a year mistyped) stores a fact that no listing shows: the write
+    says so on stderr instead of looking lost. A future expiry says nothing."""
+    note = "expires at 2020-01-01T00:00:00.000Z, which has passed: ls and search hide it from now on"
+    code, out, err = invoke(cli, "remember", "The old VPN closes", "--expires", "2020-01-01")
+    fact = out.strip()
+    assert code == 0 and err == f"note: {fact} {note} (show still shows it)\n"
+    assert repo.facts() == [] and repo.get(fact).expires_at == "2020-01-01T00:00:00.000Z"
+    code, out, err = invoke(cli, "remember", "The new VPN opens", "--expires", "7d")
+    assert code == 0 and err == ""
+    code, out, err = invoke(cli, "update", out.strip(), "--expires", "2020-01-01")
+    assert code == 0 and note in err
+    code, out, err = invoke(cli, "add", "A staged one", "--expires", "2020-01-01")
+    assert code == 0 and err == f"note: the fact {note} (show still shows it)\n"
+    code, out, err = invoke(cli, "remember", "The old VPN closes", "--expires", "2020-01-01")
+    assert code == 0 and "already stored" in err and "has passed" not in err  # nothing written

@@ -12,7 +12,7 @@ import typer
 
 from ..errors import InvalidInput
 from ..fact import first_line
-from ..values import agent_option, loads_json
+from ..values import agent_option, loads_json, parse_expiry
 from . import app, input_file, open_repo
 from .identity import Agent as Reader
 from .identity import Branch, note_if_blind, session
@@ -93,6 +93,16 @@ def _fields(
     return fields
 
 
+def _note_if_expired(expires_at: str | None, fact: str) -> None:
+    """A note on stderr when the expiry just given has already passed (a year mistyped, or
+    ``--expires 0s``): reads hide the fact from now on, which otherwise looks like a lost write."""
+    from ..values import now_iso
+
+    if expires_at is not None and expires_at <= now_iso():
+        err(f"note: {fact} expires at {expires_at}, which has passed: ls and search hide it from now on "
+            f"(show still shows it)")  # fmt: skip
+
+
 def _sources(actor: Any, fields: dict[str, Any], staged: frozenset[str] = frozenset()) -> dict[str, Any]:
     """`fields` with each --derived-from given as a start of an id completed (`_expand`)."""
     if "derived_from" in fields:
@@ -144,6 +154,8 @@ def remember(
         print_json(result)
     else:
         console.print(result.id)
+        if result.created and result.fact is not None:
+            _note_if_expired(result.fact.expires_at, result.id)
         if not result.created:
             note = f"already stored as {result.id}; nothing changed"
             if result.not_applied:
@@ -180,6 +192,8 @@ def update(
         print_json(result)
     else:
         console.print(f"{result.id} {'updated' if result.commit else 'unchanged'}")
+    if expires is not None and result.fact is not None:
+        _note_if_expired(result.fact.expires_at, result.id)
 
 
 @app.command()
@@ -257,6 +271,8 @@ def add(
     what = staged.id or first_line(staged.text or "", 60)
     count = plural(len(repo.staged(agent)), "write")
     console.print(f"staged {staged.op} {what} ({count} staged for 'agentmem commit{agent_option(agent)}')")
+    if expires is not None:
+        _note_if_expired(parse_expiry(expires), staged.id or "the fact")
 
 
 @app.command()
