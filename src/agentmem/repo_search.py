@@ -37,12 +37,8 @@ class SearchVerbs(RepoBase):
         `author` keeps only facts that agent wrote; `actor` is who is asking (default: the
         owner, or $AGENTMEM_AGENT when set; to search AS an agent: `as_agent(...).search`).
         `agent` is the old name of `author` (deprecated: it never meant "search as")."""
-        from .visibility import Actor
-
         author = author_filter(author, agent)
-        if actor is not None and not isinstance(actor, Actor):
-            raise InvalidInput(f"actor must be an agentmem.visibility.Actor, not {type(actor).__name__}")
-        actor = actor or Actor.from_env()
+        actor = _acting(actor)
         searcher = self._owner() if actor.agent is None else self.as_agent(
             actor.agent, run=actor.run, trace=actor.trace)
         return searcher.search(query, at=at, scope=scope, author=author, kind=kind, k=k, mode=mode,
@@ -106,11 +102,9 @@ class SearchVerbs(RepoBase):
         note: Callable[[str], None] | None = None,
     ) -> Any:  # fmt: skip
         from . import service
-        from .visibility import Actor, visible
+        from .visibility import visible
 
-        if actor is not None and not isinstance(actor, Actor):
-            raise InvalidInput(f"actor must be an agentmem.visibility.Actor, not {type(actor).__name__}")
-        actor = actor or Actor.from_env()
+        actor = _acting(actor)
         if service.daemon_enabled(self.config) if daemon is None else daemon:
             return service.call(self.root, op, params, actor=actor, start=start, progress=progress,
                                 note=note, quick=quick)  # fmt: skip
@@ -121,3 +115,12 @@ class SearchVerbs(RepoBase):
             self._search_index = Index(self.store, self.local_dir, self.config["embedding"], location)
         test = visible(cast("Repo", self), actor)
         return service.dispatch(self._search_index, op, params, progress, note, test)
+
+
+def _acting(actor: Actor | None) -> Actor:
+    """Who is asking: `actor`, else the agent named in the environment ($AGENTMEM_AGENT...)."""
+    from .visibility import Actor
+
+    if actor is not None and not isinstance(actor, Actor):
+        raise InvalidInput(f"actor must be an agentmem.visibility.Actor, not {type(actor).__name__}")
+    return actor or Actor.from_env()

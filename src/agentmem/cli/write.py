@@ -154,14 +154,14 @@ def remember(
         print_json(result)
     else:
         console.print(result.id)
-        if result.created and result.fact is not None:
-            _note_if_expired(result.fact.expires_at, result.id)
         if not result.created:
             note = f"already stored as {result.id}; nothing changed"
             if result.not_applied:
                 note += (f" (not applied: {', '.join(result.not_applied)}; use "
                          f"'agentmem update {result.id}' to change them)")  # fmt: skip
             err(note)
+    if result.created and result.fact is not None:
+        _note_if_expired(result.fact.expires_at, result.id)
     if result.commit and not (no_dup_check or no_daemon):
         from .search import dup_warnings  # after the commit: a write never waits for search
 
