@@ -285,6 +285,15 @@ def test_arguments_of_the_wrong_type_are_named_and_change_nothing(repo: Repo) ->
         ("at must be a string or a number, not bytes", lambda: repo.index(at=b"main", daemon=True)),
         ("actor must be an agentmem.visibility.Actor, not int", lambda: repo.search("x", actor=5)),
         ("invalid branch name", lambda: repo.as_agent("a").delete_branch("\ud800")),
+        # and the other yes/no arguments: "no" read as truthy did the opposite, harmless or not
+        ("include_expired must be True or False, not 'no'", lambda: repo.facts(include_expired="no")),
+        ("stat must be True or False, not 'no'", lambda: repo.diff(stat="no")),
+        ("follow must be True or False, not 'no'", lambda: repo.as_agent("a").log(fact, follow="no")),
+        ("changes must be True or False, not 0", lambda: repo.as_agent("a").log(fact, changes=0)),
+        ("daemon must be True or False, not 'no'", lambda: repo.search("x", daemon="no")),
+        ("daemon must be True or False, not 'no'", lambda: repo.index_status(daemon="no")),
+        ("rebuild must be True or False, not 'no'", lambda: repo.index(rebuild="no", daemon=False)),
+        ("start must be True or False, not 'no'", lambda: repo.near_duplicates(fact, start="no")),
     ]
     for message, call in wrong:
         with pytest.raises(InvalidInput, match=message):

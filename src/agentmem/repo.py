@@ -29,7 +29,7 @@ from .session import Session
 from .signature import Signature
 from .snapshot import Snapshot
 from .store import GitStore
-from .values import DEFAULT_AGENT
+from .values import DEFAULT_AGENT, validate_flag
 
 # Everything else loads on first use, inside the method that needs it: `agentmem log` should
 # not import merge, remotes (dulwich's network client), staging or search to list ten commits
@@ -232,7 +232,7 @@ class Repo(VersionControlVerbs, HistoryVerbs, RemoteVerbs, SearchVerbs, DerivedC
     ) -> list[Fact]:
         """The facts at `at` (default HEAD) that the read path shows (expired and quarantined
         ones hidden); `include_expired`: every fact file in the tree, as stored."""
-        if include_expired:
+        if validate_flag(include_expired, "include_expired"):
             return list(self.snapshot(at).facts(scope))
         return self._owner().facts(scope, at)
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from .errors import InvalidInput
 from .repo_base import RepoBase
-from .values import author_filter, short
+from .values import author_filter, short, validate_flag
 
 if TYPE_CHECKING:
     from .repo import Repo
@@ -74,10 +74,9 @@ class SearchVerbs(RepoBase):
     ) -> dict[str, Any]:  # fmt: skip
         """Bring the search index of `at` up to date (from scratch with `rebuild`); return
         what is indexed."""
-        result: dict[str, Any] = self._search_call(
-            "index", {"at": at, "rebuild": rebuild}, daemon, None, progress=progress, note=note
-        )
-        return result
+        params = {"at": at, "rebuild": validate_flag(rebuild, "rebuild")}
+        found: dict[str, Any] = self._search_call("index", params, daemon, None, progress=progress, note=note)
+        return found
 
     def index_status(self, *, daemon: bool | None = None) -> dict[str, Any]:
         """The index's views (branch or commit, indexed commit, rows) and cache size. A running
@@ -104,6 +103,9 @@ class SearchVerbs(RepoBase):
         from . import service
         from .visibility import visible
 
+        if daemon is not None:
+            validate_flag(daemon, "daemon")
+        validate_flag(start, "start")
         actor = _acting(actor)
         if service.daemon_enabled(self.config) if daemon is None else daemon:
             return service.call(self.root, op, params, actor=actor, start=start, progress=progress,

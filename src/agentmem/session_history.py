@@ -11,7 +11,7 @@ from . import history
 from .errors import NotFound
 from .fact import validate_id, validate_name
 from .snapshot import Snapshot
-from .values import validate_count
+from .values import validate_count, validate_flag
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -50,6 +50,8 @@ class HistoryReads:
         fact this agent may not see (their messages may quote it). `changes`: with a fact or a
         scope, each commit's changes to it (`history.commits`)."""
         validate_count(n, "-n")
+        validate_flag(follow, "follow")
+        validate_flag(changes, "changes")
         if author is not None:  # as search refuses it: a name no commit can carry is a mistake
             validate_name(author, "agent name")
         head = self.snapshot(at).commit_id
@@ -119,6 +121,7 @@ class HistoryReads:
         agent may see."""
         from .diff import diff_commits
 
+        validate_flag(stat, "stat")
         store = self.repo.store
         new_id = self.snapshot(new).commit_id
         if old is None:
