@@ -197,13 +197,13 @@ class Index:
     def view_key(self, at: str | None) -> tuple[str, bytes]:
         """(view key, commit id): a branch keeps one view that follows it; a commit or tag
         gets a view of its own."""
+        commit = self.store.resolve(at)  # first: it checks what `at` is
         if at is None or at == "HEAD":
             key = self.store.current_branch().decode()
         elif self.store.ref_value(f"refs/heads/{at}".encode()) is not None:
             key = f"refs/heads/{at}"
         else:
             key = ""
-        commit = self.store.resolve(at)
         return key or f"commit:{commit.decode()}", commit
 
     def view(self, at: str | None = None, progress: Progress | None = None) -> View:

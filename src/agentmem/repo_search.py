@@ -51,10 +51,10 @@ class SearchVerbs(RepoBase):
         """Facts in `fact_id`'s scope within `threshold` cosine of it (default
         ``search.duplicate_threshold``). With the service and `start` false (the check after a
         write), None when no service runs or it is busy: the check is skipped, never waited for."""
-        from .search import SearchHit
+        from .search import SearchHit, check_k
 
         limit = self._threshold(threshold)
-        params = {"fact_id": fact_id, "at": at, "threshold": limit, "k": k}
+        params = {"fact_id": fact_id, "at": at, "threshold": limit, "k": check_k(k)}
         found = self._search_call("near_duplicates", params, daemon, actor, start=start, quick=not start)
         return None if found is None else [SearchHit.from_dict(hit) for hit in found]
 

@@ -26,7 +26,7 @@ from .ranking import (
     rank,
     without,
 )
-from .values import validate_str
+from .values import validate_str, validate_unicode
 
 if TYPE_CHECKING:
     from .index import Index
@@ -106,16 +106,22 @@ def keyword_text(fact: Fact) -> str:
 def check_query(query: str, k: int, mode: str) -> None:
     """A search's query, `k` and mode, checked where the search is asked for (before a search
     service is started) and again where it runs."""
-    if not validate_str(query, "search query").strip():
+    if not validate_unicode(validate_str(query, "search query"), "search query").strip():
         raise InvalidInput("empty search query")
     if len(query) > MAX_QUERY_CHARS:
         raise InvalidInput(f"search query is over {MAX_QUERY_CHARS} characters")
     if "\0" in query:
         raise InvalidInput("search query contains a NUL character")
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise InvalidInput(f"-k must be a whole number between 1 and {MAX_K}, not {repr(k)[:20]}")
+    check_k(k)
     if not isinstance(mode, str) or mode not in MODES:
         raise InvalidInput(f"invalid mode {str(mode)[:20]!r}: use {', '.join(MODES)}")
+
+
+def check_k(k: int) -> int:
+    """How many hits a search or a duplicate check returns: a whole number from 1 to `MAX_K`."""
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise InvalidInput(f"-k must be a whole number between 1 and {MAX_K}, not {repr(k)[:20]}")
+    return k
 
 
 @cache
@@ -234,6 +240,7 @@ def near_duplicates(
     from .view_table import matching_rows
 
     validate_id(fact_id)
+    check_k(k)
     view, own = index.read(at, lambda v: matching_rows(v, f"id = {quote(fact_id)}"))
     if not own.num_rows:
         from .errors import NotFound
@@ -264,7 +271,8 @@ def duplicate_pairs(
     from .matrix import vector_matrix
     from .view_table import matching_rows
 
-    view, rows = index.read(at, lambda v: matching_rows(v, f"{where_clause(scope=scope)} AND chunk = 0"))
+    where = f"{where_clause(scope=parse_scope(scope))} AND chunk = 0"  # a scope is required
+    view, rows = index.read(at, lambda v: matching_rows(v, where))
     if rows.num_rows < 2:
         return view.commit, []
     ids = rows["id"].to_pylist()
