@@ -45,7 +45,8 @@ if TYPE_CHECKING:
     from .listing import FactPage
     from .staging import StageContents, StagedCommitResult, StagedOp
     from .subsystems import Bisection, Merges
-    from .transaction import ChangedFactFields, CommitResult, NewFactFields, Transaction, WriteResult
+    from .transaction import CommitResult, Transaction, WriteResult
+    from .write_fields import ChangedFactFields, NewFactFields
 
 LOCAL_DIR = ".agentmem"
 GIT_DIR = ".git"

@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from .listing import FactHeader, FactPage
     from .repo import Repo
     from .search import SearchHit
-    from .transaction import ChangedFactFields, CommitResult, NewFactFields, Transaction, WriteResult
+    from .transaction import CommitResult, Transaction, WriteResult
+    from .write_fields import ChangedFactFields, NewFactFields
 
 BRANCH_ENV = "AGENTMEM_BRANCH"
 
@@ -294,7 +295,7 @@ class Session(HistoryReads, BranchesAndMerges):
     def remember(
         self, text: str, scope: str = "shared", *, message: str = "", **fields: Unpack[NewFactFields]
     ) -> WriteResult:
-        from .transaction import NewFactFields, check_fields
+        from .write_fields import NewFactFields, check_fields
 
         check_fields("remember", fields, NewFactFields)
         with self.transaction(message) as tx:
@@ -304,7 +305,7 @@ class Session(HistoryReads, BranchesAndMerges):
         return written
 
     def update(self, fact_id: str, *, message: str = "", **fields: Unpack[ChangedFactFields]) -> WriteResult:
-        from .transaction import ChangedFactFields, check_fields
+        from .write_fields import ChangedFactFields, check_fields
 
         check_fields("update", fields, ChangedFactFields)
         self._writable(fact_id)

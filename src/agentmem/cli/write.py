@@ -3,7 +3,6 @@ JSON-lines exchange: import and export."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,109 +11,31 @@ import typer
 
 from ..errors import InvalidInput
 from ..fact import first_line
-from ..values import agent_option, loads_json, parse_expiry
+from ..values import agent_option, parse_expiry
 from . import app, input_file, open_repo
 from .identity import Agent as Reader
 from .identity import Branch, note_if_blind, session
 from .output import console, err, err_console, plural, print_json, table
-
-Agent = Annotated[
-    str, typer.Option("--agent", "-a", envvar="AGENTMEM_AGENT", help="Agent making the write.")
-]
-Run = Annotated[str | None, typer.Option("--run", envvar="AGENTMEM_RUN", help="Run/session id.")]
-Trace = Annotated[
-    str | None, typer.Option("--trace", envvar="AGENTMEM_TRACE", help="Conversation/trace id.")
-]
-Message = Annotated[str, typer.Option("--message", "-m", help="Commit message.")]
-Scope = Annotated[str, typer.Option("--scope", "-s", help="shared, user:ID, agent:ID, run:ID, app:ID.")]
-DerivedFrom = Annotated[
-    list[str] | None, typer.Option("--derived-from", "-d", help="Id of a source fact (repeat).")
-]
-Tags = Annotated[list[str] | None, typer.Option("--tag", "-t", help="Tag (repeat).")]
-Kind = Annotated[str | None, typer.Option("--kind", "-k", help="Kind of fact (default: note).")]
-Meta = Annotated[str | None, typer.Option("--meta", help="Metadata as a JSON object.")]
-Source = Annotated[str | None, typer.Option("--source", help="Where the fact came from.")]
-Expires = Annotated[
-    str | None,
-    typer.Option(
-        "--expires", metavar="WHEN",
-        help="Expiry: ISO 8601 time with a zone, a date (midnight UTC) or a duration (7d, 12h, 30m, 45s).",
-    ),
-]  # fmt: skip
-FactId = Annotated[str | None, typer.Option("--id", help="Readable id instead of a generated one.")]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _text(text: str) -> str:
-    """The text argument, or stdin for '-', read strictly as UTF-8."""
-    if text != "-":
-        return text
-    data = sys.stdin.buffer.read()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"stdin is not valid UTF-8 (byte {exc.start + 1})") from None
-
-
-def _meta(text: str) -> Any:
-    try:
-        value = loads_json(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"--meta is not JSON: {exc}") from None
-    except RecursionError:
-        raise InvalidInput("--meta is nested too deeply") from None
-    except ValueError as exc:
-        raise InvalidInput(f"--meta is not JSON: {exc}") from None
-    if not isinstance(value, dict):
-        kind = "an array" if isinstance(value, list) else "a string"
-        kind = kind if isinstance(value, list | str) else "a number or a literal"
-        raise InvalidInput(f"--meta must be a JSON object ({{...}}), not {kind}")
-    return value
-
-
-
-def _fields(
-    kind: str | None, tags: list[str] | None, meta: str | None, derived_from: list[str] | None,
-    source: str | None, expires: str | None,
-) -> dict[str, Any]:  # fmt: skip
-    fields: dict[str, Any] = {}
-    if kind is not None:
-        fields["kind"] = kind
-    if tags:
-        fields["tags"] = tags
-    if meta is not None:
-        fields["meta"] = _meta(meta)
-    if derived_from:
-        fields["derived_from"] = derived_from
-    if source is not None:
-        fields["source"] = source
-    if expires is not None:
-        fields["expires_at"] = expires
-    return fields
-
-
-def _note_if_expired(expires_at: str | None, fact: str) -> None:
-    """A note on stderr when the expiry just given has already passed (a year mistyped, or
-    ``--expires 0s``): reads hide the fact from now on, which otherwise looks like a lost write."""
-    from ..values import now_iso
-
-    if expires_at is not None and expires_at <= now_iso():
-        err(f"note: {fact} expires at {expires_at}, which has passed: ls and search hide it from now on "
-            f"(show still shows it)")  # fmt: skip
-
-
-def _sources(actor: Any, fields: dict[str, Any], staged: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """`fields` with each --derived-from given as a start of an id completed (`_expand`)."""
-    if "derived_from" in fields:
-        fields["derived_from"] = [_expand(actor, source, staged) for source in fields["derived_from"]]
-    return fields
-
-
-def _expand(actor: Any, fact_id: str, staged: frozenset[str] = frozenset()) -> str:
-    """`fact_id` completed from a start of a committed fact's id (`Session.expand_id`), unless
-    it is the id of a fact the agent has staged: `add --update plan-2` after `add --id plan-2`
-    means the staged fact, not a committed ``plan-2b``."""
-    return fact_id if fact_id in staged else actor.expand_id(fact_id)
+from .write_args import (
+    Agent,
+    DerivedFrom,
+    Expires,
+    FactId,
+    Json,
+    Kind,
+    Message,
+    Meta,
+    Run,
+    Scope,
+    Source,
+    Tags,
+    Trace,
+    complete_sources,
+    expand_id,
+    fact_fields,
+    note_if_expired,
+    text_arg,
+)
 
 
 @app.command()
@@ -147,9 +68,10 @@ def remember(
 
     After the commit, a running search service is asked for near-duplicates (a warning on
     stderr)."""
-    fields = _fields(kind, tag, meta, derived_from, source, expires)
+    fields = fact_fields(kind, tag, meta, derived_from, source, expires)
     writer = session(agent, run, trace, branch)
-    result = writer.remember(_text(text), scope, message=message, id=id, **_sources(writer, fields))
+    fields = complete_sources(writer, fields)
+    result = writer.remember(text_arg(text), scope, message=message, id=id, **fields)
     if json_out:
         print_json(result)
     else:
@@ -161,7 +83,7 @@ def remember(
                          f"'agentmem update {result.id}' to change them)")  # fmt: skip
             err(note)
     if result.created and result.fact is not None:
-        _note_if_expired(result.fact.expires_at, result.id)
+        note_if_expired(result.fact.expires_at, result.id)
     if result.commit and not (no_dup_check or no_daemon):
         from .search import dup_warnings  # after the commit: a write never waits for search
 
@@ -180,20 +102,20 @@ def update(
     source: Source = None, expires: Expires = None, json_out: Json = False, branch: Branch = None,
 ) -> None:  # fmt: skip
     """Change a fact (text, tags, metadata...) and commit at once; its id stays."""
-    fields = _fields(kind, tag, meta, derived_from, source, expires)
+    fields = fact_fields(kind, tag, meta, derived_from, source, expires)
     if text is not None and text_option is not None:
         raise InvalidInput("give the new text once: as TEXT or as --text")
     text = text if text is not None else text_option
     if text is not None:
-        fields["text"] = _text(text)
+        fields["text"] = text_arg(text)
     writer = session(agent, run, trace, branch)
-    result = writer.update(writer.expand_id(fact_id), message=message, **_sources(writer, fields))
+    result = writer.update(writer.expand_id(fact_id), message=message, **complete_sources(writer, fields))
     if json_out:
         print_json(result)
     else:
         console.print(f"{result.id} {'updated' if result.commit else 'unchanged'}")
     if expires is not None and result.fact is not None:
-        _note_if_expired(result.fact.expires_at, result.id)
+        note_if_expired(result.fact.expires_at, result.id)
 
 
 @app.command()
@@ -252,19 +174,19 @@ def add(
     """Stage a write (new fact, --update ID, or --forget ID) for the agent's next `agentmem commit`.
 
     Each agent has its own stage: `agentmem commit --agent A` commits what A staged."""
-    fields = _fields(kind, tag, meta, derived_from, source, expires)
+    fields = fact_fields(kind, tag, meta, derived_from, source, expires)
     repo = open_repo()
     actor = repo.as_agent(agent)
     staged = frozenset(op.id for op in repo.staged(agent) if op.op == "remember" and op.id)
-    fields = _sources(actor, fields, staged)
+    fields = complete_sources(actor, fields, staged)
     if forget_id is not None:
-        op: dict[str, Any] = {"op": "forget", "id": _expand(actor, forget_id, staged)}
+        op: dict[str, Any] = {"op": "forget", "id": expand_id(actor, forget_id, staged)}
     elif update_id is not None:
-        op = {"op": "update", "id": _expand(actor, update_id, staged), **fields}
+        op = {"op": "update", "id": expand_id(actor, update_id, staged), **fields}
         if text is not None:
-            op["text"] = _text(text)
+            op["text"] = text_arg(text)
     elif text is not None:
-        op = {"op": "remember", "text": _text(text), "scope": scope, "id": id, **fields}
+        op = {"op": "remember", "text": text_arg(text), "scope": scope, "id": id, **fields}
     else:
         raise InvalidInput("give TEXT, --update ID or --forget ID")
     staged = repo.stage(op, agent=agent)
@@ -272,7 +194,7 @@ def add(
     count = plural(len(repo.staged(agent)), "write")
     console.print(f"staged {staged.op} {what} ({count} staged for 'agentmem commit{agent_option(agent)}')")
     if expires is not None:
-        _note_if_expired(parse_expiry(expires), staged.id or "the fact")
+        note_if_expired(parse_expiry(expires), staged.id or "the fact")
 
 
 @app.command()
