@@ -8,11 +8,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypedDict
 
 
-class NewFactFields(TypedDict, total=False):
-    """What `remember` takes beside a fact's text and scope (each field: docs/format.md), so that
-    `Repo.remember` and `Session.remember` declare the same keywords as `Transaction.remember`."""
+class _FactFields(TypedDict, total=False):
+    """The fields both `remember` and `update` take (each field: docs/format.md)."""
 
-    id: str | None
     kind: str | None
     tags: Iterable[str] | None
     meta: dict[str, Any] | None
@@ -21,16 +19,17 @@ class NewFactFields(TypedDict, total=False):
     expires_at: str | None
 
 
-class ChangedFactFields(TypedDict, total=False):
+class NewFactFields(_FactFields, total=False):
+    """What `remember` takes beside a fact's text and scope, so that `Repo.remember` and
+    `Session.remember` declare the same keywords as `Transaction.remember`."""
+
+    id: str | None
+
+
+class ChangedFactFields(_FactFields, total=False):
     """What `update` may change of a fact (its id, scope and creation time stay)."""
 
     text: str | None
-    kind: str | None
-    tags: Iterable[str] | None
-    meta: dict[str, Any] | None
-    derived_from: Iterable[str] | None
-    source: str | None
-    expires_at: str | None
 
 
 def check_fields(verb: str, given: Mapping[str, Any], known: type) -> None:
