@@ -38,7 +38,10 @@ def resolve(store: GitStore, spec: str | None, head: bytes | None = None) -> byt
     if spec is not None and not isinstance(spec, str):
         raise InvalidInput(f"a ref must be a string (branch, tag or commit), not {type(spec).__name__}")
     spec = validate_unicode(spec or "HEAD", "ref")
-    bad = any(ord(c) < 32 for c in spec) or ".." in spec or ":" in spec or spec.startswith("-")
+    bad = (
+        any(ord(c) < 32 for c in spec) or ".." in spec or ":" in spec or spec.startswith(("-", "/"))
+        or "//" in spec or spec.endswith("/")
+    )  # fmt: skip
     if len(spec) > MAX_REF_LENGTH or bad:
         raise InvalidInput(f"invalid ref {spec[:40]!r}")
     suffix = _SUFFIXES.search(spec)
