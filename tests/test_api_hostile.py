@@ -20,7 +20,8 @@ from test_search import use_fake_model
 
 HOSTILE: list[Any] = [None, 5, -1, 1.5, True, "", "../x", "x" * 5000, "\ud800", "a\x00b", "-x",
                       "HEAD~99", "user:", b"bytes", ["a"], {"a": 1}, float("nan")]  # fmt: skip
-# Made or moved elsewhere (a path, a process) rather than acted on: covered by their own tests.
+# They make or open a repository elsewhere, start a server, or (purge) rewrite history: their
+# hostile arguments are covered by their own tests.
 LEFT_OUT = {"init", "clone", "open", "adopt", "serve", "purge", "close"}
 # The package's own seams, public for its modules (the read path, the governance files' commit,
 # a bisection's rendering), not for callers: they trust what the package gives them.
