@@ -366,7 +366,14 @@ def test_status_and_duplicate_checks_never_wait_for_a_catch_up(mem: Repo) -> Non
             assert check is None
     finally:
         thread.join()
-    assert mem.near_duplicates(fact_id, daemon=True, start=False) is not None  # free again
+    # Free again. One quick check may still give up (after `QUICK_DEADLINE`) on a loaded machine,
+    # the first on the new view reading its rows: a service that stays busy fails all of them.
+    answers = []
+    for _attempt in range(5):
+        answers.append(mem.near_duplicates(fact_id, daemon=True, start=False))
+        if answers[-1] is not None:
+            break
+    assert answers[-1] is not None, answers
 
 
 def test_progress_streams_over_the_socket(mem: Repo) -> None:
