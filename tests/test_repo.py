@@ -326,3 +326,19 @@ def test_a_field_that_remember_or_update_does_not_take_is_named_with_the_nearest
         with pytest.raises(TypeError, match=message):
             call()
     assert repo.resolve() == head and repo.get(fact).text == "Alice prefers email"
+
+
+def test_the_declared_write_fields_are_the_ones_transaction_takes() -> None:
+    """`NewFactFields` and `ChangedFactFields` repeat `Transaction.remember`'s and `update`'s
+    keywords for `Repo` and `Session`: a field added to one and not the other is caught here."""
+    import inspect
+
+    from agentmem.transaction import Transaction
+    from agentmem.write_fields import ChangedFactFields, NewFactFields
+
+    def keywords(method: Any) -> set[str]:
+        params = inspect.signature(method).parameters.values()
+        return {p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+    assert set(NewFactFields.__annotations__) == keywords(Transaction.remember)
+    assert set(ChangedFactFields.__annotations__) == keywords(Transaction.update)

@@ -29,6 +29,7 @@ from .session_refs import BranchesAndMerges
 from .signature import Signature
 from .snapshot import Snapshot
 from .values import MIN_ID_PREFIX, complete_id, validate_count, validate_flag, validate_id, validate_token
+from .write_fields import ChangedFactFields, NewFactFields, check_fields
 
 # Merge, lineage, diff, search and the write path load when a method needs them, so a command
 # that only reads (`agentmem log`) does not import them (start-up: docs/benchmarks.md).
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from .repo import Repo
     from .search import SearchHit
     from .transaction import CommitResult, Transaction, WriteResult
-    from .write_fields import ChangedFactFields, NewFactFields
 
 BRANCH_ENV = "AGENTMEM_BRANCH"
 
@@ -295,8 +295,6 @@ class Session(HistoryReads, BranchesAndMerges):
     def remember(
         self, text: str, scope: str = "shared", *, message: str = "", **fields: Unpack[NewFactFields]
     ) -> WriteResult:
-        from .write_fields import NewFactFields, check_fields
-
         check_fields("remember", fields, NewFactFields)
         with self.transaction(message) as tx:
             written = tx.remember(text, scope, **fields)
@@ -305,8 +303,6 @@ class Session(HistoryReads, BranchesAndMerges):
         return written
 
     def update(self, fact_id: str, *, message: str = "", **fields: Unpack[ChangedFactFields]) -> WriteResult:
-        from .write_fields import ChangedFactFields, check_fields
-
         check_fields("update", fields, ChangedFactFields)
         self._writable(fact_id)
         with self.transaction(message) as tx:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import InvalidInput
-from ..values import loads_json
+from ..values import loads_json, now_iso
 from .output import err
 
 Agent = Annotated[
@@ -68,7 +68,6 @@ def meta_arg(text: str) -> Any:
     return value
 
 
-
 def fact_fields(
     kind: str | None, tags: list[str] | None, meta: str | None, derived_from: list[str] | None,
     source: str | None, expires: str | None,
@@ -92,8 +91,6 @@ def fact_fields(
 def note_if_expired(expires_at: str | None, fact: str) -> None:
     """A note on stderr when the expiry just given has already passed (a year mistyped, or
     ``--expires 0s``): reads hide the fact from now on, which otherwise looks like a lost write."""
-    from ..values import now_iso
-
     if expires_at is not None and expires_at <= now_iso():
         err(f"note: {fact} expires at {expires_at}, which has passed: ls and search hide it from now on "
             f"(show still shows it)")  # fmt: skip
